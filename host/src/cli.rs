@@ -1,0 +1,299 @@
+/*!
+The command-line definition (clap derive). Global options are accepted
+before and after the command. Shell completions are generated from it.
+*/
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Switchyard: one command line in front of AI provider plugins.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Config file (default: $SWITCHYARD_CONFIG, else $XDG_CONFIG_HOME/switchyard/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra plugin directory (repeatable; all directories add up).
+    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Print one JSON object per result on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More detail on stderr (-v requests, -vv details).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plugins: list what is installed, check that each loads and keeps its contract.
+    #[command(subcommand)]
+    Plugins(PluginsCmd),
+    /// Models: list, set defaults, refresh the live catalog.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+    /// Chat with a model.
+    Chat(ChatArgs),
+    /// Generate an image.
+    Image(ImageArgs),
+    /// Generate a video (or manage video jobs: jobs, status, resume).
+    Video(VideoArgs),
+    /// Turn text into speech.
+    Speak(SpeakArgs),
+    /// Set up a provider key.
+    Onboard(OnboardArgs),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// `plugins` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginsCmd {
+    /// Manifests found, their capabilities and load status.
+    List,
+    /// Load each plugin (or one) and verify ABI, version and self-description.
+    Check {
+        /// Only this plugin id.
+        id: Option<String>,
+    },
+}
+
+/// Capability names for filters.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CapabilityArg {
+    /// Text chat.
+    Chat,
+    /// Image generation.
+    Image,
+    /// Video generation.
+    Video,
+    /// Text-to-speech.
+    Speech,
+}
+
+impl CapabilityArg {
+    /// The capability name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chat => "chat",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Speech => "speech",
+        }
+    }
+}
+
+/// `models` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCmd {
+    /// Models known from manifests (and the cached catalog).
+    List {
+        /// Only models with this capability.
+        #[arg(long)]
+        capability: Option<CapabilityArg>,
+    },
+    /// Set the default chat model (or image/video/tts model).
+    Set {
+        /// Set the image model instead.
+        #[arg(long, conflicts_with_all = ["video", "tts"])]
+        image: bool,
+        /// Set the video model instead.
+        #[arg(long, conflicts_with_all = ["image", "tts"])]
+        video: bool,
+        /// Set the speech model instead (provider-local id, e.g. hexgrad/kokoro-82m).
+        #[arg(long, conflicts_with_all = ["image", "video"])]
+        tts: bool,
+        /// The model ref.
+        model: String,
+    },
+    /// Fetch the provider's live model catalogs into the cache.
+    Refresh,
+}
+
+/// `chat` arguments.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Model ref (default: agents.defaults.model.primary, else openrouter/auto).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Print tokens as they arrive.
+    #[arg(long)]
+    pub stream: bool,
+    /// A system message.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Fallback model ref, tried after the configured fallbacks (repeatable).
+    #[arg(long = "fallback")]
+    pub fallbacks: Vec<String>,
+    /// Maximum tokens to generate.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Speak the answer to this file (as with messages.tts.auto = "always").
+    #[arg(long, value_name = "PATH")]
+    pub speak_to: Option<PathBuf>,
+    /// Per-call timeout (500ms, 30s, 2m).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// The prompt, or - to read it from stdin.
+    pub prompt: Option<String>,
+}
+
+/// `image` arguments.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Model ref (default: agents.defaults.imageGenerationModel.primary).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Aspect ratio (models that declare them).
+    #[arg(long)]
+    pub aspect_ratio: Option<String>,
+    /// Size such as 1K, 2K, 4K (models that declare them).
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Timeout (default: imageGenerationModel.timeoutMs, else 3m).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// Output path (default: image-<timestamp>.png).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// What to draw, or - for stdin.
+    pub prompt: String,
+}
+
+/// `video` arguments; with a subcommand, manages journaled jobs.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct VideoArgs {
+    /// Job management.
+    #[command(subcommand)]
+    pub job: Option<VideoJobCmd>,
+    /// Model ref (default: agents.defaults.videoGenerationModel.primary, else openrouter/google/veo-3.1-fast).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Duration in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u32>,
+    /// Resolution, e.g. 720p.
+    #[arg(long)]
+    pub resolution: Option<String>,
+    /// Aspect ratio, e.g. 16:9.
+    #[arg(long)]
+    pub aspect_ratio: Option<String>,
+    /// First frame image (file or http(s) URL).
+    #[arg(long, value_name = "IMG")]
+    pub first_frame: Option<String>,
+    /// Last frame image (file or http(s) URL).
+    #[arg(long, value_name = "IMG")]
+    pub last_frame: Option<String>,
+    /// Reference image (repeatable).
+    #[arg(long = "reference", value_name = "IMG")]
+    pub references: Vec<String>,
+    /// Overall timeout (default: videoGenerationModel.timeoutMs, else 15m).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// Output path (default: video-<job id>.mp4).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// What to film.
+    #[arg(required = true)]
+    pub prompt: Option<String>,
+}
+
+/// `video` job subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VideoJobCmd {
+    /// Journaled jobs, one per line, id first.
+    Jobs,
+    /// A job's journal entry and, if unfinished, its live status.
+    Status {
+        /// Job id.
+        job: String,
+    },
+    /// Continue polling a job and download its video (never submits again).
+    Resume {
+        /// Job id.
+        job: String,
+        /// Output path (default: the path recorded at submit time).
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Overall timeout.
+        #[arg(long, value_name = "DUR")]
+        timeout: Option<String>,
+    },
+}
+
+/// `speak` arguments.
+#[derive(Debug, Args)]
+pub struct SpeakArgs {
+    /// Model ref (default: messages.tts.providers.<provider>.model).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Voice (default: messages.tts.providers.<provider>.voice).
+    #[arg(long)]
+    pub voice: Option<String>,
+    /// mp3 or pcm (default: responseFormat, else from --out's extension, else mp3).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Speaking speed.
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Sample rate for PCM written as .wav.
+    #[arg(long, default_value_t = 24000)]
+    pub sample_rate: u32,
+    /// Output path (default: speech-<timestamp>.<ext>).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Timeout.
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// The text, or - for stdin.
+    pub text: String,
+}
+
+/// `onboard` arguments.
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// Provider id.
+    #[arg(long, default_value = "openrouter")]
+    pub provider: String,
+    /// Read the key from stdin (no prompt).
+    #[arg(long)]
+    pub api_key_stdin: bool,
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// The config file path.
+    Path,
+    /// The resolved settings and where each came from (secrets redacted).
+    Show,
+    /// Check the config file: unknown keys, wrong types, unreadable files.
+    Check,
+}
+
+/// Shells for completions.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    /// bash
+    Bash,
+    /// zsh
+    Zsh,
+    /// fish
+    Fish,
+    /// PowerShell
+    Powershell,
+}

@@ -1,0 +1,68 @@
+/*!
+`switchyard image`: image generation, with aspect-ratio and size hints only
+for models that declare them, images verified from their bytes and written
+atomically (several images go to numbered files).
+*/
+
+use super::{read_text_arg, stamp, timeout_ms, Ctx};
+use crate::call::HostCalls;
+use crate::check;
+use crate::cli::ImageArgs;
+use crate::error::HostError;
+use crate::output::{Expect, Outputs};
+use crate::term;
+use serde_json::json;
+use std::path::PathBuf;
+use switchyard_plugin_api::{ImageRequest, ROption, CAP_IMAGE};
+
+/// Default image model.
+pub const DEFAULT_IMAGE_MODEL: &str = "openrouter/google/gemini-3.1-flash-image-preview";
+/// Default image timeout (3 minutes).
+pub const DEFAULT_TIMEOUT_MS: u64 = 180_000;
+
+/// Runs `image`.
+pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
+    let prompt = read_text_arg(Some(&args.prompt), "prompt")?;
+    let im = &ctx.config.file.agents.defaults.image_generation_model;
+    let model = args.model.clone().or_else(|| im.primary.clone()).unwrap_or_else(|| DEFAULT_IMAGE_MODEL.to_string());
+    let route = check::route(&ctx.table, &model, CAP_IMAGE, None)?;
+    if route.limits.is_none() {
+        term::notice(&format!("note: {model} is not listed in the {} manifest; its limits could not be checked", route.manifest.id));
+    }
+    let aspect = check::optional_choice(&route, &model, "--aspect-ratio", args.aspect_ratio.as_deref(), |m| m.aspect_ratios.as_ref())?;
+    let size = check::optional_choice(&route, &model, "--size", args.size.as_deref(), |m| m.sizes.as_ref())?;
+    let timeout = timeout_ms(args.timeout.as_deref(), im.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("image-{}.png", stamp())));
+    let cc = ctx.call_context(&route.manifest, false, timeout)?;
+    let plugin = ctx.load(&route.manifest)?;
+    let req = ImageRequest {
+        model: model.as_str().into(),
+        prompt: prompt.as_str().into(),
+        aspect_ratio: aspect.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+        size: size.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+    };
+    let outputs = Outputs::new(out, Expect::Image, cc.max_output_bytes);
+    let mut calls = HostCalls::with_outputs(&model, outputs);
+    let result = plugin.image(&req, &cc, calls.as_host());
+    let outputs = calls.take_outputs();
+    let resp = result?;
+    let outputs = outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let written = outputs.finish(resp.images)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "model": resp.model.as_str(),
+            "model_ref": model,
+            "text": resp.text.as_str(),
+            "outputs": written.iter().map(|w| json!({"path": w.path.display().to_string(), "bytes": w.bytes, "format": w.format.map(|f| f.mime())})).collect::<Vec<_>>(),
+            "cost": resp.usage.cost.into_option(),
+        }));
+    } else {
+        if !resp.text.trim().is_empty() {
+            term::notice(resp.text.trim());
+        }
+        for w in &written {
+            term::out(&w.path.display().to_string());
+        }
+    }
+    Ok(())
+}

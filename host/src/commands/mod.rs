@@ -1,0 +1,197 @@
+/*!
+The commands. [`Ctx`] holds what every command needs (config, lookup table,
+output mode) and the shared steps: resolving plugin directories, building a
+[`CallContext`] with the right key, loading a plugin, printing results.
+*/
+
+pub mod chat;
+pub mod config_cmd;
+pub mod image;
+pub mod models;
+pub mod plugins;
+pub mod speak;
+pub mod video;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::error::HostError;
+use crate::loader::{self, Plugin};
+use crate::manifest::Manifest;
+use crate::registry::LookupTable;
+use crate::term;
+use std::path::PathBuf;
+use std::sync::Arc;
+use switchyard_plugin_api::{CallContext, ROption, RString};
+
+/// Shared state of one command run.
+pub struct Ctx {
+    /// The loaded config.
+    pub config: Config,
+    /// The manifests found.
+    pub table: LookupTable,
+    /// `--json` output.
+    pub json: bool,
+}
+
+/// The plugin directories, in search order (see DESIGN §3).
+pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = cli_dirs.to_vec();
+    if let Some(p) = std::env::var_os("SWITCHYARD_PLUGIN_PATH") {
+        dirs.extend(std::env::split_paths(&p).filter(|p| !p.as_os_str().is_empty()));
+    }
+    dirs.extend(config.file.plugins.dirs.iter().cloned());
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(bin) = exe.parent() {
+            // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
+            if let Some(prefix) = bin.parent() {
+                dirs.push(prefix.join("share/switchyard/manifests"));
+                dirs.push(prefix.join("manifests"));
+            }
+            dirs.push(bin.join("manifests"));
+        }
+    }
+    // Development: the workspace's manifests/ (cargo build output used as is).
+    dirs.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")));
+    dirs
+}
+
+impl Ctx {
+    /// Builds the context: config, lookup table, secret registry.
+    pub fn new(cli: &Cli) -> Result<Ctx, HostError> {
+        let config = Config::load(cli.config.as_deref())?;
+        let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
+        crate::secrets::register_all(&config, table.plugins());
+        Ok(Ctx { config, table, json: cli.json })
+    }
+
+    /// Prints scan problems and unknown config keys as notices.
+    pub fn report_diagnostics(&self) {
+        for d in &self.table.diagnostics {
+            term::notice(&format!("{}: {}", if d.is_error { "warning: skipped plugin manifest" } else { "warning" }, d.message));
+        }
+        if let Some(p) = &self.config.path {
+            for k in &self.config.unknown_keys {
+                term::notice(&format!("warning: {}: unknown config key `{k}` (ignored)", p.display()));
+            }
+        }
+    }
+
+    /// Loads a plugin, turning a load failure into a config error (exit 3).
+    pub fn load(&self, m: &Arc<Manifest>) -> Result<Arc<Plugin>, HostError> {
+        loader::load(m).map_err(|e| HostError::Load(e.to_string()))
+    }
+
+    /// The call context for `m`: base URL, key (required unless optional).
+    pub fn call_context(&self, m: &Manifest, speech: bool, timeout_ms: u64) -> Result<CallContext, HostError> {
+        let key = self.config.api_key(m, speech);
+        if key.is_none() && !m.auth.optional {
+            let mut places: Vec<String> = Vec::new();
+            if speech {
+                places.extend(m.auth.speech_config_keys.iter().map(|k| format!("`{k}`")));
+            }
+            places.extend(m.auth.config_keys.iter().map(|k| format!("`{k}`")));
+            places.extend(m.auth.env.iter().map(|v| format!("`[env] {v}` in the config or the {v} environment variable")));
+            return Err(HostError::Config(format!(
+                "no API key for {}: set {} (or run `switchyard onboard --provider {}`)",
+                m.id,
+                places.join(", or "),
+                m.id
+            )));
+        }
+        let base_url = self.config.base_url(m).ok_or_else(|| {
+            HostError::Config(format!(
+                "no base URL for {}: set models.providers.{}.baseUrl in the config",
+                m.id, m.id
+            ))
+        })?;
+        let vm = &self.config.file.agents.defaults.video_generation_model;
+        let max_mb = self.config.file.agents.defaults.media_max_mb.unwrap_or(4096);
+        Ok(CallContext {
+            api_key: key.map(|(k, _)| RString::from(k)).map_or(ROption::RNone, ROption::RSome),
+            base_url: base_url.into(),
+            timeout_ms,
+            poll_interval_ms: vm.poll_interval_ms.unwrap_or(2000),
+            max_output_bytes: max_mb.saturating_mul(1024 * 1024),
+            settings_json: self.config.provider_settings_json(&m.id).into(),
+        })
+    }
+
+    /// Prints a JSON value on stdout (redacted).
+    pub fn print_json(&self, v: &serde_json::Value) {
+        term::out(&v.to_string());
+    }
+}
+
+/// Reads a prompt: `-` or absent means stdin.
+pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError> {
+    use std::io::{IsTerminal, Read};
+    match arg {
+        Some(t) if t != "-" => Ok(t.to_string()),
+        _ => {
+            if arg.is_none() && std::io::stdin().is_terminal() {
+                return Err(HostError::InvalidInput(format!("no {what} given: pass it as an argument or pipe it on stdin (use - to read stdin)")));
+            }
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| HostError::InvalidInput(format!("cannot read the {what} from stdin: {e}")))?;
+            let s = s.trim_end_matches(['\n', '\r']).to_string();
+            if s.trim().is_empty() {
+                return Err(HostError::InvalidInput(format!("the {what} read from stdin is empty")));
+            }
+            Ok(s)
+        }
+    }
+}
+
+/// A timeout: the flag, else the configured milliseconds, else the default.
+pub fn timeout_ms(flag: Option<&str>, configured_ms: Option<u64>, default_ms: u64) -> Result<u64, HostError> {
+    match flag {
+        Some(t) => crate::duration::parse(t)
+            .map(|d| d.as_millis() as u64)
+            .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}"))),
+        None => Ok(configured_ms.unwrap_or(default_ms)),
+    }
+}
+
+/// A local timestamp-ish suffix for default output names.
+pub fn stamp() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("{t}")
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), HostError> {
+    if let Command::Completions { shell } = &cli.command {
+        return config_cmd::completions(*shell);
+    }
+    let ctx = Ctx::new(&cli)?;
+    match cli.command {
+        Command::Plugins(c) => plugins::run(&ctx, c),
+        Command::Models(c) => models::run(&ctx, c),
+        Command::Chat(a) => {
+            ctx.report_diagnostics();
+            chat::run(&ctx, a)
+        }
+        Command::Image(a) => {
+            ctx.report_diagnostics();
+            image::run(&ctx, a)
+        }
+        Command::Video(a) => {
+            ctx.report_diagnostics();
+            video::run(&ctx, a)
+        }
+        Command::Speak(a) => {
+            ctx.report_diagnostics();
+            speak::run(&ctx, a)
+        }
+        Command::Onboard(_) => Err(HostError::Config(
+            "`switchyard onboard` is not available in this build yet; set OPENROUTER_API_KEY or models.providers.openrouter.apiKey in the config".into(),
+        )),
+        Command::Config(c) => config_cmd::run(&ctx, c),
+        Command::Completions { .. } => Ok(()),
+    }
+}

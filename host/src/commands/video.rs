@@ -1,0 +1,419 @@
+/*!
+`switchyard video`: submit, journal, poll, download, and the job commands
+(`jobs`, `status`, `resume`).
+
+Order of events for a new job: capability check (exit 2, nothing sent) →
+a `submitting` journal record → submit → the job id and polling URL are
+journaled before the first poll → the plugin polls and streams the video
+into a temporary file beside the target → verified and renamed into place →
+the record says `downloaded`. Interrupted at any point after the submit was
+answered, the job can be finished with `video resume JOB`, which never
+submits again.
+*/
+
+use super::{read_text_arg, timeout_ms, Ctx};
+use crate::call::HostCalls;
+use crate::check::{self, Route};
+use crate::cli::{VideoArgs, VideoJobCmd};
+use crate::error::HostError;
+use crate::journal::{self, JobRecord};
+use crate::loader::Plugin;
+use crate::media;
+use crate::output::{self, Expect, Outputs};
+use crate::term;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use switchyard_plugin_api::{CallContext, ErrorKind, FrameImage, ROption, RVec, VideoJob, VideoRequest, CAP_VIDEO};
+
+/// The bundled default video model.
+pub const DEFAULT_VIDEO_MODEL: &str = "openrouter/google/veo-3.1-fast";
+/// Default overall job timeout (15 minutes).
+pub const DEFAULT_TIMEOUT_MS: u64 = 900_000;
+/// OpenRouter's documented request body cap.
+pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
+
+/// Runs `video`.
+pub fn run(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
+    match args.job {
+        Some(VideoJobCmd::Jobs) => jobs(ctx),
+        Some(VideoJobCmd::Status { job }) => status(ctx, &job),
+        Some(VideoJobCmd::Resume { job, out, timeout }) => resume(ctx, &job, out, timeout.as_deref()),
+        None => submit(ctx, args),
+    }
+}
+
+fn refuse_video_input(flag: &str, what: &str) -> HostError {
+    HostError::InvalidInput(format!(
+        "{flag} {what} is a video: video input (video-to-video, a video as a frame or reference) is not supported; OpenRouter's video API takes text and images only"
+    ))
+}
+
+/// Turns an image argument into a URL: http(s) passes through, a local file
+/// becomes a data URL with the MIME type sniffed from its bytes.
+pub fn image_input(flag: &str, arg: &str) -> Result<String, HostError> {
+    let lower = arg.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        if media::has_video_extension(arg) {
+            return Err(refuse_video_input(flag, arg));
+        }
+        return Ok(arg.to_string());
+    }
+    if lower.contains("://") || lower.starts_with("data:") {
+        return Err(HostError::InvalidInput(format!(
+            "{flag} {arg}: only local files and http(s) URLs are accepted"
+        )));
+    }
+    let bytes = std::fs::read(arg).map_err(|e| HostError::InvalidInput(format!("{flag} {arg}: cannot read the file: {e}")))?;
+    match media::sniff(&bytes) {
+        Some(f) if f.is_image() => Ok(media::data_url(f.mime(), &bytes)),
+        Some(f) if f.is_video() => Err(refuse_video_input(flag, arg)),
+        _ if media::has_video_extension(arg) => Err(refuse_video_input(flag, arg)),
+        _ => Err(HostError::InvalidInput(format!(
+            "{flag} {arg}: not a PNG, JPEG, WebP or GIF image (checked from its bytes)"
+        ))),
+    }
+}
+
+fn build_request(route: &Route, model: &str, args: &VideoArgs, prompt: &str) -> Result<VideoRequest, HostError> {
+    let l = route.limits.as_ref();
+    let duration = match args.duration {
+        Some(d) => Some(check::duration(model, d, l.and_then(|l| l.durations.as_ref()))?),
+        None => None,
+    };
+    let resolution = match &args.resolution {
+        Some(r) => Some(check::choice(model, "--resolution", r, l.and_then(|l| l.resolutions.as_ref()))?),
+        None => None,
+    };
+    let aspect = match &args.aspect_ratio {
+        Some(a) => Some(check::choice(model, "--aspect-ratio", a, l.and_then(|l| l.aspect_ratios.as_ref()))?),
+        None => None,
+    };
+    let mut frames = RVec::new();
+    for (flag, value, kind) in [
+        ("--first-frame", &args.first_frame, "first_frame"),
+        ("--last-frame", &args.last_frame, "last_frame"),
+    ] {
+        let Some(v) = value else { continue };
+        if let Some(allowed) = l.and_then(|l| l.frame_images.as_ref()) {
+            if !allowed.iter().any(|a| a == kind) {
+                return Err(HostError::InvalidInput(format!(
+                    "{flag} is not offered by {model}; frame images it takes: {}",
+                    if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
+                )));
+            }
+        }
+        frames.push(FrameImage { url: image_input(flag, v)?.into(), frame_type: kind.into() });
+    }
+    if !frames.is_empty() {
+        if let Some(modes) = l.and_then(|l| l.modes.as_ref()) {
+            if !modes.iter().any(|m| m == "image-to-video") {
+                return Err(HostError::InvalidInput(format!(
+                    "{model} does not do image-to-video; its modes: {}",
+                    modes.join(", ")
+                )));
+            }
+        }
+    }
+    let mut refs: RVec<switchyard_plugin_api::RString> = RVec::new();
+    for r in &args.references {
+        if let Some(allowed) = l.and_then(|l| l.input_references.as_ref()) {
+            if !allowed.iter().any(|a| a == "image") {
+                return Err(HostError::InvalidInput(format!(
+                    "--reference is not offered by {model}; input references it takes: {}",
+                    if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
+                )));
+            }
+        }
+        refs.push(image_input("--reference", r)?.into());
+    }
+    let size: usize = prompt.len()
+        + frames.iter().map(|f| f.url.len() + 64).sum::<usize>()
+        + refs.iter().map(|r| r.len() + 64).sum::<usize>()
+        + 1024;
+    if size > MAX_BODY_BYTES {
+        return Err(HostError::InvalidInput(format!(
+            "the request would be about {} but OpenRouter accepts at most 50 MiB per request; use smaller images or http(s) URLs",
+            term::human_bytes(size as u64)
+        )));
+    }
+    Ok(VideoRequest {
+        model: model.into(),
+        prompt: prompt.into(),
+        duration: duration.map_or(ROption::RNone, ROption::RSome),
+        resolution: resolution.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+        aspect_ratio: aspect.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+        frame_images: frames,
+        references: refs,
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+fn check_out_dir(out: &Path) -> Result<(), HostError> {
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(HostError::InvalidInput(format!(
+            "--out {}: the directory {} does not exist",
+            out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
+    let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
+    let vm = &ctx.config.file.agents.defaults.video_generation_model;
+    let model = args.model.clone().or_else(|| vm.primary.clone()).unwrap_or_else(|| DEFAULT_VIDEO_MODEL.to_string());
+    let route = check::route(&ctx.table, &model, CAP_VIDEO, None)?;
+    if route.limits.is_none() {
+        term::notice(&format!("note: {model} is not listed in the {} manifest; its limits could not be checked", route.manifest.id));
+    }
+    let req = build_request(&route, &model, &args, &prompt)?;
+    if let Some(o) = &args.out {
+        check_out_dir(o)?;
+    }
+    let timeout = timeout_ms(args.timeout.as_deref(), vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let cc = ctx.call_context(&route.manifest, false, timeout)?;
+    let plugin = ctx.load(&route.manifest)?;
+
+    let mut record = JobRecord {
+        id: String::new(),
+        key: journal::nonce(),
+        plugin: route.manifest.id.clone(),
+        model: model.clone(),
+        polling_url: String::new(),
+        status: "submitting".into(),
+        output: args.out.as_deref().map(absolute).unwrap_or_default(),
+        outputs: Vec::new(),
+        error: None,
+        urls: Vec::new(),
+        created: journal::now(),
+        updated: journal::now(),
+        prompt: prompt.chars().take(200).collect(),
+    };
+    record.save()?;
+    let calls = HostCalls::new(&model);
+    let job = match plugin.video_submit(&req, &cc, calls.as_host()) {
+        Ok(j) => j,
+        Err(e) => {
+            if e.status.is_some() || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED) {
+                // The API answered with an error: no job exists, nothing to keep.
+                let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
+            } else {
+                let _ = record.set_status("submit_unknown", Some(e.message.to_string()));
+                term::notice(&format!(
+                    "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
+                    e.message, record.key
+                ));
+            }
+            return Err(e.into());
+        }
+    };
+    if record.output.as_os_str().is_empty() {
+        record.output = absolute(Path::new(&format!("video-{}.mp4", sanitize(&job.id))));
+    }
+    record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
+    record.assign_id(&job.id, &job.polling_url, &job.status)?;
+    term::notice(&format!(
+        "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
+        job.id, model, job.id
+    ));
+    wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+fn sanitize(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn wait_and_download(ctx: &Ctx, plugin: &Plugin, cc: &CallContext, record: &mut JobRecord, job: &VideoJob) -> Result<(), HostError> {
+    let target = record.output.clone();
+    for i in 0..output::MAX_OUTPUTS.min(8) {
+        output::remove_stale_temps(&output::numbered(&target, i));
+    }
+    let outputs = Outputs::new(target.clone(), Expect::Video, cc.max_output_bytes);
+    let mut calls = HostCalls::with_outputs(&record.model, outputs);
+    let result = plugin.video_wait(job, cc, calls.as_host());
+    let outputs = calls.take_outputs();
+    term::clear_progress();
+    let resp = match result {
+        Ok(r) => r,
+        Err(mut e) => {
+            drop(outputs);
+            if e.job_id.is_none() {
+                e.job_id = ROption::RSome(job.id.clone());
+            }
+            if e.kind == ErrorKind::JOB_FAILED {
+                let st = e.provider_code.as_ref().map(|s| s.to_string()).into_option().unwrap_or_else(|| "failed".into());
+                let _ = record.set_status(&st, Some(e.message.to_string()));
+            } else {
+                let _ = record.set_status(&record.status.clone(), Some(e.message.to_string()));
+                term::notice(&format!(
+                    "job {} is not lost: it is journaled; finish it with: switchyard video resume {}",
+                    job.id, job.id
+                ));
+            }
+            return Err(e.into());
+        }
+    };
+    let outputs = outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let written = match outputs.finish(resp.outputs) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = record.set_status("completed", Some(e.to_string()));
+            term::notice(&format!(
+                "job {} completed but its download failed; retry the download with: switchyard video resume {}",
+                job.id, job.id
+            ));
+            return Err(match e {
+                HostError::Plugin { mut error } => {
+                    error.job_id = ROption::RSome(job.id.clone());
+                    HostError::Plugin { error }
+                }
+                other => other,
+            });
+        }
+    };
+    record.outputs = written.iter().map(|w| w.path.clone()).collect();
+    record.error = None;
+    record.set_status("downloaded", None)?;
+    let cost = resp.cost.into_option();
+    if ctx.json {
+        ctx.print_json(&json!({
+            "job_id": job.id.as_str(),
+            "status": resp.status.as_str(),
+            "model": record.model,
+            "outputs": written.iter().map(|w| json!({"path": w.path.display().to_string(), "bytes": w.bytes})).collect::<Vec<_>>(),
+            "size": written.iter().map(|w| w.bytes).sum::<u64>(),
+            "polls": resp.polls,
+            "usage": {"cost": cost},
+            "cost": cost,
+            "generation_id": resp.generation_id.as_ref().map(|s| s.to_string()).into_option(),
+        }));
+    } else {
+        for w in &written {
+            term::out(&w.path.display().to_string());
+        }
+        let cost = cost.map(|c| format!(", cost ${c:.2}")).unwrap_or_default();
+        term::notice(&format!(
+            "saved {} video(s) for job {} ({}{cost})",
+            written.len(),
+            job.id,
+            term::human_bytes(written.iter().map(|w| w.bytes).sum())
+        ));
+    }
+    Ok(())
+}
+
+fn load_record(job: &str) -> Result<JobRecord, HostError> {
+    journal::load(job)?.ok_or_else(|| {
+        HostError::InvalidInput(format!("no journaled video job {job:?}; `switchyard video jobs` lists them"))
+    })
+}
+
+fn job_of(r: &JobRecord) -> VideoJob {
+    VideoJob {
+        id: r.id.as_str().into(),
+        polling_url: r.polling_url.as_str().into(),
+        status: r.status.as_str().into(),
+        model: r.model.as_str().into(),
+        unsigned_urls: r.urls.iter().map(|u| u.as_str().into()).collect(),
+    }
+}
+
+fn resume(ctx: &Ctx, job: &str, out: Option<PathBuf>, timeout: Option<&str>) -> Result<(), HostError> {
+    let mut record = load_record(job)?;
+    if record.id.is_empty() {
+        return Err(HostError::InvalidInput(format!(
+            "job {} never got an id: its submit ({}) got no answer, so there is nothing to poll. switchyard will not submit it again; check your provider dashboard",
+            record.key, record.status
+        )));
+    }
+    if let Some(o) = &out {
+        check_out_dir(o)?;
+        record.output = absolute(o);
+    } else if record.status == "downloaded" && record.outputs.iter().all(|p| p.exists()) && !record.outputs.is_empty() {
+        if ctx.json {
+            ctx.print_json(&json!({"job_id": record.id, "status": "downloaded", "outputs": record.outputs}));
+        } else {
+            for p in &record.outputs {
+                term::out(&p.display().to_string());
+            }
+            term::notice(&format!("job {} was already downloaded", record.id));
+        }
+        return Ok(());
+    }
+    let manifest = ctx.table.by_id(&record.plugin).cloned().ok_or_else(|| {
+        HostError::Config(format!("job {} belongs to plugin {:?}, which is not installed", record.id, record.plugin))
+    })?;
+    let vm = &ctx.config.file.agents.defaults.video_generation_model;
+    let timeout = timeout_ms(timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let cc = ctx.call_context(&manifest, false, timeout)?;
+    let plugin = ctx.load(&manifest)?;
+    let j = job_of(&record);
+    term::notice(&format!("resuming job {} ({})", record.id, record.model));
+    wait_and_download(ctx, &plugin, &cc, &mut record, &j)
+}
+
+fn jobs(ctx: &Ctx) -> Result<(), HostError> {
+    let list = journal::list();
+    if ctx.json {
+        ctx.print_json(&json!({"jobs": list}));
+        return Ok(());
+    }
+    for r in list {
+        let id = if r.id.is_empty() { r.key.clone() } else { r.id.clone() };
+        term::out(&format!("{id}\t{}\t{}\t{}", r.status, r.model, r.output.display()));
+    }
+    Ok(())
+}
+
+fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
+    let record = load_record(job)?;
+    let finished = matches!(record.status.as_str(), "downloaded" | "failed" | "cancelled" | "expired");
+    let mut live: Option<(String, Option<String>)> = None;
+    if !finished && !record.id.is_empty() {
+        let attempt = ctx
+            .table
+            .by_id(&record.plugin)
+            .cloned()
+            .ok_or_else(|| HostError::Config(format!("plugin {:?} is not installed", record.plugin)))
+            .and_then(|m| Ok((ctx.call_context(&m, false, 30_000)?, ctx.load(&m)?)))
+            .and_then(|(cc, p)| {
+                let calls = HostCalls::new(&record.model);
+                p.video_status(&job_of(&record), &cc, calls.as_host()).map_err(HostError::from)
+            });
+        match attempt {
+            Ok(s) => live = Some((s.status.to_string(), s.error.as_ref().map(|e| e.to_string()).into_option())),
+            Err(e) => term::notice(&format!("could not ask the provider for the live status ({e}); showing the journal")),
+        }
+    }
+    if ctx.json {
+        ctx.print_json(&json!({"job": record, "live_status": live.as_ref().map(|l| &l.0), "live_error": live.as_ref().and_then(|l| l.1.clone())}));
+        return Ok(());
+    }
+    let id = if record.id.is_empty() { &record.key } else { &record.id };
+    term::out(&format!("job      {id}"));
+    term::out(&format!("model    {}", record.model));
+    term::out(&format!("journal  {}", record.status));
+    if let Some((s, err)) = &live {
+        term::out(&format!("live     {s}"));
+        if let Some(e) = err {
+            term::out(&format!("error    {e}"));
+        }
+    }
+    term::out(&format!("output   {}", record.output.display()));
+    for p in &record.outputs {
+        term::out(&format!("file     {}", p.display()));
+    }
+    if let Some(e) = &record.error {
+        term::out(&format!("last error {e}"));
+    }
+    Ok(())
+}

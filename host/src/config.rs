@@ -1,0 +1,316 @@
+/*!
+The config file (TOML, the provider page's key names) and what is resolved
+from it: API keys, default models, timeouts, plugin directories.
+
+Unknown keys are collected with their full path (a typo must not pass
+silently); malformed TOML and wrong types are reported with file, line and
+column. A missing default file means defaults; a missing file named with
+`--config` or `SWITCHYARD_CONFIG` is an error.
+*/
+
+use crate::error::HostError;
+use crate::manifest::{one_line, Manifest};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Typed view of the config file. Field names follow the provider page.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ConfigFile {
+    /// `[env]`: environment values (e.g. `OPENROUTER_API_KEY`).
+    pub env: BTreeMap<String, String>,
+    /// `[agents]`.
+    pub agents: Agents,
+    /// `[messages]`.
+    pub messages: Messages,
+    /// `[models]`.
+    pub models: Models,
+    /// `[plugins]`.
+    pub plugins: Plugins,
+}
+
+/// `[agents]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct Agents {
+    /// `[agents.defaults]`.
+    pub defaults: AgentDefaults,
+}
+
+/// `[agents.defaults]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentDefaults {
+    /// Chat model and fallbacks.
+    pub model: ChatModel,
+    /// Image model.
+    pub image_generation_model: MediaModel,
+    /// Video model.
+    pub video_generation_model: VideoModel,
+    /// Download cap in MiB.
+    pub media_max_mb: Option<u64>,
+}
+
+/// `[agents.defaults.model]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ChatModel {
+    /// Primary chat model ref.
+    pub primary: Option<String>,
+    /// Fallback model refs, in order.
+    pub fallbacks: Vec<String>,
+}
+
+/// `[agents.defaults.imageGenerationModel]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MediaModel {
+    /// Model ref.
+    pub primary: Option<String>,
+    /// Timeout in milliseconds.
+    pub timeout_ms: Option<u64>,
+}
+
+/// `[agents.defaults.videoGenerationModel]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VideoModel {
+    /// Model ref.
+    pub primary: Option<String>,
+    /// Overall job timeout in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// First poll interval in milliseconds.
+    pub poll_interval_ms: Option<u64>,
+}
+
+/// `[messages]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct Messages {
+    /// `[messages.tts]`.
+    pub tts: Tts,
+}
+
+/// `[messages.tts]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct Tts {
+    /// `always` or `off`.
+    pub auto: Option<String>,
+    /// The provider id used for speech.
+    pub provider: Option<String>,
+    /// Per-provider speech settings.
+    pub providers: BTreeMap<String, TtsProvider>,
+}
+
+/// `[messages.tts.providers.<id>]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TtsProvider {
+    /// Speech model (provider-local id, e.g. `hexgrad/kokoro-82m`).
+    pub model: Option<String>,
+    /// Voice.
+    pub voice: Option<String>,
+    /// `mp3` or `pcm`.
+    pub response_format: Option<String>,
+    /// Speaking speed.
+    pub speed: Option<f64>,
+    /// Speech-specific API key.
+    pub api_key: Option<String>,
+}
+
+/// `[models]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct Models {
+    /// `[models.providers.<id>]`.
+    pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+/// `[models.providers.<id>]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProviderSettings {
+    /// API key; wins over `[env]` and the environment.
+    pub api_key: Option<String>,
+    /// Base URL override.
+    pub base_url: Option<String>,
+}
+
+/// `[plugins]`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct Plugins {
+    /// Extra plugin directories.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// A loaded config: the typed view, the raw table, and what was wrong with it.
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    /// The file read, if any.
+    pub path: Option<PathBuf>,
+    /// Whether that file existed.
+    pub exists: bool,
+    /// Typed settings.
+    pub file: ConfigFile,
+    /// The raw TOML, for path lookups.
+    pub raw: toml::Table,
+    /// Unknown keys, as full dotted paths.
+    pub unknown_keys: Vec<String>,
+}
+
+/// Where the config file is: `--config`, `$SWITCHYARD_CONFIG`,
+/// `$XDG_CONFIG_HOME/switchyard/config.toml`, `~/.config/switchyard/config.toml`.
+/// The flag says whether the user named it explicitly.
+pub fn default_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
+    if let Some(p) = flag {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = std::env::var_os("SWITCHYARD_CONFIG").filter(|p| !p.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
+        return Some((PathBuf::from(x).join("switchyard/config.toml"), false));
+    }
+    std::env::var_os("HOME").map(|h| (PathBuf::from(h).join(".config/switchyard/config.toml"), false))
+}
+
+impl Config {
+    /// Loads the config file chosen by [`default_path`].
+    pub fn load(flag: Option<&Path>) -> Result<Config, HostError> {
+        let Some((path, explicit)) = default_path(flag) else {
+            return Ok(Config::default());
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(Config {
+                path: Some(path),
+                ..Config::default()
+            }),
+            Err(e) => Err(HostError::Config(format!(
+                "config file {}: cannot read: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Parses config text; `path` is used in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, HostError> {
+        let bad = |e: toml::de::Error| {
+            HostError::Config(format!(
+                "config file {}: {}",
+                path.display(),
+                one_line(&e.to_string())
+            ))
+        };
+        let raw: toml::Table = toml::from_str(text).map_err(bad)?;
+        let mut unknown = Vec::new();
+        let de = toml::Deserializer::parse(text).map_err(bad)?;
+        let file: ConfigFile = serde_ignored::deserialize(de, |p| unknown.push(p.to_string())).map_err(bad)?;
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            exists: true,
+            file,
+            raw,
+            unknown_keys: unknown,
+        })
+    }
+
+    /// The string at a dotted path such as `models.providers.openrouter.apiKey`.
+    pub fn get_str(&self, dotted: &str) -> Option<&str> {
+        let mut cur: &toml::Value = self.raw.get(dotted.split('.').next()?)?;
+        for seg in dotted.split('.').skip(1) {
+            cur = cur.as_table()?.get(seg)?;
+        }
+        cur.as_str()
+    }
+
+    /// The provider's settings table as JSON (for `CallContext::settings_json`).
+    pub fn provider_settings_json(&self, id: &str) -> String {
+        self.raw
+            .get("models")
+            .and_then(|m| m.get("providers"))
+            .and_then(|p| p.get(id))
+            .and_then(|t| serde_json::to_string(t).ok())
+            .unwrap_or_else(|| "{}".to_string())
+    }
+
+    /// The base URL for a plugin: `models.providers.<id>.baseUrl`, else the manifest's.
+    pub fn base_url(&self, m: &Manifest) -> Option<String> {
+        self.file
+            .models
+            .providers
+            .get(&m.id)
+            .and_then(|p| p.base_url.clone())
+            .or_else(|| m.base_url.clone())
+    }
+
+    /// Resolves the API key for a plugin. Order: the manifest's speech keys
+    /// (speech only), its config keys, then each env var in `[env]`, then in
+    /// the process environment. Returns the key and where it came from.
+    pub fn api_key(&self, m: &Manifest, speech: bool) -> Option<(String, String)> {
+        let mut paths: Vec<&String> = Vec::new();
+        if speech {
+            paths.extend(m.auth.speech_config_keys.iter());
+        }
+        paths.extend(m.auth.config_keys.iter());
+        for p in paths {
+            if let Some(v) = self.get_str(p).filter(|v| !v.trim().is_empty()) {
+                return Some((v.trim().to_string(), format!("config {p}")));
+            }
+        }
+        for var in &m.auth.env {
+            if let Some(v) = self.file.env.get(var).filter(|v| !v.trim().is_empty()) {
+                return Some((v.trim().to_string(), format!("config env.{var}")));
+            }
+        }
+        for var in &m.auth.env {
+            if let Ok(v) = std::env::var(var) {
+                if !v.trim().is_empty() {
+                    return Some((v.trim().to_string(), format!("environment {var}")));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_reported_with_their_path() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[agents.defaults.model]\nprimary = \"openrouter/auto\"\nfalbacks = []\n[models.providers.openrouter]\napikey = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.file.agents.defaults.model.primary.as_deref(), Some("openrouter/auto"));
+        assert!(c.unknown_keys.contains(&"agents.defaults.model.falbacks".to_string()), "{:?}", c.unknown_keys);
+        assert!(c.unknown_keys.contains(&"models.providers.openrouter.apikey".to_string()), "{:?}", c.unknown_keys);
+    }
+
+    #[test]
+    fn malformed_toml_names_file_and_line() {
+        let e = Config::parse(Path::new("/x/c.toml"), "[env]\nA = \"ok\"\nB = \n").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("/x/c.toml") && msg.contains("line 3"), "{msg}");
+        assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = Config::parse(Path::new("c.toml"), "[agents.defaults.imageGenerationModel]\ntimeoutMs = \"soon\"\n").unwrap_err();
+        assert!(e.to_string().contains("timeoutMs") || e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn dotted_path_lookup() {
+        let c = Config::parse(Path::new("c.toml"), "[models.providers.openrouter]\napiKey = \"k\"\n").unwrap();
+        assert_eq!(c.get_str("models.providers.openrouter.apiKey"), Some("k"));
+        assert_eq!(c.get_str("models.providers.nope.apiKey"), None);
+    }
+}

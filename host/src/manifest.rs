@@ -1,0 +1,346 @@
+/*!
+Plugin manifests: the TOML file that describes a plugin without loading it.
+
+A manifest names the plugin (`id`, `name`, `version`), the plugin API range it
+needs (`plugin_api`), its library's base name, the model-ref prefix it
+serves, its capabilities, where its key comes from (`[auth]`), which config
+paths and environment variables hold secrets, and per-model limits. Parsing
+checks everything that can be checked without the library.
+*/
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use switchyard_plugin_api::ALL_CAPABILITIES;
+
+/// A parsed, validated manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Unique plugin id, e.g. `openrouter`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The plugin's version; must equal the library's self-description.
+    pub version: semver::Version,
+    /// The plugin API versions the plugin works with.
+    pub plugin_api: semver::VersionReq,
+    /// The library base name (the platform prefix/suffix are added).
+    pub library: String,
+    /// The model-ref prefix this plugin serves, e.g. `openrouter/`.
+    pub model_prefix: String,
+    /// Capability names.
+    pub capabilities: Vec<String>,
+    /// Default base URL of the provider's API.
+    pub base_url: Option<String>,
+    /// Where the API key comes from and which values are secrets.
+    pub auth: Auth,
+    /// Models with their limits.
+    pub models: Vec<ModelEntry>,
+}
+
+/// The `[auth]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Config paths holding the key, in resolution order.
+    #[serde(default)]
+    pub config_keys: Vec<String>,
+    /// Environment variables holding the key, in order (looked up in the
+    /// config's `[env]` table first, then the process environment).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Config paths tried before `config_keys` for speech calls.
+    #[serde(default)]
+    pub speech_config_keys: Vec<String>,
+    /// Further config paths whose values are secrets (`*` matches one segment).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Whether calls work without a key (local servers).
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// One model and its limits. Absent lists mean "not limited / not offered".
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// Full model ref, e.g. `openrouter/google/veo-3.1-fast`.
+    #[serde(rename = "ref")]
+    pub model_ref: String,
+    /// Capabilities of this model.
+    pub capabilities: Vec<String>,
+    /// Video: allowed durations in seconds.
+    pub durations: Option<Vec<u32>>,
+    /// Video: allowed resolutions (API spelling).
+    pub resolutions: Option<Vec<String>>,
+    /// Video and image: allowed aspect ratios.
+    pub aspect_ratios: Option<Vec<String>>,
+    /// Image: allowed sizes (`image_config.image_size`).
+    pub sizes: Option<Vec<String>>,
+    /// Video: allowed frame image kinds (`first_frame`, `last_frame`).
+    pub frame_images: Option<Vec<String>>,
+    /// Video: allowed input reference kinds (`image`, `audio`, `video`).
+    pub input_references: Option<Vec<String>>,
+    /// Video: generation modes (`text-to-video`, `image-to-video`, `video-to-video`).
+    pub modes: Option<Vec<String>>,
+    /// Speech: voices.
+    pub voices: Option<Vec<String>>,
+    /// Speech: audio formats.
+    pub formats: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    id: String,
+    name: Option<String>,
+    version: String,
+    plugin_api: String,
+    library: String,
+    model_prefix: String,
+    capabilities: Vec<String>,
+    base_url: Option<String>,
+    #[serde(default)]
+    auth: Auth,
+    #[serde(default)]
+    models: Vec<ModelEntry>,
+}
+
+/// Why a manifest was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {reason}")]
+    Read {
+        /// The manifest file.
+        path: PathBuf,
+        /// The OS error.
+        reason: String,
+    },
+    /// The TOML is malformed or a field has the wrong type or name.
+    #[error("{path}: {reason}")]
+    Parse {
+        /// The manifest file.
+        path: PathBuf,
+        /// The parser's message (with line and column).
+        reason: String,
+    },
+    /// A field has a value that is not allowed.
+    #[error("{path}: field `{field}`: {reason}")]
+    Invalid {
+        /// The manifest file.
+        path: PathBuf,
+        /// The offending field.
+        field: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and validates manifest text; `path` is used in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ManifestError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+            path: path.to_path_buf(),
+            reason: one_line(&e.to_string()),
+        })?;
+        let invalid = |field: &str, reason: String| ManifestError::Invalid {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+            reason,
+        };
+        let id_ok = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        };
+        if !id_ok(&raw.id) {
+            return Err(invalid(
+                "id",
+                format!("{:?} is not allowed: use lowercase letters, digits, '-' and '_'", raw.id),
+            ));
+        }
+        let version = semver::Version::parse(&raw.version).map_err(|e| {
+            invalid("version", format!("{:?} is not a semver version ({e})", raw.version))
+        })?;
+        let plugin_api = semver::VersionReq::parse(&raw.plugin_api).map_err(|e| {
+            invalid(
+                "plugin_api",
+                format!("{:?} is not a semver requirement such as \"^1.0\" ({e})", raw.plugin_api),
+            )
+        })?;
+        if raw.library.is_empty() || raw.library.contains(['/', '\\']) {
+            return Err(invalid(
+                "library",
+                format!("{:?} must be a base name such as \"switchyard_openrouter\" (no path, no prefix/suffix)", raw.library),
+            ));
+        }
+        if raw.model_prefix.len() < 2 || !raw.model_prefix.ends_with('/') {
+            return Err(invalid(
+                "model_prefix",
+                format!("{:?} must be a name followed by '/', e.g. \"openrouter/\"", raw.model_prefix),
+            ));
+        }
+        check_capabilities(&raw.capabilities).map_err(|r| invalid("capabilities", r))?;
+        if let Some(url) = &raw.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("base_url", format!("{url:?} must be an http(s) URL")));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, m) in raw.models.iter().enumerate() {
+            let field = format!("models[{i}]");
+            if !m.model_ref.starts_with(&raw.model_prefix) || m.model_ref.len() <= raw.model_prefix.len() {
+                return Err(invalid(
+                    &format!("{field}.ref"),
+                    format!("{:?} must start with the model_prefix {:?}", m.model_ref, raw.model_prefix),
+                ));
+            }
+            if !seen.insert(m.model_ref.to_ascii_lowercase()) {
+                return Err(invalid(&format!("{field}.ref"), format!("{:?} is listed twice", m.model_ref)));
+            }
+            check_capabilities(&m.capabilities)
+                .map_err(|r| invalid(&format!("{field}.capabilities"), r))?;
+            for c in &m.capabilities {
+                if !raw.capabilities.contains(c) {
+                    return Err(invalid(
+                        &format!("{field}.capabilities"),
+                        format!("{c:?} is not among the plugin's capabilities {:?}", raw.capabilities),
+                    ));
+                }
+            }
+        }
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            name: raw.name.unwrap_or_else(|| raw.id.clone()),
+            id: raw.id,
+            version,
+            plugin_api,
+            library: raw.library,
+            model_prefix: raw.model_prefix,
+            capabilities: raw.capabilities,
+            base_url: raw.base_url,
+            auth: raw.auth,
+            models: raw.models,
+        })
+    }
+
+    /// Whether the plugin offers `capability`.
+    pub fn has_capability(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
+
+    /// The model entry for `model_ref` (case-insensitive), if listed.
+    pub fn model(&self, model_ref: &str) -> Option<&ModelEntry> {
+        self.models
+            .iter()
+            .find(|m| m.model_ref.eq_ignore_ascii_case(model_ref))
+    }
+
+    /// The library file name on this platform (`lib<name>.so` on Linux).
+    pub fn library_file_name(&self) -> String {
+        format!(
+            "{}{}{}",
+            std::env::consts::DLL_PREFIX,
+            self.library,
+            std::env::consts::DLL_SUFFIX
+        )
+    }
+}
+
+impl ModelEntry {
+    /// Whether this model offers `capability`.
+    pub fn has_capability(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
+}
+
+fn check_capabilities(caps: &[String]) -> Result<(), String> {
+    if caps.is_empty() {
+        return Err(format!("must list at least one of {ALL_CAPABILITIES:?}"));
+    }
+    for c in caps {
+        if !ALL_CAPABILITIES.contains(&c.as_str()) {
+            return Err(format!("{c:?} is not a capability; allowed: {}", ALL_CAPABILITIES.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// Folds a multi-line parser message into one line.
+pub fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "|")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "demo"
+version = "1.2.3"
+plugin_api = "^1.0"
+library = "demo_plugin"
+model_prefix = "demo/"
+capabilities = ["chat", "video"]
+[[models]]
+ref = "demo/v"
+capabilities = ["video"]
+durations = [4, 8]
+"#;
+
+    #[test]
+    fn good_manifest_parses() {
+        let m = Manifest::parse(Path::new("demo.toml"), GOOD).unwrap();
+        assert_eq!(m.id, "demo");
+        assert_eq!(m.model("DEMO/V").unwrap().durations, Some(vec![4, 8]));
+        assert!(m.library_file_name().contains("demo_plugin"));
+    }
+
+    #[test]
+    fn unknown_capability_names_field_and_allowed_values() {
+        let bad = GOOD.replace("[\"chat\", \"video\"]", "[\"chat\", \"telepathy\"]");
+        let e = Manifest::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
+        assert!(e.contains("x.toml") && e.contains("capabilities") && e.contains("telepathy") && e.contains("speech"), "{e}");
+    }
+
+    #[test]
+    fn model_outside_prefix_is_rejected() {
+        let bad = GOOD.replace("ref = \"demo/v\"", "ref = \"other/v\"");
+        let e = Manifest::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
+        assert!(e.contains("models[0].ref"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_reports_line() {
+        let e = Manifest::parse(Path::new("x.toml"), "id = \"a\"\nversion = \n").unwrap_err().to_string();
+        assert!(e.contains("x.toml") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_by_name() {
+        let e = Manifest::parse(Path::new("x.toml"), &format!("{GOOD}\nlibary = \"x\"\n")).unwrap_err().to_string();
+        assert!(e.contains("libary"), "{e}");
+    }
+
+    #[test]
+    fn bad_plugin_api_requirement_is_explained() {
+        let bad = GOOD.replace("^1.0", "one");
+        let e = Manifest::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
+        assert!(e.contains("plugin_api") && e.contains("\"one\""), "{e}");
+    }
+}

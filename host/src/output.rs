@@ -1,0 +1,444 @@
+/*!
+Atomic output files fed by a plugin through the host sink.
+
+Each output is written to a hidden temporary file beside its target
+(`.NAME.<pid>.part`), size-capped while streaming, checked when the plugin
+is done (declared length, magic bytes of the expected media kind, not an
+HTML/JSON error page), and only then renamed into place. On any failure,
+and when dropped unfinished, every temporary file is removed, so a target
+path either holds the whole verified result or nothing.
+*/
+
+use crate::error::HostError;
+use crate::media::{sniff, Format};
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use switchyard_plugin_api::{ErrorKind, PluginError};
+
+/// What kind of media an output must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// PNG, JPEG, WebP or GIF.
+    Image,
+    /// MP4, QuickTime or WebM.
+    Video,
+    /// MP3 bytes.
+    Mp3,
+    /// Raw 16-bit PCM; wrapped in a WAV header at `sample_rate` when set.
+    Pcm {
+        /// Sample rate for the WAV header, or `None` to write raw PCM.
+        wav_sample_rate: Option<u32>,
+    },
+}
+
+/// The largest number of outputs one request may produce.
+pub const MAX_OUTPUTS: u32 = 64;
+
+/// A finished, verified output file.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The recognised format (None for raw PCM).
+    pub format: Option<Format>,
+}
+
+struct Pending {
+    final_path: PathBuf,
+    temp_path: PathBuf,
+    file: BufWriter<File>,
+    written: u64,
+    declared: Option<u64>,
+    head: Vec<u8>,
+    media_type: String,
+}
+
+/// The outputs of one request.
+pub struct Outputs {
+    base: PathBuf,
+    expect: Expect,
+    max_bytes: u64,
+    pending: Vec<Option<Pending>>,
+    failed: Option<PluginError>,
+}
+
+/// `NAME.EXT` for index 0, `NAME-2.EXT`, `NAME-3.EXT`... for the next ones.
+pub fn numbered(base: &Path, index: u32) -> PathBuf {
+    if index == 0 {
+        return base.to_path_buf();
+    }
+    let stem = base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match base.extension() {
+        Some(ext) => format!("{stem}-{}.{}", index + 1, ext.to_string_lossy()),
+        None => format!("{stem}-{}", index + 1),
+    };
+    base.with_file_name(name)
+}
+
+/// The temporary file used while writing `target`.
+pub fn temp_path_for(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!(".{name}.{}.part", std::process::id()))
+}
+
+/// Removes temporary files left beside `target` by earlier, killed runs.
+pub fn remove_stale_temps(target: &Path) {
+    let Some(dir) = target.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }) else {
+        return;
+    };
+    let name = target.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let prefix = format!(".{name}.");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&prefix) && n.ends_with(".part") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn sink_error(kind: ErrorKind, msg: String) -> PluginError {
+    PluginError::new(kind, msg)
+}
+
+impl Outputs {
+    /// Outputs whose first file is `base`, expected to be `expect`, each at
+    /// most `max_bytes` long.
+    pub fn new(base: PathBuf, expect: Expect, max_bytes: u64) -> Self {
+        Outputs {
+            base,
+            expect,
+            max_bytes,
+            pending: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// The target path of output `index`.
+    pub fn target(&self, index: u32) -> PathBuf {
+        numbered(&self.base, index)
+    }
+
+    fn fail(&mut self, e: PluginError) -> PluginError {
+        self.failed = Some(e.clone());
+        e
+    }
+
+    /// Starts (or restarts) output `index`.
+    pub fn open(&mut self, index: u32, media_type: &str, declared: Option<u64>) -> Result<(), PluginError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if index >= MAX_OUTPUTS {
+            return Err(self.fail(sink_error(
+                ErrorKind::INTERNAL,
+                format!("the plugin opened output {index}; at most {MAX_OUTPUTS} outputs are accepted"),
+            )));
+        }
+        if let Some(d) = declared {
+            if d > self.max_bytes {
+                return Err(self.fail(sink_error(
+                    ErrorKind::INVALID_REQUEST,
+                    format!(
+                        "the output is {} but the cap is {} (agents.defaults.mediaMaxMb)",
+                        crate::term::human_bytes(d),
+                        crate::term::human_bytes(self.max_bytes)
+                    ),
+                )));
+            }
+        }
+        let final_path = self.target(index);
+        let temp_path = temp_path_for(&final_path);
+        let file = File::create(&temp_path).map_err(|e| {
+            sink_error(ErrorKind::INTERNAL, format!("cannot create {}: {e}", temp_path.display()))
+        })?;
+        let mut p = Pending {
+            final_path,
+            temp_path,
+            file: BufWriter::with_capacity(256 * 1024, file),
+            written: 0,
+            declared,
+            head: Vec::new(),
+            media_type: media_type.to_string(),
+        };
+        if let Expect::Pcm { wav_sample_rate: Some(_) } = self.expect {
+            p.file.write_all(&[0u8; 44]).map_err(|e| sink_error(ErrorKind::INTERNAL, format!("write failed: {e}")))?;
+        }
+        let i = index as usize;
+        if self.pending.len() <= i {
+            self.pending.resize_with(i + 1, || None);
+        }
+        if let Some(old) = self.pending[i].replace(p) {
+            if old.temp_path != self.pending[i].as_ref().map(|p| p.temp_path.clone()).unwrap_or_default() {
+                let _ = std::fs::remove_file(&old.temp_path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends bytes to output `index`.
+    pub fn write(&mut self, index: u32, data: &[u8]) -> Result<(), PluginError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let max = self.max_bytes;
+        let Some(Some(p)) = self.pending.get_mut(index as usize) else {
+            return Err(self.fail(sink_error(
+                ErrorKind::INTERNAL,
+                format!("the plugin wrote to output {index} without opening it"),
+            )));
+        };
+        let new_len = p.written + data.len() as u64;
+        if let Some(d) = p.declared {
+            if new_len > d {
+                let msg = format!("output {index} received more bytes ({new_len}) than its declared length ({d})");
+                return Err(self.fail(sink_error(ErrorKind::UPSTREAM, msg)));
+            }
+        }
+        if new_len > max {
+            let msg = format!(
+                "output {index} exceeds the size cap of {} (agents.defaults.mediaMaxMb); download stopped",
+                crate::term::human_bytes(max)
+            );
+            return Err(self.fail(sink_error(ErrorKind::INVALID_REQUEST, msg)));
+        }
+        if p.head.len() < 64 {
+            let take = (64 - p.head.len()).min(data.len());
+            p.head.extend_from_slice(&data[..take]);
+        }
+        if let Err(e) = p.file.write_all(data) {
+            let msg = format!("cannot write {}: {e}", p.temp_path.display());
+            return Err(self.fail(sink_error(ErrorKind::INTERNAL, msg)));
+        }
+        p.written = new_len;
+        Ok(())
+    }
+
+    /// Bytes written so far to output `index`.
+    pub fn written(&self, index: u32) -> u64 {
+        self.pending.get(index as usize).and_then(|p| p.as_ref()).map_or(0, |p| p.written)
+    }
+
+    /// Verifies every output and renames them into place. `expected` is the
+    /// number of outputs the plugin reported. On any failure nothing is left.
+    pub fn finish(mut self, expected: u32) -> Result<Vec<Written>, HostError> {
+        if let Some(e) = self.failed.take() {
+            return Err(HostError::Plugin { error: e });
+        }
+        let opened = self.pending.iter().filter(|p| p.is_some()).count() as u32;
+        if expected == 0 || opened != expected || self.pending.len() as u32 != expected {
+            return Err(HostError::BadOutput(format!(
+                "the plugin reported {expected} output(s) but wrote {opened}"
+            )));
+        }
+        let expect = self.expect;
+        for p in self.pending.iter_mut().flatten() {
+            verify_and_flush(p, expect)?;
+        }
+        let mut done = Vec::new();
+        for slot in self.pending.iter_mut() {
+            if let Some(p) = slot.take() {
+                let format = sniff(&p.head);
+                let size = p.written + if matches!(expect, Expect::Pcm { wav_sample_rate: Some(_) }) { 44 } else { 0 };
+                let Pending { final_path, temp_path, file, .. } = p;
+                drop(file);
+                if let Err(e) = std::fs::rename(&temp_path, &final_path) {
+                    let _ = std::fs::remove_file(&temp_path);
+                    for w in &done {
+                        let w: &Written = w;
+                        let _ = std::fs::remove_file(&w.path);
+                    }
+                    return Err(HostError::Io(format!("cannot move the result to {}: {e}", final_path.display())));
+                }
+                done.push(Written { path: final_path, bytes: size, format });
+            }
+        }
+        Ok(done)
+    }
+}
+
+fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
+    let name = p.final_path.display().to_string();
+    if p.written == 0 {
+        return Err(HostError::BadOutput(format!("the provider sent an empty body for {name}")));
+    }
+    if let Some(d) = p.declared {
+        if d != p.written {
+            return Err(HostError::BadOutput(format!(
+                "{name}: received {} of {d} declared bytes (truncated download)",
+                p.written
+            )));
+        }
+    }
+    let head = &p.head;
+    let looks_like_text = {
+        let t: Vec<u8> = head.iter().copied().skip_while(|b| b.is_ascii_whitespace()).take(1).collect();
+        matches!(t.first(), Some(b'{') | Some(b'[') | Some(b'<'))
+    };
+    let fmt = sniff(head);
+    let ok = match expect {
+        Expect::Image => fmt.is_some_and(Format::is_image),
+        Expect::Video => fmt.is_some_and(Format::is_video),
+        Expect::Mp3 => fmt == Some(Format::Mp3),
+        Expect::Pcm { .. } => !looks_like_text && fmt.is_none_or(|f| f == Format::Wav),
+    };
+    if !ok {
+        let what = match expect {
+            Expect::Image => "an image (PNG, JPEG, WebP or GIF)",
+            Expect::Video => "a video (MP4, QuickTime or WebM)",
+            Expect::Mp3 => "MP3 audio",
+            Expect::Pcm { .. } => "raw PCM audio",
+        };
+        let seen = if looks_like_text {
+            "an HTML/JSON document".to_string()
+        } else {
+            match fmt {
+                Some(f) => f.mime().to_string(),
+                None => format!("unrecognised bytes (Content-Type {:?})", p.media_type),
+            }
+        };
+        return Err(HostError::BadOutput(format!(
+            "the provider's answer for {name} is not {what}: it looks like {seen}; nothing was written"
+        )));
+    }
+    p.file
+        .flush()
+        .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.temp_path.display())))?;
+    if let Expect::Pcm { wav_sample_rate: Some(rate) } = expect {
+        write_wav_header(p.file.get_mut(), rate, p.written)
+            .map_err(|e| HostError::Io(format!("cannot write the WAV header: {e}")))?;
+    }
+    p.file
+        .get_ref()
+        .sync_all()
+        .map_err(|e| HostError::Io(format!("cannot sync {}: {e}", p.temp_path.display())))?;
+    Ok(())
+}
+
+/// Writes a 44-byte PCM WAV header (16-bit mono) at the start of `f`.
+pub fn write_wav_header(f: &mut File, sample_rate: u32, data_len: u64) -> std::io::Result<()> {
+    let data_len = u32::try_from(data_len).unwrap_or(u32::MAX - 36);
+    let mut h = Vec::with_capacity(44);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&(36u32.saturating_add(data_len)).to_le_bytes());
+    h.extend_from_slice(b"WAVEfmt ");
+    h.extend_from_slice(&16u32.to_le_bytes());
+    h.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    h.extend_from_slice(&1u16.to_le_bytes()); // mono
+    h.extend_from_slice(&sample_rate.to_le_bytes());
+    h.extend_from_slice(&(sample_rate * 2).to_le_bytes()); // byte rate
+    h.extend_from_slice(&2u16.to_le_bytes()); // block align
+    h.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&data_len.to_le_bytes());
+    f.seek(SeekFrom::Start(0))?;
+    f.write_all(&h)?;
+    f.seek(SeekFrom::End(0))?;
+    Ok(())
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        for p in self.pending.iter().flatten() {
+            let _ = std::fs::remove_file(&p.temp_path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sy-out-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn files(d: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn numbered_names() {
+        assert_eq!(numbered(Path::new("/a/v.mp4"), 0), PathBuf::from("/a/v.mp4"));
+        assert_eq!(numbered(Path::new("/a/v.mp4"), 1), PathBuf::from("/a/v-2.mp4"));
+        assert_eq!(numbered(Path::new("/a/v.mp4"), 2), PathBuf::from("/a/v-3.mp4"));
+    }
+
+    #[test]
+    fn verified_video_is_renamed_into_place() {
+        let d = dir("ok");
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let body = b"\0\0\0\x18ftypisom\0\0\0\0rest-of-video";
+        o.open(0, "video/mp4", Some(body.len() as u64)).unwrap();
+        o.write(0, &body[..5]).unwrap();
+        o.write(0, &body[5..]).unwrap();
+        let w = o.finish(1).unwrap();
+        assert_eq!(std::fs::read(&w[0].path).unwrap(), body);
+        assert_eq!(files(&d), vec!["v.mp4"]);
+    }
+
+    #[test]
+    fn html_body_leaves_no_file() {
+        let d = dir("html");
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        o.open(0, "text/html", None).unwrap();
+        o.write(0, b"<html>oops</html>").unwrap();
+        let e = o.finish(1).unwrap_err().to_string();
+        assert!(e.contains("HTML/JSON"), "{e}");
+        assert!(files(&d).is_empty());
+    }
+
+    #[test]
+    fn truncated_body_leaves_no_file() {
+        let d = dir("trunc");
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        o.open(0, "video/mp4", Some(100)).unwrap();
+        o.write(0, b"\0\0\0\x18ftypisom\0\0\0\0").unwrap();
+        assert!(o.finish(1).unwrap_err().to_string().contains("truncated"));
+        assert!(files(&d).is_empty());
+    }
+
+    #[test]
+    fn more_bytes_than_declared_is_refused_and_later_writes_fail() {
+        let d = dir("over");
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        o.open(0, "video/mp4", Some(4)).unwrap();
+        assert!(o.write(0, b"12345").is_err());
+        assert!(o.write(0, b"1").is_err());
+        drop(o);
+        assert!(files(&d).is_empty());
+    }
+
+    #[test]
+    fn size_cap_is_enforced_while_streaming() {
+        let d = dir("cap");
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 10);
+        o.open(0, "video/mp4", None).unwrap();
+        o.write(0, b"0123456789").unwrap();
+        let e = o.write(0, b"x").unwrap_err();
+        assert!(e.message.contains("size cap"));
+    }
+
+    #[test]
+    fn pcm_to_wav_gets_a_correct_header() {
+        let d = dir("wav");
+        let mut o = Outputs::new(d.join("s.wav"), Expect::Pcm { wav_sample_rate: Some(24000) }, 1 << 20);
+        o.open(0, "audio/pcm", None).unwrap();
+        o.write(0, &[1, 0, 2, 0, 3, 0]).unwrap();
+        let w = o.finish(1).unwrap();
+        let b = std::fs::read(&w[0].path).unwrap();
+        assert_eq!(&b[0..4], b"RIFF");
+        assert_eq!(u32::from_le_bytes(b[24..28].try_into().unwrap()), 24000);
+        assert_eq!(u32::from_le_bytes(b[40..44].try_into().unwrap()), 6);
+        assert_eq!(b.len(), 50);
+    }
+}

@@ -1,0 +1,133 @@
+/*!
+The secret registry and the redactor that keeps secrets out of every output.
+
+The host declares the config paths that always hold secrets
+(`models.providers.*.apiKey`, `messages.tts.providers.*.apiKey`, every value in
+`[env]`); each manifest adds its own config paths and environment variables.
+Their values are collected once at start-up, and every line the host prints
+(stdout, stderr, logs forwarded from plugins, error messages, JSON) passes
+through [`redact`], which replaces each value with `[redacted]`.
+*/
+
+use crate::config::Config;
+use crate::manifest::Manifest;
+use std::sync::RwLock;
+
+/// Config paths that hold secrets for every provider (`*` = one segment).
+pub const HOST_SECRET_PATHS: [&str; 3] = [
+    "models.providers.*.apiKey",
+    "messages.tts.providers.*.apiKey",
+    "env.*",
+];
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Shortest value treated as a secret (shorter ones would redact ordinary words).
+const MIN_SECRET_LEN: usize = 6;
+
+/// Registers a secret value so that it is redacted from all output.
+pub fn register(value: &str) {
+    let v = value.trim();
+    if v.len() < MIN_SECRET_LEN {
+        return;
+    }
+    let mut s = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !s.iter().any(|x| x == v) {
+        s.push(v.to_string());
+        // Longest first, so a secret containing another is replaced whole.
+        s.sort_by_key(|x| std::cmp::Reverse(x.len()));
+    }
+}
+
+/// Registers every secret the config, the environment and the manifests hold.
+pub fn register_all(config: &Config, manifests: &[std::sync::Arc<Manifest>]) {
+    let mut paths: Vec<String> = HOST_SECRET_PATHS.iter().map(|s| s.to_string()).collect();
+    for m in manifests {
+        paths.extend(m.auth.config_keys.iter().cloned());
+        paths.extend(m.auth.speech_config_keys.iter().cloned());
+        paths.extend(m.auth.secrets.iter().cloned());
+        for var in &m.auth.env {
+            if let Ok(v) = std::env::var(var) {
+                register(&v);
+            }
+        }
+    }
+    for p in &paths {
+        for v in values_at(&config.raw, p) {
+            register(&v);
+        }
+    }
+}
+
+/// The string values at a dotted path with `*` wildcards.
+pub fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
+    fn walk(v: &toml::Value, segs: &[&str], out: &mut Vec<String>) {
+        match segs.split_first() {
+            None => {
+                if let Some(s) = v.as_str() {
+                    out.push(s.to_string());
+                }
+            }
+            Some((seg, rest)) => {
+                if let Some(t) = v.as_table() {
+                    if *seg == "*" {
+                        for child in t.values() {
+                            walk(child, rest, out);
+                        }
+                    } else if let Some(child) = t.get(*seg) {
+                        walk(child, rest, out);
+                    }
+                }
+            }
+        }
+    }
+    let segs: Vec<&str> = pattern.split('.').collect();
+    let mut out = Vec::new();
+    walk(&toml::Value::Table(table.clone()), &segs, &mut out);
+    out
+}
+
+/// Whether the dotted `path` is a secret path under `patterns`.
+pub fn is_secret_path(path: &str, patterns: &[String]) -> bool {
+    let segs: Vec<&str> = path.split('.').collect();
+    patterns.iter().any(|p| {
+        let ps: Vec<&str> = p.split('.').collect();
+        ps.len() == segs.len() && ps.iter().zip(&segs).all(|(a, b)| *a == "*" || a == b)
+    })
+}
+
+/// `text` with every registered secret replaced by `[redacted]`.
+pub fn redact(text: &str) -> String {
+    let s = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for secret in s.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_secret_is_redacted_everywhere() {
+        register("sk-or-v1-unit-test-secret");
+        assert_eq!(
+            redact("key=sk-or-v1-unit-test-secret, again sk-or-v1-unit-test-secret"),
+            "key=[redacted], again [redacted]"
+        );
+    }
+
+    #[test]
+    fn wildcard_paths_find_values() {
+        let t: toml::Table = toml::from_str("[models.providers.a]\napiKey = \"one-secret\"\n[models.providers.b]\napiKey = \"two-secret\"\n").unwrap();
+        let mut v = values_at(&t, "models.providers.*.apiKey");
+        v.sort();
+        assert_eq!(v, vec!["one-secret", "two-secret"]);
+        assert!(is_secret_path("models.providers.x.apiKey", &["models.providers.*.apiKey".into()]));
+        assert!(!is_secret_path("models.providers.x.baseUrl", &["models.providers.*.apiKey".into()]));
+    }
+}

@@ -1,0 +1,100 @@
+/*!
+Everything the host prints goes through here, so that secrets are redacted
+from every line, `-q` silences notices, `-v` shows request logs, and the
+progress line appears only when stderr is a terminal.
+*/
+
+use crate::secrets::redact;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};
+
+static VERBOSITY: AtomicI8 = AtomicI8::new(0);
+static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
+
+/// Sets the verbosity: -1 quiet, 0 normal, 1 `-v`, 2 `-vv`.
+pub fn set_verbosity(v: i8) {
+    VERBOSITY.store(v, Ordering::Relaxed);
+}
+
+/// The current verbosity.
+pub fn verbosity() -> i8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
+
+/// Prints a result line on stdout (redacted).
+pub fn out(text: &str) {
+    clear_progress();
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{}", redact(text));
+    let _ = o.flush();
+}
+
+/// Writes streamed text to stdout without a newline (redacted).
+pub fn out_raw(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = write!(o, "{}", redact(text));
+    let _ = o.flush();
+}
+
+/// Prints an error on stderr (always, even with `-q`).
+pub fn error(text: &str) {
+    clear_progress();
+    eprintln!("error: {}", redact(text));
+}
+
+/// Prints a notice on stderr unless `-q`.
+pub fn notice(text: &str) {
+    if verbosity() >= 0 {
+        clear_progress();
+        eprintln!("{}", redact(text));
+    }
+}
+
+/// Prints a log line on stderr when the verbosity is at least `level`.
+pub fn log(level: i8, text: &str) {
+    if verbosity() >= level {
+        clear_progress();
+        eprintln!("[switchyard] {}", redact(text));
+    }
+}
+
+/// Whether progress should be drawn (stderr is a terminal and not `-q`).
+pub fn progress_enabled() -> bool {
+    verbosity() >= 0 && std::io::stderr().is_terminal()
+}
+
+/// Redraws the single progress line on stderr.
+pub fn progress(text: &str) {
+    if !progress_enabled() {
+        return;
+    }
+    PROGRESS_SHOWN.store(true, Ordering::Relaxed);
+    let mut e = std::io::stderr().lock();
+    let _ = write!(e, "\r\x1b[2K{}", redact(text));
+    let _ = e.flush();
+}
+
+/// Clears the progress line if one is shown.
+pub fn clear_progress() {
+    if PROGRESS_SHOWN.swap(false, Ordering::Relaxed) {
+        let mut e = std::io::stderr().lock();
+        let _ = write!(e, "\r\x1b[2K");
+        let _ = e.flush();
+    }
+}
+
+/// Human-readable byte count (`12.3 MiB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
