@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 use switchyard_plugin_api::{
-    abi_stable::sabi_trait::TD_Opaque, Host, HostRef, Host_TO, LogLevel, PluginError, Progress, RResult, RSlice,
-    RStr, Stage, ROption,
+    abi_stable::sabi_trait::TD_Opaque, Host, HostRef, Host_TO, LogLevel, PluginError, Progress,
+    ROption, RResult, RSlice, RStr, Stage,
 };
 
 static CANCELLED: AtomicBool = AtomicBool::new(false);
@@ -72,7 +72,9 @@ impl HostCalls {
 
     /// Takes the outputs back after the call.
     pub fn take_outputs(&mut self) -> Option<Outputs> {
-        self.outputs.take().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        self.outputs
+            .take()
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -87,7 +89,11 @@ impl Host for HostCalls {
     }
 
     fn log(&self, level: u8, message: RStr<'_>) {
-        let lvl = if level == LogLevel::WARN { 0 } else { level as i8 };
+        let lvl = if level == LogLevel::WARN {
+            0
+        } else {
+            level as i8
+        };
         if lvl == 0 {
             term::notice(message.as_str());
         } else {
@@ -138,7 +144,12 @@ impl Host for HostCalls {
         }
     }
 
-    fn open_output(&self, index: u32, media_type: RStr<'_>, declared_len: ROption<u64>) -> RResult<(), PluginError> {
+    fn open_output(
+        &self,
+        index: u32,
+        media_type: RStr<'_>,
+        declared_len: ROption<u64>,
+    ) -> RResult<(), PluginError> {
         let Some(o) = &self.outputs else {
             return RResult::RErr(PluginError::new(
                 switchyard_plugin_api::ErrorKind::INTERNAL,
@@ -146,7 +157,8 @@ impl Host for HostCalls {
             ));
         };
         let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
-        o.open(index, media_type.as_str(), declared_len.into_option()).into()
+        o.open(index, media_type.as_str(), declared_len.into_option())
+            .into()
     }
 
     fn write_output(&self, index: u32, data: RSlice<'_, u8>) -> RResult<(), PluginError> {

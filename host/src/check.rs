@@ -26,7 +26,12 @@ pub struct Route {
 }
 
 /// Routes `model_ref` to its plugin and checks the capability.
-pub fn route(table: &LookupTable, model_ref: &str, capability: &str, catalog: Option<&ModelEntry>) -> Result<Route, HostError> {
+pub fn route(
+    table: &LookupTable,
+    model_ref: &str,
+    capability: &str,
+    catalog: Option<&ModelEntry>,
+) -> Result<Route, HostError> {
     let Some(manifest) = table.for_model(model_ref) else {
         let prefixes = table.known_prefixes();
         return Err(HostError::InvalidInput(format!(
@@ -35,7 +40,11 @@ pub fn route(table: &LookupTable, model_ref: &str, capability: &str, catalog: Op
         )));
     };
     if !manifest.has_capability(capability) {
-        let offering: Vec<String> = table.with_capability(capability).iter().map(|m| m.id.clone()).collect();
+        let offering: Vec<String> = table
+            .with_capability(capability)
+            .iter()
+            .map(|m| m.id.clone())
+            .collect();
         return Err(HostError::InvalidInput(format!(
             "plugin {:?} does not offer {capability}; it offers: {}. Plugins offering {capability}: {}",
             manifest.id,
@@ -71,7 +80,12 @@ pub fn route(table: &LookupTable, model_ref: &str, capability: &str, catalog: Op
 }
 
 /// Checks `value` against `allowed`, returning the allowed spelling.
-pub fn choice(model_ref: &str, flag: &str, value: &str, allowed: Option<&Vec<String>>) -> Result<String, HostError> {
+pub fn choice(
+    model_ref: &str,
+    flag: &str,
+    value: &str,
+    allowed: Option<&Vec<String>>,
+) -> Result<String, HostError> {
     let Some(allowed) = allowed else {
         return Ok(value.to_string());
     };
@@ -121,7 +135,10 @@ pub fn duration(model_ref: &str, secs: u32, allowed: Option<&Vec<u32>>) -> Resul
     match allowed {
         Some(a) if !a.contains(&secs) => Err(HostError::InvalidInput(format!(
             "--duration {secs} is not offered by {model_ref}; allowed: {}",
-            a.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            a.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         _ => Ok(secs),
     }
@@ -134,7 +151,10 @@ mod tests {
     #[test]
     fn choice_is_case_insensitive_and_returns_api_spelling() {
         let allowed = vec!["720p".to_string(), "1080p".to_string()];
-        assert_eq!(choice("m", "--resolution", "1080P", Some(&allowed)).unwrap(), "1080p");
+        assert_eq!(
+            choice("m", "--resolution", "1080P", Some(&allowed)).unwrap(),
+            "1080p"
+        );
         let e = choice("m", "--resolution", "4k", Some(&allowed)).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("720p, 1080p"));
@@ -142,7 +162,9 @@ mod tests {
 
     #[test]
     fn duration_outside_the_list_names_allowed_values() {
-        let e = duration("m", 5, Some(&vec![4, 6, 8])).unwrap_err().to_string();
+        let e = duration("m", 5, Some(&vec![4, 6, 8]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("4, 6, 8"), "{e}");
         assert_eq!(duration("m", 6, Some(&vec![4, 6, 8])).unwrap(), 6);
     }

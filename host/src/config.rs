@@ -174,7 +174,12 @@ pub fn default_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
     if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
         return Some((PathBuf::from(x).join("switchyard/config.toml"), false));
     }
-    std::env::var_os("HOME").map(|h| (PathBuf::from(h).join(".config/switchyard/config.toml"), false))
+    std::env::var_os("HOME").map(|h| {
+        (
+            PathBuf::from(h).join(".config/switchyard/config.toml"),
+            false,
+        )
+    })
 }
 
 impl Config {
@@ -208,7 +213,8 @@ impl Config {
         let raw: toml::Table = toml::from_str(text).map_err(bad)?;
         let mut unknown = Vec::new();
         let de = toml::Deserializer::parse(text).map_err(bad)?;
-        let file: ConfigFile = serde_ignored::deserialize(de, |p| unknown.push(p.to_string())).map_err(bad)?;
+        let file: ConfigFile =
+            serde_ignored::deserialize(de, |p| unknown.push(p.to_string())).map_err(bad)?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             exists: true,
@@ -288,9 +294,22 @@ mod tests {
             "[agents.defaults.model]\nprimary = \"openrouter/auto\"\nfalbacks = []\n[models.providers.openrouter]\napikey = \"x\"\n",
         )
         .unwrap();
-        assert_eq!(c.file.agents.defaults.model.primary.as_deref(), Some("openrouter/auto"));
-        assert!(c.unknown_keys.contains(&"agents.defaults.model.falbacks".to_string()), "{:?}", c.unknown_keys);
-        assert!(c.unknown_keys.contains(&"models.providers.openrouter.apikey".to_string()), "{:?}", c.unknown_keys);
+        assert_eq!(
+            c.file.agents.defaults.model.primary.as_deref(),
+            Some("openrouter/auto")
+        );
+        assert!(
+            c.unknown_keys
+                .contains(&"agents.defaults.model.falbacks".to_string()),
+            "{:?}",
+            c.unknown_keys
+        );
+        assert!(
+            c.unknown_keys
+                .contains(&"models.providers.openrouter.apikey".to_string()),
+            "{:?}",
+            c.unknown_keys
+        );
     }
 
     #[test]
@@ -303,13 +322,24 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_key() {
-        let e = Config::parse(Path::new("c.toml"), "[agents.defaults.imageGenerationModel]\ntimeoutMs = \"soon\"\n").unwrap_err();
-        assert!(e.to_string().contains("timeoutMs") || e.to_string().contains("line 2"), "{e}");
+        let e = Config::parse(
+            Path::new("c.toml"),
+            "[agents.defaults.imageGenerationModel]\ntimeoutMs = \"soon\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("timeoutMs") || e.to_string().contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]
     fn dotted_path_lookup() {
-        let c = Config::parse(Path::new("c.toml"), "[models.providers.openrouter]\napiKey = \"k\"\n").unwrap();
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[models.providers.openrouter]\napiKey = \"k\"\n",
+        )
+        .unwrap();
         assert_eq!(c.get_str("models.providers.openrouter.apiKey"), Some("k"));
         assert_eq!(c.get_str("models.providers.nope.apiKey"), None);
     }

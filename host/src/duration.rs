@@ -11,7 +11,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let bad = || {
         format!("invalid duration {text:?}: use a number with a unit, e.g. 500ms, 30s, 2m, 1h (a bare number is seconds)")
     };
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     if num.is_empty() || num.len() > 15 {
         return Err(bad());
@@ -26,7 +28,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     };
     let ms = value * ms_per;
     if !ms.is_finite() || ms <= 0.0 || ms > 7.0 * 24.0 * 3_600_000.0 {
-        return Err(format!("invalid duration {text:?}: must be more than 0 and at most 7 days"));
+        return Err(format!(
+            "invalid duration {text:?}: must be more than 0 and at most 7 days"
+        ));
     }
     Ok(Duration::from_millis(ms.round() as u64))
 }
@@ -47,7 +51,15 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_with_the_allowed_forms() {
-        for bad in ["", "s", "5 parsecs", "-3s", "0", "1e9h", "9999999999999999999"] {
+        for bad in [
+            "",
+            "s",
+            "5 parsecs",
+            "-3s",
+            "0",
+            "1e9h",
+            "9999999999999999999",
+        ] {
             let e = parse(bad).unwrap_err();
             assert!(e.contains("invalid duration"), "{bad}: {e}");
         }

@@ -56,7 +56,11 @@ pub fn run<T>(
                 Err(e) => {
                     let retry_after = e.retry_after_ms.into_option().map(Duration::from_millis);
                     let can = may_retry() && !crate::call::cancelled();
-                    if can && e.kind.is_transient() && tries < policy.retries && retry_after.is_none_or(|d| d <= policy.max_delay) {
+                    if can
+                        && e.kind.is_transient()
+                        && tries < policy.retries
+                        && retry_after.is_none_or(|d| d <= policy.max_delay)
+                    {
                         let backoff = policy.base_delay * 2u32.saturating_pow(tries);
                         let wait = retry_after.unwrap_or(backoff).min(policy.max_delay);
                         term::notice(&format!(
@@ -75,7 +79,10 @@ pub fn run<T>(
                     match (worthy, next) {
                         (true, Some(n)) => {
                             if let Some((e, _)) = &last {
-                                term::notice(&format!("{model} failed ({}): {}; trying fallback {n}", e.kind, e.message));
+                                term::notice(&format!(
+                                    "{model} failed ({}): {}; trying fallback {n}",
+                                    e.kind, e.message
+                                ));
                             }
                             break;
                         }
@@ -90,7 +97,10 @@ pub fn run<T>(
 
 fn unreachable_error(model: &str) -> (PluginError, String) {
     (
-        PluginError::new(switchyard_plugin_api::ErrorKind::INVALID_INPUT, "no model to try"),
+        PluginError::new(
+            switchyard_plugin_api::ErrorKind::INVALID_INPUT,
+            "no model to try",
+        ),
         model.to_string(),
     )
 }
@@ -99,7 +109,9 @@ fn unreachable_error(model: &str) -> (PluginError, String) {
 pub fn sleep_cancellable(d: Duration) {
     let end = std::time::Instant::now() + d;
     while std::time::Instant::now() < end && !crate::call::cancelled() {
-        std::thread::sleep(Duration::from_millis(50).min(end.saturating_duration_since(std::time::Instant::now())));
+        std::thread::sleep(
+            Duration::from_millis(50).min(end.saturating_duration_since(std::time::Instant::now())),
+        );
     }
 }
 
@@ -109,17 +121,30 @@ mod tests {
     use switchyard_plugin_api::ErrorKind;
 
     fn fast() -> RetryPolicy {
-        RetryPolicy { retries: 2, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) }
+        RetryPolicy {
+            retries: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        }
     }
 
     #[test]
     fn rate_limit_on_primary_fails_over_to_fallback() {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut calls = Vec::new();
-        let r = run(&models, fast(), |m| {
-            calls.push(m.to_string());
-            if m == "a" { Err(PluginError::new(ErrorKind::RATE_LIMITED, "slow down")) } else { Ok(42) }
-        }, || true);
+        let r = run(
+            &models,
+            fast(),
+            |m| {
+                calls.push(m.to_string());
+                if m == "a" {
+                    Err(PluginError::new(ErrorKind::RATE_LIMITED, "slow down"))
+                } else {
+                    Ok(42)
+                }
+            },
+            || true,
+        );
         assert_eq!(r.unwrap(), (42, "b".to_string()));
         assert_eq!(calls, vec!["a", "a", "a", "b"]);
     }
@@ -128,7 +153,15 @@ mod tests {
     fn auth_error_never_retries_or_fails_over() {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut n = 0;
-        let r: ChainResult<()> = run(&models, fast(), |_| { n += 1; Err(PluginError::new(ErrorKind::AUTH, "bad key")) }, || true);
+        let r: ChainResult<()> = run(
+            &models,
+            fast(),
+            |_| {
+                n += 1;
+                Err(PluginError::new(ErrorKind::AUTH, "bad key"))
+            },
+            || true,
+        );
         assert_eq!(r.unwrap_err().0.kind, ErrorKind::AUTH);
         assert_eq!(n, 1);
     }
@@ -137,7 +170,19 @@ mod tests {
     fn context_length_fails_over_without_retry() {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut calls = Vec::new();
-        let r = run(&models, fast(), |m| { calls.push(m.to_string()); if m == "a" { Err(PluginError::new(ErrorKind::CONTEXT_LENGTH, "too long")) } else { Ok(1) } }, || true);
+        let r = run(
+            &models,
+            fast(),
+            |m| {
+                calls.push(m.to_string());
+                if m == "a" {
+                    Err(PluginError::new(ErrorKind::CONTEXT_LENGTH, "too long"))
+                } else {
+                    Ok(1)
+                }
+            },
+            || true,
+        );
         assert!(r.is_ok());
         assert_eq!(calls, vec!["a", "b"]);
     }
@@ -146,7 +191,15 @@ mod tests {
     fn no_retry_once_output_was_streamed() {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut n = 0;
-        let r: ChainResult<()> = run(&models, fast(), |_| { n += 1; Err(PluginError::new(ErrorKind::UPSTREAM, "mid-stream")) }, || false);
+        let r: ChainResult<()> = run(
+            &models,
+            fast(),
+            |_| {
+                n += 1;
+                Err(PluginError::new(ErrorKind::UPSTREAM, "mid-stream"))
+            },
+            || false,
+        );
         assert!(r.is_err());
         assert_eq!(n, 1);
     }

@@ -52,7 +52,10 @@ pub struct JobRecord {
 
 /// Unix time in seconds.
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The journal directory.
@@ -68,7 +71,13 @@ pub fn dir() -> PathBuf {
 fn file_for(key: &str) -> PathBuf {
     let safe: String = key
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     dir().join(format!("{safe}.json"))
 }
@@ -78,17 +87,37 @@ impl JobRecord {
     pub fn save(&mut self) -> Result<(), HostError> {
         self.updated = now();
         let d = dir();
-        std::fs::create_dir_all(&d).map_err(|e| HostError::Io(format!("cannot create the job journal {}: {e}", d.display())))?;
+        std::fs::create_dir_all(&d).map_err(|e| {
+            HostError::Io(format!(
+                "cannot create the job journal {}: {e}",
+                d.display()
+            ))
+        })?;
         let path = file_for(&self.key);
         let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
         let text = serde_json::to_vec_pretty(self).map_err(|e| HostError::Io(e.to_string()))?;
-        write_synced(&tmp, &text).map_err(|e| HostError::Io(format!("cannot write the job journal {}: {e}", tmp.display())))?;
-        std::fs::rename(&tmp, &path).map_err(|e| HostError::Io(format!("cannot update the job journal {}: {e}", path.display())))?;
+        write_synced(&tmp, &text).map_err(|e| {
+            HostError::Io(format!(
+                "cannot write the job journal {}: {e}",
+                tmp.display()
+            ))
+        })?;
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            HostError::Io(format!(
+                "cannot update the job journal {}: {e}",
+                path.display()
+            ))
+        })?;
         Ok(())
     }
 
     /// Re-keys a `submitting` record under the job id the provider returned.
-    pub fn assign_id(&mut self, id: &str, polling_url: &str, status: &str) -> Result<(), HostError> {
+    pub fn assign_id(
+        &mut self,
+        id: &str,
+        polling_url: &str,
+        status: &str,
+    ) -> Result<(), HostError> {
         let old = file_for(&self.key);
         self.id = id.to_string();
         self.key = id.to_string();
@@ -120,11 +149,17 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn load(key: &str) -> Result<Option<JobRecord>, HostError> {
     let path = file_for(key);
     match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|e| HostError::Io(format!("job journal entry {} is unreadable: {e}", path.display()))),
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            HostError::Io(format!(
+                "job journal entry {} is unreadable: {e}",
+                path.display()
+            ))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(HostError::Io(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(HostError::Io(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -145,6 +180,9 @@ pub fn list() -> Vec<JobRecord> {
 
 /// A fresh nonce for a `submitting` record.
 pub fn nonce() -> String {
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("submit-{}-{:x}", std::process::id(), t)
 }

@@ -130,7 +130,12 @@ impl From<PluginDescription> for Description {
             models: d
                 .models
                 .into_iter()
-                .map(|m| (m.model_ref.into(), m.capabilities.into_iter().map(Into::into).collect()))
+                .map(|m| {
+                    (
+                        m.model_ref.into(),
+                        m.capabilities.into_iter().map(Into::into).collect(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -169,7 +174,11 @@ pub fn find_library(manifest: &Manifest) -> Result<PathBuf, LoadError> {
     Err(LoadError::NotFound {
         id: manifest.id.clone(),
         file,
-        searched: dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+        searched: dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 
@@ -211,7 +220,8 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
     let header = lib_header_from_path(&library).map_err(|e| abi_err(short_library_error(&e)))?;
     let vs = header.version_strings();
     let lib_api_text = vs.version.to_string();
-    let lib_api = semver::Version::parse(&lib_api_text).map_err(|e| abi_err(format!("unreadable version {lib_api_text:?}: {e}")))?;
+    let lib_api = semver::Version::parse(&lib_api_text)
+        .map_err(|e| abi_err(format!("unreadable version {lib_api_text:?}: {e}")))?;
     if lib_api.major != host.major || !manifest.plugin_api.matches(&lib_api) {
         return Err(LoadError::LibraryApiMismatch {
             id,
@@ -253,7 +263,11 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
 
 fn short_library_error(e: &LibraryError) -> String {
     let text = e.to_string();
-    let mut lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     lines.truncate(12);
     lines.join(" | ")
 }
@@ -262,10 +276,17 @@ fn short_library_error(e: &LibraryError) -> String {
 pub fn contradictions(m: &Manifest, d: &Description, lib_api: &str) -> Vec<String> {
     let mut out = Vec::new();
     if d.id != m.id {
-        out.push(format!("field `id`: manifest says {:?}, library says {:?}", m.id, d.id));
+        out.push(format!(
+            "field `id`: manifest says {:?}, library says {:?}",
+            m.id, d.id
+        ));
     }
     if d.version != m.version.to_string() {
-        out.push(format!("field `version`: manifest says {:?}, library says {:?}", m.version.to_string(), d.version));
+        out.push(format!(
+            "field `version`: manifest says {:?}, library says {:?}",
+            m.version.to_string(),
+            d.version
+        ));
     }
     if d.plugin_api != lib_api {
         out.push(format!(
@@ -276,10 +297,16 @@ pub fn contradictions(m: &Manifest, d: &Description, lib_api: &str) -> Vec<Strin
     let mc: BTreeSet<&str> = m.capabilities.iter().map(String::as_str).collect();
     let dc: BTreeSet<&str> = d.capabilities.iter().map(String::as_str).collect();
     if mc != dc {
-        out.push(format!("field `capabilities`: manifest says {mc:?}, library says {dc:?}"));
+        out.push(format!(
+            "field `capabilities`: manifest says {mc:?}, library says {dc:?}"
+        ));
     }
     for (i, model) in m.models.iter().enumerate() {
-        match d.models.iter().find(|(r, _)| r.eq_ignore_ascii_case(&model.model_ref)) {
+        match d
+            .models
+            .iter()
+            .find(|(r, _)| r.eq_ignore_ascii_case(&model.model_ref))
+        {
             None => out.push(format!(
                 "field `models[{i}].ref`: {:?} is not a model the library knows",
                 model.model_ref
@@ -302,21 +329,50 @@ pub fn contradictions(m: &Manifest, d: &Description, lib_api: &str) -> Vec<Strin
 macro_rules! entry {
     ($name:ident, $req:ty, $resp:ty) => {
         /// Calls the plugin's entry point of the same name.
-        pub fn $name(&self, req: &$req, ctx: &CallContext, host: HostRef<'_>) -> Result<$resp, PluginError> {
+        pub fn $name(
+            &self,
+            req: &$req,
+            ctx: &CallContext,
+            host: HostRef<'_>,
+        ) -> Result<$resp, PluginError> {
             (self.module.$name())(req, ctx, host).into_result()
         }
     };
 }
 
 impl Plugin {
-    entry!(chat, switchyard_plugin_api::ChatRequest, switchyard_plugin_api::ChatResponse);
-    entry!(image, switchyard_plugin_api::ImageRequest, switchyard_plugin_api::ImageResponse);
-    entry!(speech, switchyard_plugin_api::SpeechRequest, switchyard_plugin_api::SpeechResponse);
-    entry!(video_submit, switchyard_plugin_api::VideoRequest, switchyard_plugin_api::VideoJob);
-    entry!(video_wait, switchyard_plugin_api::VideoJob, switchyard_plugin_api::VideoResponse);
+    entry!(
+        chat,
+        switchyard_plugin_api::ChatRequest,
+        switchyard_plugin_api::ChatResponse
+    );
+    entry!(
+        image,
+        switchyard_plugin_api::ImageRequest,
+        switchyard_plugin_api::ImageResponse
+    );
+    entry!(
+        speech,
+        switchyard_plugin_api::SpeechRequest,
+        switchyard_plugin_api::SpeechResponse
+    );
+    entry!(
+        video_submit,
+        switchyard_plugin_api::VideoRequest,
+        switchyard_plugin_api::VideoJob
+    );
+    entry!(
+        video_wait,
+        switchyard_plugin_api::VideoJob,
+        switchyard_plugin_api::VideoResponse
+    );
 
     /// Calls `check_key`, or says the plugin predates it (built against 1.0).
-    pub fn check_key(&self, ctx: &CallContext, host: HostRef<'_>) -> Result<switchyard_plugin_api::KeyStatus, PluginError> {
+    pub fn check_key(
+        &self,
+        ctx: &CallContext,
+        host: HostRef<'_>,
+    ) -> Result<switchyard_plugin_api::KeyStatus, PluginError> {
         match self.module.check_key() {
             Some(f) => f(ctx, host).into_result(),
             None => Err(PluginError::new(

@@ -11,7 +11,11 @@ use switchyard::{call, commands, term};
 
 fn main() {
     let cli = Cli::parse();
-    term::set_verbosity(if cli.quiet { -1 } else { cli.verbose.min(3) as i8 });
+    term::set_verbosity(if cli.quiet {
+        -1
+    } else {
+        cli.verbose.min(3) as i8
+    });
     call::install_ctrlc();
     let json = cli.json;
     let code = match commands::run(cli) {

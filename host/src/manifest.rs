@@ -167,16 +167,25 @@ impl Manifest {
         if !id_ok(&raw.id) {
             return Err(invalid(
                 "id",
-                format!("{:?} is not allowed: use lowercase letters, digits, '-' and '_'", raw.id),
+                format!(
+                    "{:?} is not allowed: use lowercase letters, digits, '-' and '_'",
+                    raw.id
+                ),
             ));
         }
         let version = semver::Version::parse(&raw.version).map_err(|e| {
-            invalid("version", format!("{:?} is not a semver version ({e})", raw.version))
+            invalid(
+                "version",
+                format!("{:?} is not a semver version ({e})", raw.version),
+            )
         })?;
         let plugin_api = semver::VersionReq::parse(&raw.plugin_api).map_err(|e| {
             invalid(
                 "plugin_api",
-                format!("{:?} is not a semver requirement such as \"^1.0\" ({e})", raw.plugin_api),
+                format!(
+                    "{:?} is not a semver requirement such as \"^1.0\" ({e})",
+                    raw.plugin_api
+                ),
             )
         })?;
         if raw.library.is_empty() || raw.library.contains(['/', '\\']) {
@@ -188,26 +197,40 @@ impl Manifest {
         if raw.model_prefix.len() < 2 || !raw.model_prefix.ends_with('/') {
             return Err(invalid(
                 "model_prefix",
-                format!("{:?} must be a name followed by '/', e.g. \"openrouter/\"", raw.model_prefix),
+                format!(
+                    "{:?} must be a name followed by '/', e.g. \"openrouter/\"",
+                    raw.model_prefix
+                ),
             ));
         }
         check_capabilities(&raw.capabilities).map_err(|r| invalid("capabilities", r))?;
         if let Some(url) = &raw.base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid("base_url", format!("{url:?} must be an http(s) URL")));
+                return Err(invalid(
+                    "base_url",
+                    format!("{url:?} must be an http(s) URL"),
+                ));
             }
         }
         let mut seen = std::collections::HashSet::new();
         for (i, m) in raw.models.iter().enumerate() {
             let field = format!("models[{i}]");
-            if !m.model_ref.starts_with(&raw.model_prefix) || m.model_ref.len() <= raw.model_prefix.len() {
+            if !m.model_ref.starts_with(&raw.model_prefix)
+                || m.model_ref.len() <= raw.model_prefix.len()
+            {
                 return Err(invalid(
                     &format!("{field}.ref"),
-                    format!("{:?} must start with the model_prefix {:?}", m.model_ref, raw.model_prefix),
+                    format!(
+                        "{:?} must start with the model_prefix {:?}",
+                        m.model_ref, raw.model_prefix
+                    ),
                 ));
             }
             if !seen.insert(m.model_ref.to_ascii_lowercase()) {
-                return Err(invalid(&format!("{field}.ref"), format!("{:?} is listed twice", m.model_ref)));
+                return Err(invalid(
+                    &format!("{field}.ref"),
+                    format!("{:?} is listed twice", m.model_ref),
+                ));
             }
             check_capabilities(&m.capabilities)
                 .map_err(|r| invalid(&format!("{field}.capabilities"), r))?;
@@ -215,7 +238,10 @@ impl Manifest {
                 if !raw.capabilities.contains(c) {
                     return Err(invalid(
                         &format!("{field}.capabilities"),
-                        format!("{c:?} is not among the plugin's capabilities {:?}", raw.capabilities),
+                        format!(
+                            "{c:?} is not among the plugin's capabilities {:?}",
+                            raw.capabilities
+                        ),
                     ));
                 }
             }
@@ -271,7 +297,10 @@ fn check_capabilities(caps: &[String]) -> Result<(), String> {
     }
     for c in caps {
         if !ALL_CAPABILITIES.contains(&c.as_str()) {
-            return Err(format!("{c:?} is not a capability; allowed: {}", ALL_CAPABILITIES.join(", ")));
+            return Err(format!(
+                "{c:?} is not a capability; allowed: {}",
+                ALL_CAPABILITIES.join(", ")
+            ));
         }
     }
     Ok(())
@@ -314,33 +343,49 @@ durations = [4, 8]
     #[test]
     fn unknown_capability_names_field_and_allowed_values() {
         let bad = GOOD.replace("[\"chat\", \"video\"]", "[\"chat\", \"telepathy\"]");
-        let e = Manifest::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
-        assert!(e.contains("x.toml") && e.contains("capabilities") && e.contains("telepathy") && e.contains("speech"), "{e}");
+        let e = Manifest::parse(Path::new("x.toml"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.toml")
+                && e.contains("capabilities")
+                && e.contains("telepathy")
+                && e.contains("speech"),
+            "{e}"
+        );
     }
 
     #[test]
     fn model_outside_prefix_is_rejected() {
         let bad = GOOD.replace("ref = \"demo/v\"", "ref = \"other/v\"");
-        let e = Manifest::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
+        let e = Manifest::parse(Path::new("x.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("models[0].ref"), "{e}");
     }
 
     #[test]
     fn malformed_toml_reports_line() {
-        let e = Manifest::parse(Path::new("x.toml"), "id = \"a\"\nversion = \n").unwrap_err().to_string();
+        let e = Manifest::parse(Path::new("x.toml"), "id = \"a\"\nversion = \n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x.toml") && e.contains("line 2"), "{e}");
     }
 
     #[test]
     fn unknown_field_is_rejected_by_name() {
-        let e = Manifest::parse(Path::new("x.toml"), &format!("{GOOD}\nlibary = \"x\"\n")).unwrap_err().to_string();
+        let e = Manifest::parse(Path::new("x.toml"), &format!("{GOOD}\nlibary = \"x\"\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("libary"), "{e}");
     }
 
     #[test]
     fn bad_plugin_api_requirement_is_explained() {
         let bad = GOOD.replace("^1.0", "one");
-        let e = Manifest::parse(Path::new("x.toml"), &bad).unwrap_err().to_string();
+        let e = Manifest::parse(Path::new("x.toml"), &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("plugin_api") && e.contains("\"one\""), "{e}");
     }
 }

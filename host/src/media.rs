@@ -65,7 +65,10 @@ impl Format {
 
     /// Whether this is an image format.
     pub fn is_image(self) -> bool {
-        matches!(self, Format::Png | Format::Jpeg | Format::Webp | Format::Gif)
+        matches!(
+            self,
+            Format::Png | Format::Jpeg | Format::Webp | Format::Gif
+        )
     }
 
     /// Whether this is a video format.
@@ -97,7 +100,11 @@ pub fn sniff(b: &[u8]) -> Option<Format> {
     if b.len() >= 12 {
         match &b[4..8] {
             b"ftyp" => {
-                return Some(if &b[8..12] == b"qt  " { Format::QuickTime } else { Format::Mp4 });
+                return Some(if &b[8..12] == b"qt  " {
+                    Format::QuickTime
+                } else {
+                    Format::Mp4
+                });
             }
             b"moov" | b"mdat" | b"wide" | b"free" | b"skip" => return Some(Format::QuickTime),
             _ => {}
@@ -131,14 +138,19 @@ pub fn data_url(mime: &str, bytes: &[u8]) -> String {
 /// Decodes a `data:` URL into its MIME type and bytes.
 pub fn decode_data_url(url: &str) -> Result<(String, Vec<u8>), String> {
     let rest = url.strip_prefix("data:").ok_or("not a data: URL")?;
-    let (meta, payload) = rest.split_once(',').ok_or("data URL has no ',' separator")?;
+    let (meta, payload) = rest
+        .split_once(',')
+        .ok_or("data URL has no ',' separator")?;
     let mut parts = meta.split(';');
     let mime = parts.next().unwrap_or("").to_string();
     let is_b64 = parts.any(|p| p.eq_ignore_ascii_case("base64"));
     if !is_b64 {
         return Err("data URL is not base64-encoded".into());
     }
-    let clean: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let clean: String = payload
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(clean.as_bytes())
         .map_err(|e| format!("data URL payload is not valid base64: {e}"))?;
@@ -156,7 +168,10 @@ mod tests {
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
         assert_eq!(sniff(b"GIF89a..."), Some(Format::Gif));
         assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0"), Some(Format::Mp4));
-        assert_eq!(sniff(b"\0\0\0\x14ftypqt  \0\0\0\0"), Some(Format::QuickTime));
+        assert_eq!(
+            sniff(b"\0\0\0\x14ftypqt  \0\0\0\0"),
+            Some(Format::QuickTime)
+        );
         assert_eq!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 1]), Some(Format::Webm));
         assert_eq!(sniff(b"ID3\x04\0"), Some(Format::Mp3));
         assert_eq!(sniff(b"<html>"), None);
@@ -167,7 +182,10 @@ mod tests {
     #[test]
     fn data_urls_round_trip() {
         let u = data_url("image/png", b"abc");
-        assert_eq!(decode_data_url(&u).unwrap(), ("image/png".to_string(), b"abc".to_vec()));
+        assert_eq!(
+            decode_data_url(&u).unwrap(),
+            ("image/png".to_string(), b"abc".to_vec())
+        );
         assert!(decode_data_url("data:image/png,abc").is_err());
         assert!(decode_data_url("http://x").is_err());
         assert!(decode_data_url("data:;base64,@@@").is_err());

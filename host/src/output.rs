@@ -70,7 +70,10 @@ pub fn numbered(base: &Path, index: u32) -> PathBuf {
     if index == 0 {
         return base.to_path_buf();
     }
-    let stem = base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match base.extension() {
         Some(ext) => format!("{stem}-{}.{}", index + 1, ext.to_string_lossy()),
         None => format!("{stem}-{}", index + 1),
@@ -80,16 +83,28 @@ pub fn numbered(base: &Path, index: u32) -> PathBuf {
 
 /// The temporary file used while writing `target`.
 pub fn temp_path_for(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     target.with_file_name(format!(".{name}.{}.part", std::process::id()))
 }
 
 /// Removes temporary files left beside `target` by earlier, killed runs.
 pub fn remove_stale_temps(target: &Path) {
-    let Some(dir) = target.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }) else {
+    let Some(dir) = target.parent().map(|d| {
+        if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        }
+    }) else {
         return;
     };
-    let name = target.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let prefix = format!(".{name}.");
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
@@ -129,14 +144,21 @@ impl Outputs {
     }
 
     /// Starts (or restarts) output `index`.
-    pub fn open(&mut self, index: u32, media_type: &str, declared: Option<u64>) -> Result<(), PluginError> {
+    pub fn open(
+        &mut self,
+        index: u32,
+        media_type: &str,
+        declared: Option<u64>,
+    ) -> Result<(), PluginError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         if index >= MAX_OUTPUTS {
             return Err(self.fail(sink_error(
                 ErrorKind::INTERNAL,
-                format!("the plugin opened output {index}; at most {MAX_OUTPUTS} outputs are accepted"),
+                format!(
+                    "the plugin opened output {index}; at most {MAX_OUTPUTS} outputs are accepted"
+                ),
             )));
         }
         if let Some(d) = declared {
@@ -154,7 +176,10 @@ impl Outputs {
         let final_path = self.target(index);
         let temp_path = temp_path_for(&final_path);
         let file = File::create(&temp_path).map_err(|e| {
-            sink_error(ErrorKind::INTERNAL, format!("cannot create {}: {e}", temp_path.display()))
+            sink_error(
+                ErrorKind::INTERNAL,
+                format!("cannot create {}: {e}", temp_path.display()),
+            )
         })?;
         let mut p = Pending {
             final_path,
@@ -165,15 +190,25 @@ impl Outputs {
             head: Vec::new(),
             media_type: media_type.to_string(),
         };
-        if let Expect::Pcm { wav_sample_rate: Some(_) } = self.expect {
-            p.file.write_all(&[0u8; 44]).map_err(|e| sink_error(ErrorKind::INTERNAL, format!("write failed: {e}")))?;
+        if let Expect::Pcm {
+            wav_sample_rate: Some(_),
+        } = self.expect
+        {
+            p.file
+                .write_all(&[0u8; 44])
+                .map_err(|e| sink_error(ErrorKind::INTERNAL, format!("write failed: {e}")))?;
         }
         let i = index as usize;
         if self.pending.len() <= i {
             self.pending.resize_with(i + 1, || None);
         }
         if let Some(old) = self.pending[i].replace(p) {
-            if old.temp_path != self.pending[i].as_ref().map(|p| p.temp_path.clone()).unwrap_or_default() {
+            if old.temp_path
+                != self.pending[i]
+                    .as_ref()
+                    .map(|p| p.temp_path.clone())
+                    .unwrap_or_default()
+            {
                 let _ = std::fs::remove_file(&old.temp_path);
             }
         }
@@ -195,7 +230,9 @@ impl Outputs {
         let new_len = p.written + data.len() as u64;
         if let Some(d) = p.declared {
             if new_len > d {
-                let msg = format!("output {index} received more bytes ({new_len}) than its declared length ({d})");
+                let msg = format!(
+                    "output {index} received more bytes ({new_len}) than its declared length ({d})"
+                );
                 return Err(self.fail(sink_error(ErrorKind::UPSTREAM, msg)));
             }
         }
@@ -220,7 +257,10 @@ impl Outputs {
 
     /// Bytes written so far to output `index`.
     pub fn written(&self, index: u32) -> u64 {
-        self.pending.get(index as usize).and_then(|p| p.as_ref()).map_or(0, |p| p.written)
+        self.pending
+            .get(index as usize)
+            .and_then(|p| p.as_ref())
+            .map_or(0, |p| p.written)
     }
 
     /// Verifies every output and renames them into place. `expected` is the
@@ -243,8 +283,23 @@ impl Outputs {
         for slot in self.pending.iter_mut() {
             if let Some(p) = slot.take() {
                 let format = sniff(&p.head);
-                let size = p.written + if matches!(expect, Expect::Pcm { wav_sample_rate: Some(_) }) { 44 } else { 0 };
-                let Pending { final_path, temp_path, file, .. } = p;
+                let size = p.written
+                    + if matches!(
+                        expect,
+                        Expect::Pcm {
+                            wav_sample_rate: Some(_)
+                        }
+                    ) {
+                        44
+                    } else {
+                        0
+                    };
+                let Pending {
+                    final_path,
+                    temp_path,
+                    file,
+                    ..
+                } = p;
                 drop(file);
                 if let Err(e) = std::fs::rename(&temp_path, &final_path) {
                     let _ = std::fs::remove_file(&temp_path);
@@ -252,9 +307,16 @@ impl Outputs {
                         let w: &Written = w;
                         let _ = std::fs::remove_file(&w.path);
                     }
-                    return Err(HostError::Io(format!("cannot move the result to {}: {e}", final_path.display())));
+                    return Err(HostError::Io(format!(
+                        "cannot move the result to {}: {e}",
+                        final_path.display()
+                    )));
                 }
-                done.push(Written { path: final_path, bytes: size, format });
+                done.push(Written {
+                    path: final_path,
+                    bytes: size,
+                    format,
+                });
             }
         }
         Ok(done)
@@ -264,7 +326,9 @@ impl Outputs {
 fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
     let name = p.final_path.display().to_string();
     if p.written == 0 {
-        return Err(HostError::BadOutput(format!("the provider sent an empty body for {name}")));
+        return Err(HostError::BadOutput(format!(
+            "the provider sent an empty body for {name}"
+        )));
     }
     if let Some(d) = p.declared {
         if d != p.written {
@@ -276,7 +340,12 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
     }
     let head = &p.head;
     let looks_like_text = {
-        let t: Vec<u8> = head.iter().copied().skip_while(|b| b.is_ascii_whitespace()).take(1).collect();
+        let t: Vec<u8> = head
+            .iter()
+            .copied()
+            .skip_while(|b| b.is_ascii_whitespace())
+            .take(1)
+            .collect();
         matches!(t.first(), Some(b'{') | Some(b'[') | Some(b'<'))
     };
     let fmt = sniff(head);
@@ -308,7 +377,10 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
     p.file
         .flush()
         .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.temp_path.display())))?;
-    if let Expect::Pcm { wav_sample_rate: Some(rate) } = expect {
+    if let Expect::Pcm {
+        wav_sample_rate: Some(rate),
+    } = expect
+    {
         write_wav_header(p.file.get_mut(), rate, p.written)
             .map_err(|e| HostError::Io(format!("cannot write the WAV header: {e}")))?;
     }
@@ -361,16 +433,28 @@ mod tests {
     }
 
     fn files(d: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
 
     #[test]
     fn numbered_names() {
-        assert_eq!(numbered(Path::new("/a/v.mp4"), 0), PathBuf::from("/a/v.mp4"));
-        assert_eq!(numbered(Path::new("/a/v.mp4"), 1), PathBuf::from("/a/v-2.mp4"));
-        assert_eq!(numbered(Path::new("/a/v.mp4"), 2), PathBuf::from("/a/v-3.mp4"));
+        assert_eq!(
+            numbered(Path::new("/a/v.mp4"), 0),
+            PathBuf::from("/a/v.mp4")
+        );
+        assert_eq!(
+            numbered(Path::new("/a/v.mp4"), 1),
+            PathBuf::from("/a/v-2.mp4")
+        );
+        assert_eq!(
+            numbered(Path::new("/a/v.mp4"), 2),
+            PathBuf::from("/a/v-3.mp4")
+        );
     }
 
     #[test]
@@ -431,7 +515,13 @@ mod tests {
     #[test]
     fn pcm_to_wav_gets_a_correct_header() {
         let d = dir("wav");
-        let mut o = Outputs::new(d.join("s.wav"), Expect::Pcm { wav_sample_rate: Some(24000) }, 1 << 20);
+        let mut o = Outputs::new(
+            d.join("s.wav"),
+            Expect::Pcm {
+                wav_sample_rate: Some(24000),
+            },
+            1 << 20,
+        );
         o.open(0, "audio/pcm", None).unwrap();
         o.write(0, &[1, 0, 2, 0, 3, 0]).unwrap();
         let w = o.finish(1).unwrap();

@@ -101,7 +101,10 @@ impl LookupTable {
             .map(|(k, _)| k.to_string())
             .collect();
         for id in &dup_ids {
-            let files: Vec<String> = count[id.as_str()].iter().map(|p| p.display().to_string()).collect();
+            let files: Vec<String> = count[id.as_str()]
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             self.diagnostics.push(Diagnostic {
                 path: count[id.as_str()][0].to_path_buf(),
                 message: format!(
@@ -152,7 +155,8 @@ impl LookupTable {
         let idx = self.plugins.len();
         self.by_id.insert(m.id.clone(), idx);
         self.prefixes.push((m.model_prefix.clone(), idx));
-        self.prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        self.prefixes
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         for c in &m.capabilities {
             self.by_capability.entry(c.clone()).or_default().push(idx);
         }
@@ -263,7 +267,11 @@ mod tests {
     #[test]
     fn lookup_by_prefix_capability_and_twice_listed_dir_scanned_once() {
         let d = tempdir("lookup");
-        std::fs::write(d.join("a.toml"), manifest("a", "a/", "[\"chat\", \"video\"]")).unwrap();
+        std::fs::write(
+            d.join("a.toml"),
+            manifest("a", "a/", "[\"chat\", \"video\"]"),
+        )
+        .unwrap();
         std::fs::write(d.join("b.toml"), manifest("b", "a/b/", "[\"chat\"]")).unwrap();
         let t = LookupTable::scan(&[d.clone(), d.join(".")]);
         assert_eq!(t.scanned_dirs.len(), 1);

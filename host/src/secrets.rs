@@ -127,7 +127,13 @@ mod tests {
         let mut v = values_at(&t, "models.providers.*.apiKey");
         v.sort();
         assert_eq!(v, vec!["one-secret", "two-secret"]);
-        assert!(is_secret_path("models.providers.x.apiKey", &["models.providers.*.apiKey".into()]));
-        assert!(!is_secret_path("models.providers.x.baseUrl", &["models.providers.*.apiKey".into()]));
+        assert!(is_secret_path(
+            "models.providers.x.apiKey",
+            &["models.providers.*.apiKey".into()]
+        ));
+        assert!(!is_secret_path(
+            "models.providers.x.baseUrl",
+            &["models.providers.*.apiKey".into()]
+        ));
     }
 }

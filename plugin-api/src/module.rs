@@ -12,7 +12,9 @@ use crate::host::HostRef;
 use crate::types::*;
 use abi_stable::library::RootModule;
 use abi_stable::std_types::RResult;
-use abi_stable::{declare_root_module_statics, package_version_strings, sabi_types::VersionStrings, StableAbi};
+use abi_stable::{
+    declare_root_module_statics, package_version_strings, sabi_types::VersionStrings, StableAbi,
+};
 
 /// The name of the symbol holding a plugin's library header (abi_stable's
 /// mangled root-module loader name). [`crate::export_provider!`] exports it.
@@ -27,11 +29,17 @@ pub struct PluginModule {
     /// Describes the plugin (id, version, capabilities, models).
     pub describe: extern "C" fn() -> RResult<PluginDescription, PluginError>,
     /// Chat completion (plain, or streamed through `Host::text`).
-    pub chat:
-        extern "C" fn(&ChatRequest, &CallContext, HostRef<'_>) -> RResult<ChatResponse, PluginError>,
+    pub chat: extern "C" fn(
+        &ChatRequest,
+        &CallContext,
+        HostRef<'_>,
+    ) -> RResult<ChatResponse, PluginError>,
     /// Image generation; images go to the host's output sink.
-    pub image:
-        extern "C" fn(&ImageRequest, &CallContext, HostRef<'_>) -> RResult<ImageResponse, PluginError>,
+    pub image: extern "C" fn(
+        &ImageRequest,
+        &CallContext,
+        HostRef<'_>,
+    ) -> RResult<ImageResponse, PluginError>,
     /// Text-to-speech; audio goes to the host's output sink.
     pub speech: extern "C" fn(
         &SpeechRequest,

@@ -124,8 +124,8 @@ macro_rules! export_provider {
             use $crate::abi_stable::std_types::RResult;
             use $crate::{
                 CallContext, ChatRequest, ChatResponse, HostRef, ImageRequest, ImageResponse,
-                KeyStatus, PluginDescription, PluginError, Provider, SpeechRequest,
-                SpeechResponse, VideoJob, VideoJobState, VideoRequest, VideoResponse,
+                KeyStatus, PluginDescription, PluginError, Provider, SpeechRequest, SpeechResponse,
+                VideoJob, VideoJobState, VideoRequest, VideoResponse,
             };
 
             fn provider() -> &'static $ty {

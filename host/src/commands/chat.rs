@@ -11,7 +11,9 @@ use crate::error::HostError;
 use crate::failover::{self, RetryPolicy};
 use crate::term;
 use serde_json::json;
-use switchyard_plugin_api::{ErrorKind, PluginError, ChatMessage, ChatRequest, ChatResponse, ROption, RVec, CAP_CHAT};
+use switchyard_plugin_api::{
+    ChatMessage, ChatRequest, ChatResponse, ErrorKind, PluginError, ROption, RVec, CAP_CHAT,
+};
 
 /// The default chat model.
 pub const DEFAULT_CHAT_MODEL: &str = "openrouter/auto";
@@ -36,7 +38,10 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     for m in &chain {
         let r = check::route(&ctx.table, m, CAP_CHAT, None)?;
         if r.limits.is_none() {
-            term::notice(&format!("note: {m} is not listed in the {} manifest; its limits could not be checked", r.manifest.id));
+            term::notice(&format!(
+                "note: {m} is not listed in the {} manifest; its limits could not be checked",
+                r.manifest.id
+            ));
         }
         let cc = ctx.call_context(&r.manifest, false, timeout)?;
         let plugin = ctx.load(&r.manifest)?;
@@ -44,9 +49,15 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
     let mut messages = RVec::new();
     if let Some(s) = &args.system {
-        messages.push(ChatMessage { role: "system".into(), content: s.as_str().into() });
+        messages.push(ChatMessage {
+            role: "system".into(),
+            content: s.as_str().into(),
+        });
     }
-    messages.push(ChatMessage { role: "user".into(), content: prompt.as_str().into() });
+    messages.push(ChatMessage {
+        role: "user".into(),
+        content: prompt.as_str().into(),
+    });
     let stream = args.stream;
     let mut printed_any = false;
     let printed = std::cell::Cell::new(false);
@@ -55,7 +66,10 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         RetryPolicy::default(),
         |model| {
             let Some((_, plugin, cc)) = targets.iter().find(|(m, _, _)| m == model) else {
-                return Err(PluginError::new(ErrorKind::INTERNAL, format!("no target for {model}")));
+                return Err(PluginError::new(
+                    ErrorKind::INTERNAL,
+                    format!("no target for {model}"),
+                ));
             };
             let mut calls = HostCalls::new(model);
             calls.print_stream = stream && !ctx.json;
@@ -67,7 +81,11 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
                 temperature: ROption::RNone,
             };
             let r = plugin.chat(&req, cc, calls.as_host());
-            let streamed = calls.streamed.lock().map(|s| !s.is_empty()).unwrap_or(false);
+            let streamed = calls
+                .streamed
+                .lock()
+                .map(|s| !s.is_empty())
+                .unwrap_or(false);
             if streamed && calls.print_stream {
                 printed.set(true);
             }
@@ -116,7 +134,18 @@ fn report(ctx: &Ctx, r: &ChatResponse, model_ref: &str, primary: &str, already_p
     if !already_printed {
         term::out(&r.text);
     }
-    let cost = usage.cost.into_option().map(|c| format!(", cost ${c:.6}")).unwrap_or_default();
-    let via = if model_ref.eq_ignore_ascii_case(primary) { String::new() } else { format!(" (fallback for {primary})") };
-    term::notice(&format!("— answered by {} via {model_ref}{via}{cost}", r.model));
+    let cost = usage
+        .cost
+        .into_option()
+        .map(|c| format!(", cost ${c:.6}"))
+        .unwrap_or_default();
+    let via = if model_ref.eq_ignore_ascii_case(primary) {
+        String::new()
+    } else {
+        format!(" (fallback for {primary})")
+    };
+    term::notice(&format!(
+        "— answered by {} via {model_ref}{via}{cost}",
+        r.model
+    ));
 }

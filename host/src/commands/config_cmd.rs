@@ -13,7 +13,12 @@ use serde_json::json;
 pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
     match cmd {
         ConfigCmd::Path => {
-            let p = ctx.config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none: HOME is not set)".into());
+            let p = ctx
+                .config
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none: HOME is not set)".into());
             if ctx.json {
                 ctx.print_json(&json!({"path": p, "exists": ctx.config.exists}));
             } else {
@@ -29,9 +34,16 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
                 .iter()
                 .map(|k| format!("unknown key `{k}`"))
                 .collect();
-            let path = ctx.config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            let path = ctx
+                .config
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
             if ctx.json {
-                ctx.print_json(&json!({"path": path, "ok": problems.is_empty(), "problems": problems}));
+                ctx.print_json(
+                    &json!({"path": path, "ok": problems.is_empty(), "problems": problems}),
+                );
             } else if problems.is_empty() {
                 term::out(&format!("{path}: ok"));
             } else {
@@ -42,7 +54,10 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(HostError::Config(format!("{path}: {} problem(s) found", problems.len())))
+                Err(HostError::Config(format!(
+                    "{path}: {} problem(s) found",
+                    problems.len()
+                )))
             }
         }
     }
@@ -52,17 +67,54 @@ fn show(ctx: &Ctx) -> Result<(), HostError> {
     let d = &ctx.config.file.agents.defaults;
     let src = |v: bool| if v { "file" } else { "default" };
     let mut rows: Vec<(String, String, String)> = vec![
-        ("agents.defaults.model.primary".into(), d.model.primary.clone().unwrap_or_else(|| super::chat::DEFAULT_CHAT_MODEL.into()), src(d.model.primary.is_some()).into()),
-        ("agents.defaults.model.fallbacks".into(), d.model.fallbacks.join(", "), src(!d.model.fallbacks.is_empty()).into()),
-        ("agents.defaults.imageGenerationModel.primary".into(), d.image_generation_model.primary.clone().unwrap_or_else(|| super::image::DEFAULT_IMAGE_MODEL.into()), src(d.image_generation_model.primary.is_some()).into()),
-        ("agents.defaults.videoGenerationModel.primary".into(), d.video_generation_model.primary.clone().unwrap_or_else(|| super::video::DEFAULT_VIDEO_MODEL.into()), src(d.video_generation_model.primary.is_some()).into()),
+        (
+            "agents.defaults.model.primary".into(),
+            d.model
+                .primary
+                .clone()
+                .unwrap_or_else(|| super::chat::DEFAULT_CHAT_MODEL.into()),
+            src(d.model.primary.is_some()).into(),
+        ),
+        (
+            "agents.defaults.model.fallbacks".into(),
+            d.model.fallbacks.join(", "),
+            src(!d.model.fallbacks.is_empty()).into(),
+        ),
+        (
+            "agents.defaults.imageGenerationModel.primary".into(),
+            d.image_generation_model
+                .primary
+                .clone()
+                .unwrap_or_else(|| super::image::DEFAULT_IMAGE_MODEL.into()),
+            src(d.image_generation_model.primary.is_some()).into(),
+        ),
+        (
+            "agents.defaults.videoGenerationModel.primary".into(),
+            d.video_generation_model
+                .primary
+                .clone()
+                .unwrap_or_else(|| super::video::DEFAULT_VIDEO_MODEL.into()),
+            src(d.video_generation_model.primary.is_some()).into(),
+        ),
     ];
     for m in ctx.table.plugins() {
         if let Some((_, from)) = ctx.config.api_key(m, false) {
             rows.push((format!("{} API key", m.id), "[redacted]".into(), from));
         }
         if let Some(b) = ctx.config.base_url(m) {
-            let from = if ctx.config.file.models.providers.get(&m.id).and_then(|p| p.base_url.as_ref()).is_some() { "file" } else { "manifest" };
+            let from = if ctx
+                .config
+                .file
+                .models
+                .providers
+                .get(&m.id)
+                .and_then(|p| p.base_url.as_ref())
+                .is_some()
+            {
+                "file"
+            } else {
+                "manifest"
+            };
             rows.push((format!("models.providers.{}.baseUrl", m.id), b, from.into()));
         }
     }

@@ -24,21 +24,41 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 180_000;
 pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     let prompt = read_text_arg(Some(&args.prompt), "prompt")?;
     let im = &ctx.config.file.agents.defaults.image_generation_model;
-    let model = args.model.clone().or_else(|| im.primary.clone()).unwrap_or_else(|| DEFAULT_IMAGE_MODEL.to_string());
+    let model = args
+        .model
+        .clone()
+        .or_else(|| im.primary.clone())
+        .unwrap_or_else(|| DEFAULT_IMAGE_MODEL.to_string());
     let route = check::route(&ctx.table, &model, CAP_IMAGE, None)?;
     if route.limits.is_none() {
-        term::notice(&format!("note: {model} is not listed in the {} manifest; its limits could not be checked", route.manifest.id));
+        term::notice(&format!(
+            "note: {model} is not listed in the {} manifest; its limits could not be checked",
+            route.manifest.id
+        ));
     }
-    let aspect = check::optional_choice(&route, &model, "--aspect-ratio", args.aspect_ratio.as_deref(), |m| m.aspect_ratios.as_ref())?;
-    let size = check::optional_choice(&route, &model, "--size", args.size.as_deref(), |m| m.sizes.as_ref())?;
+    let aspect = check::optional_choice(
+        &route,
+        &model,
+        "--aspect-ratio",
+        args.aspect_ratio.as_deref(),
+        |m| m.aspect_ratios.as_ref(),
+    )?;
+    let size = check::optional_choice(&route, &model, "--size", args.size.as_deref(), |m| {
+        m.sizes.as_ref()
+    })?;
     let timeout = timeout_ms(args.timeout.as_deref(), im.timeout_ms, DEFAULT_TIMEOUT_MS)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("image-{}.png", stamp())));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("image-{}.png", stamp())));
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let req = ImageRequest {
         model: model.as_str().into(),
         prompt: prompt.as_str().into(),
-        aspect_ratio: aspect.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+        aspect_ratio: aspect
+            .map(Into::into)
+            .map_or(ROption::RNone, ROption::RSome),
         size: size.map(Into::into).map_or(ROption::RNone, ROption::RSome),
     };
     let outputs = Outputs::new(out, Expect::Image, cc.max_output_bytes);
@@ -46,7 +66,8 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     let result = plugin.image(&req, &cc, calls.as_host());
     let outputs = calls.take_outputs();
     let resp = result?;
-    let outputs = outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let outputs =
+        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
     let written = outputs.finish(resp.images)?;
     if ctx.json {
         ctx.print_json(&json!({

@@ -51,7 +51,10 @@ pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
         }
     }
     // Development: the workspace's manifests/ (cargo build output used as is).
-    dirs.push(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")));
+    dirs.push(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../manifests"
+    )));
     dirs
 }
 
@@ -61,17 +64,32 @@ impl Ctx {
         let config = Config::load(cli.config.as_deref())?;
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
         crate::secrets::register_all(&config, table.plugins());
-        Ok(Ctx { config, table, json: cli.json })
+        Ok(Ctx {
+            config,
+            table,
+            json: cli.json,
+        })
     }
 
     /// Prints scan problems and unknown config keys as notices.
     pub fn report_diagnostics(&self) {
         for d in &self.table.diagnostics {
-            term::notice(&format!("{}: {}", if d.is_error { "warning: skipped plugin manifest" } else { "warning" }, d.message));
+            term::notice(&format!(
+                "{}: {}",
+                if d.is_error {
+                    "warning: skipped plugin manifest"
+                } else {
+                    "warning"
+                },
+                d.message
+            ));
         }
         if let Some(p) = &self.config.path {
             for k in &self.config.unknown_keys {
-                term::notice(&format!("warning: {}: unknown config key `{k}` (ignored)", p.display()));
+                term::notice(&format!(
+                    "warning: {}: unknown config key `{k}` (ignored)",
+                    p.display()
+                ));
             }
         }
     }
@@ -82,7 +100,12 @@ impl Ctx {
     }
 
     /// The call context for `m`: base URL, key (required unless optional).
-    pub fn call_context(&self, m: &Manifest, speech: bool, timeout_ms: u64) -> Result<CallContext, HostError> {
+    pub fn call_context(
+        &self,
+        m: &Manifest,
+        speech: bool,
+        timeout_ms: u64,
+    ) -> Result<CallContext, HostError> {
         let key = self.config.api_key(m, speech);
         if key.is_none() && !m.auth.optional {
             let mut places: Vec<String> = Vec::new();
@@ -90,7 +113,12 @@ impl Ctx {
                 places.extend(m.auth.speech_config_keys.iter().map(|k| format!("`{k}`")));
             }
             places.extend(m.auth.config_keys.iter().map(|k| format!("`{k}`")));
-            places.extend(m.auth.env.iter().map(|v| format!("`[env] {v}` in the config or the {v} environment variable")));
+            places.extend(
+                m.auth
+                    .env
+                    .iter()
+                    .map(|v| format!("`[env] {v}` in the config or the {v} environment variable")),
+            );
             return Err(HostError::Config(format!(
                 "no API key for {}: set {} (or run `switchyard onboard --provider {}`)",
                 m.id,
@@ -105,9 +133,17 @@ impl Ctx {
             ))
         })?;
         let vm = &self.config.file.agents.defaults.video_generation_model;
-        let max_mb = self.config.file.agents.defaults.media_max_mb.unwrap_or(4096);
+        let max_mb = self
+            .config
+            .file
+            .agents
+            .defaults
+            .media_max_mb
+            .unwrap_or(4096);
         Ok(CallContext {
-            api_key: key.map(|(k, _)| RString::from(k)).map_or(ROption::RNone, ROption::RSome),
+            api_key: key
+                .map(|(k, _)| RString::from(k))
+                .map_or(ROption::RNone, ROption::RSome),
             base_url: base_url.into(),
             timeout_ms,
             poll_interval_ms: vm.poll_interval_ms.unwrap_or(2000),
@@ -132,12 +168,14 @@ pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError>
                 return Err(HostError::InvalidInput(format!("no {what} given: pass it as an argument or pipe it on stdin (use - to read stdin)")));
             }
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| HostError::InvalidInput(format!("cannot read the {what} from stdin: {e}")))?;
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                HostError::InvalidInput(format!("cannot read the {what} from stdin: {e}"))
+            })?;
             let s = s.trim_end_matches(['\n', '\r']).to_string();
             if s.trim().is_empty() {
-                return Err(HostError::InvalidInput(format!("the {what} read from stdin is empty")));
+                return Err(HostError::InvalidInput(format!(
+                    "the {what} read from stdin is empty"
+                )));
             }
             Ok(s)
         }
@@ -145,7 +183,11 @@ pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError>
 }
 
 /// A timeout: the flag, else the configured milliseconds, else the default.
-pub fn timeout_ms(flag: Option<&str>, configured_ms: Option<u64>, default_ms: u64) -> Result<u64, HostError> {
+pub fn timeout_ms(
+    flag: Option<&str>,
+    configured_ms: Option<u64>,
+    default_ms: u64,
+) -> Result<u64, HostError> {
     match flag {
         Some(t) => crate::duration::parse(t)
             .map(|d| d.as_millis() as u64)

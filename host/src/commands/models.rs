@@ -61,20 +61,40 @@ fn list(ctx: &Ctx, cap: Option<&str>) -> Result<(), HostError> {
         return Ok(());
     }
     for r in &rows {
-        let caps = r["capabilities"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default();
+        let caps = r["capabilities"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
         let limits = r["limits"]
             .as_object()
             .map(|o| {
                 o.iter()
                     .map(|(k, v)| {
-                        let vals = v.as_array().map(|a| a.iter().map(|x| x.to_string().trim_matches('"').to_string()).collect::<Vec<_>>().join("/")).unwrap_or_default();
+                        let vals = v
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .map(|x| x.to_string().trim_matches('"').to_string())
+                                    .collect::<Vec<_>>()
+                                    .join("/")
+                            })
+                            .unwrap_or_default();
                         format!("{k}={vals}")
                     })
                     .collect::<Vec<_>>()
                     .join(" ")
             })
             .unwrap_or_default();
-        term::out(&format!("{:<48} {:<12} [manifest] {limits}", r["ref"].as_str().unwrap_or(""), caps));
+        term::out(&format!(
+            "{:<48} {:<12} [manifest] {limits}",
+            r["ref"].as_str().unwrap_or(""),
+            caps
+        ));
     }
     Ok(())
 }

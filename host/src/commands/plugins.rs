@@ -26,7 +26,9 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
             Err(e) => (
                 "refused",
                 Some(e.to_string()),
-                loader::find_library(m).ok().map(|p| p.display().to_string()),
+                loader::find_library(m)
+                    .ok()
+                    .map(|p| p.display().to_string()),
             ),
         };
         rows.push(json!({
@@ -63,14 +65,29 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
             r["version"].as_str().unwrap_or(""),
             r["status"].as_str().unwrap_or(""),
             r["model_prefix"].as_str().unwrap_or(""),
-            r["capabilities"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default()
+            r["capabilities"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","))
+                .unwrap_or_default()
         ));
         if let Some(e) = r["error"].as_str() {
             term::out(&format!("    {e}"));
         }
     }
     for d in &ctx.table.diagnostics {
-        term::out(&format!("{}: {}", if d.is_error { "broken manifest" } else { "warning" }, d.message));
+        term::out(&format!(
+            "{}: {}",
+            if d.is_error {
+                "broken manifest"
+            } else {
+                "warning"
+            },
+            d.message
+        ));
     }
     Ok(())
 }
@@ -87,7 +104,11 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
             let known: Vec<&str> = ctx.table.plugins().iter().map(|m| m.id.as_str()).collect();
             return Err(HostError::InvalidInput(format!(
                 "no plugin with id {id:?}; installed: {}",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
     }
@@ -98,7 +119,13 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
             Ok(p) => {
                 results.push(json!({"id": m.id, "ok": true, "library": p.library.display().to_string(), "plugin_api": p.description.plugin_api}));
                 if !ctx.json {
-                    term::out(&format!("ok      {} {} (plugin API {}, {})", m.id, m.version, p.description.plugin_api, p.library.display()));
+                    term::out(&format!(
+                        "ok      {} {} (plugin API {}, {})",
+                        m.id,
+                        m.version,
+                        p.description.plugin_api,
+                        p.library.display()
+                    ));
                 }
             }
             Err(e) => {
@@ -124,6 +151,9 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(HostError::Load(format!("{} plugin problem(s) found", failures.len())))
+        Err(HostError::Load(format!(
+            "{} plugin problem(s) found",
+            failures.len()
+        )))
     }
 }

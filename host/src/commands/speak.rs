@@ -34,19 +34,43 @@ pub struct SpeechPlan {
 }
 
 /// Resolves model, voice, format and output path from flags and config.
-pub fn plan(ctx: &Ctx, model: Option<&str>, voice: Option<&str>, format: Option<&str>, out: Option<&Path>, sample_rate: u32, speed: Option<f64>) -> Result<SpeechPlan, HostError> {
+pub fn plan(
+    ctx: &Ctx,
+    model: Option<&str>,
+    voice: Option<&str>,
+    format: Option<&str>,
+    out: Option<&Path>,
+    sample_rate: u32,
+    speed: Option<f64>,
+) -> Result<SpeechPlan, HostError> {
     let tts = &ctx.config.file.messages.tts;
-    let provider = tts.provider.clone().unwrap_or_else(|| "openrouter".to_string());
+    let provider = tts
+        .provider
+        .clone()
+        .unwrap_or_else(|| "openrouter".to_string());
     let pcfg = tts.providers.get(&provider).cloned().unwrap_or_default();
     let model = match model {
         Some(m) => m.to_string(),
         None => {
-            let local = pcfg.model.clone().unwrap_or_else(|| DEFAULT_TTS_MODEL.to_string());
-            let prefix = ctx.table.by_id(&provider).map(|m| m.model_prefix.clone()).unwrap_or_else(|| format!("{provider}/"));
-            if local.starts_with(&prefix) { local } else { format!("{prefix}{local}") }
+            let local = pcfg
+                .model
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TTS_MODEL.to_string());
+            let prefix = ctx
+                .table
+                .by_id(&provider)
+                .map(|m| m.model_prefix.clone())
+                .unwrap_or_else(|| format!("{provider}/"));
+            if local.starts_with(&prefix) {
+                local
+            } else {
+                format!("{prefix}{local}")
+            }
         }
     };
-    let ext = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let ext = out
+        .and_then(|o| o.extension())
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
     let format = format
         .map(str::to_string)
         .or_else(|| pcfg.response_format.clone())
@@ -58,9 +82,17 @@ pub fn plan(ctx: &Ctx, model: Option<&str>, voice: Option<&str>, format: Option<
         .unwrap_or_else(|| "mp3".to_string())
         .to_ascii_lowercase();
     if format != "mp3" && format != "pcm" {
-        return Err(HostError::InvalidInput(format!("--format {format} is not supported; allowed: mp3, pcm")));
+        return Err(HostError::InvalidInput(format!(
+            "--format {format} is not supported; allowed: mp3, pcm"
+        )));
     }
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(format!("speech-{}.{}", stamp(), if format == "pcm" { "wav" } else { "mp3" })));
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "speech-{}.{}",
+            stamp(),
+            if format == "pcm" { "wav" } else { "mp3" }
+        ))
+    });
     Ok(SpeechPlan {
         model,
         voice: voice.map(str::to_string).or(pcfg.voice.clone()),
@@ -72,24 +104,47 @@ pub fn plan(ctx: &Ctx, model: Option<&str>, voice: Option<&str>, format: Option<
 }
 
 /// Synthesises `text` with `plan`; returns the written file and its size.
-pub fn synthesize(ctx: &Ctx, plan: &SpeechPlan, text: &str, timeout: u64) -> Result<(PathBuf, u64), HostError> {
+pub fn synthesize(
+    ctx: &Ctx,
+    plan: &SpeechPlan,
+    text: &str,
+    timeout: u64,
+) -> Result<(PathBuf, u64), HostError> {
     let route = check::route(&ctx.table, &plan.model, CAP_SPEECH, None)?;
     let l = route.limits.as_ref();
     let voice = match &plan.voice {
-        Some(v) => Some(check::choice(&plan.model, "--voice", v, l.and_then(|l| l.voices.as_ref()))?),
+        Some(v) => Some(check::choice(
+            &plan.model,
+            "--voice",
+            v,
+            l.and_then(|l| l.voices.as_ref()),
+        )?),
         None => None,
     };
-    let format = check::choice(&plan.model, "--format", &plan.format, l.and_then(|l| l.formats.as_ref()))?;
+    let format = check::choice(
+        &plan.model,
+        "--format",
+        &plan.format,
+        l.and_then(|l| l.formats.as_ref()),
+    )?;
     let cc = ctx.call_context(&route.manifest, true, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
-    let wav = plan.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    let wav = plan
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
     let expect = if format == "mp3" {
         if wav {
-            return Err(HostError::InvalidInput(format!("{}: a .wav file needs --format pcm (mp3 cannot be wrapped as WAV)", plan.out.display())));
+            return Err(HostError::InvalidInput(format!(
+                "{}: a .wav file needs --format pcm (mp3 cannot be wrapped as WAV)",
+                plan.out.display()
+            )));
         }
         Expect::Mp3
     } else {
-        Expect::Pcm { wav_sample_rate: wav.then_some(plan.sample_rate) }
+        Expect::Pcm {
+            wav_sample_rate: wav.then_some(plan.sample_rate),
+        }
     };
     let req = SpeechRequest {
         model: plan.model.as_str().into(),
@@ -103,16 +158,28 @@ pub fn synthesize(ctx: &Ctx, plan: &SpeechPlan, text: &str, timeout: u64) -> Res
     let r = plugin.speech(&req, &cc, calls.as_host());
     let outputs = calls.take_outputs();
     r?;
-    let outputs = outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let outputs =
+        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
     let w = outputs.finish(1)?;
-    let first = w.into_iter().next().ok_or_else(|| HostError::BadOutput("no audio was written".into()))?;
+    let first = w
+        .into_iter()
+        .next()
+        .ok_or_else(|| HostError::BadOutput("no audio was written".into()))?;
     Ok((first.path, first.bytes))
 }
 
 /// Runs `speak`.
 pub fn run(ctx: &Ctx, args: SpeakArgs) -> Result<(), HostError> {
     let text = read_text_arg(Some(&args.text), "text")?;
-    let p = plan(ctx, args.model.as_deref(), args.voice.as_deref(), args.format.as_deref(), args.out.as_deref(), args.sample_rate, args.speed)?;
+    let p = plan(
+        ctx,
+        args.model.as_deref(),
+        args.voice.as_deref(),
+        args.format.as_deref(),
+        args.out.as_deref(),
+        args.sample_rate,
+        args.speed,
+    )?;
     let timeout = timeout_ms(args.timeout.as_deref(), None, 120_000)?;
     let (path, bytes) = synthesize(ctx, &p, &text, timeout)?;
     if ctx.json {

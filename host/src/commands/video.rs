@@ -23,7 +23,9 @@ use crate::output::{self, Expect, Outputs};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use switchyard_plugin_api::{CallContext, ErrorKind, FrameImage, ROption, RVec, VideoJob, VideoRequest, CAP_VIDEO};
+use switchyard_plugin_api::{
+    CallContext, ErrorKind, FrameImage, ROption, RVec, VideoJob, VideoRequest, CAP_VIDEO,
+};
 
 /// The bundled default video model.
 pub const DEFAULT_VIDEO_MODEL: &str = "openrouter/google/veo-3.1-fast";
@@ -37,7 +39,9 @@ pub fn run(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     match args.job {
         Some(VideoJobCmd::Jobs) => jobs(ctx),
         Some(VideoJobCmd::Status { job }) => status(ctx, &job),
-        Some(VideoJobCmd::Resume { job, out, timeout }) => resume(ctx, &job, out, timeout.as_deref()),
+        Some(VideoJobCmd::Resume { job, out, timeout }) => {
+            resume(ctx, &job, out, timeout.as_deref())
+        }
         None => submit(ctx, args),
     }
 }
@@ -63,7 +67,8 @@ pub fn image_input(flag: &str, arg: &str) -> Result<String, HostError> {
             "{flag} {arg}: only local files and http(s) URLs are accepted"
         )));
     }
-    let bytes = std::fs::read(arg).map_err(|e| HostError::InvalidInput(format!("{flag} {arg}: cannot read the file: {e}")))?;
+    let bytes = std::fs::read(arg)
+        .map_err(|e| HostError::InvalidInput(format!("{flag} {arg}: cannot read the file: {e}")))?;
     match media::sniff(&bytes) {
         Some(f) if f.is_image() => Ok(media::data_url(f.mime(), &bytes)),
         Some(f) if f.is_video() => Err(refuse_video_input(flag, arg)),
@@ -74,18 +79,37 @@ pub fn image_input(flag: &str, arg: &str) -> Result<String, HostError> {
     }
 }
 
-fn build_request(route: &Route, model: &str, args: &VideoArgs, prompt: &str) -> Result<VideoRequest, HostError> {
+fn build_request(
+    route: &Route,
+    model: &str,
+    args: &VideoArgs,
+    prompt: &str,
+) -> Result<VideoRequest, HostError> {
     let l = route.limits.as_ref();
     let duration = match args.duration {
-        Some(d) => Some(check::duration(model, d, l.and_then(|l| l.durations.as_ref()))?),
+        Some(d) => Some(check::duration(
+            model,
+            d,
+            l.and_then(|l| l.durations.as_ref()),
+        )?),
         None => None,
     };
     let resolution = match &args.resolution {
-        Some(r) => Some(check::choice(model, "--resolution", r, l.and_then(|l| l.resolutions.as_ref()))?),
+        Some(r) => Some(check::choice(
+            model,
+            "--resolution",
+            r,
+            l.and_then(|l| l.resolutions.as_ref()),
+        )?),
         None => None,
     };
     let aspect = match &args.aspect_ratio {
-        Some(a) => Some(check::choice(model, "--aspect-ratio", a, l.and_then(|l| l.aspect_ratios.as_ref()))?),
+        Some(a) => Some(check::choice(
+            model,
+            "--aspect-ratio",
+            a,
+            l.and_then(|l| l.aspect_ratios.as_ref()),
+        )?),
         None => None,
     };
     let mut frames = RVec::new();
@@ -98,11 +122,18 @@ fn build_request(route: &Route, model: &str, args: &VideoArgs, prompt: &str) -> 
             if !allowed.iter().any(|a| a == kind) {
                 return Err(HostError::InvalidInput(format!(
                     "{flag} is not offered by {model}; frame images it takes: {}",
-                    if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
+                    if allowed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
                 )));
             }
         }
-        frames.push(FrameImage { url: image_input(flag, v)?.into(), frame_type: kind.into() });
+        frames.push(FrameImage {
+            url: image_input(flag, v)?.into(),
+            frame_type: kind.into(),
+        });
     }
     if !frames.is_empty() {
         if let Some(modes) = l.and_then(|l| l.modes.as_ref()) {
@@ -120,7 +151,11 @@ fn build_request(route: &Route, model: &str, args: &VideoArgs, prompt: &str) -> 
             if !allowed.iter().any(|a| a == "image") {
                 return Err(HostError::InvalidInput(format!(
                     "--reference is not offered by {model}; input references it takes: {}",
-                    if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
+                    if allowed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
                 )));
             }
         }
@@ -140,8 +175,12 @@ fn build_request(route: &Route, model: &str, args: &VideoArgs, prompt: &str) -> 
         model: model.into(),
         prompt: prompt.into(),
         duration: duration.map_or(ROption::RNone, ROption::RSome),
-        resolution: resolution.map(Into::into).map_or(ROption::RNone, ROption::RSome),
-        aspect_ratio: aspect.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+        resolution: resolution
+            .map(Into::into)
+            .map_or(ROption::RNone, ROption::RSome),
+        aspect_ratio: aspect
+            .map(Into::into)
+            .map_or(ROption::RNone, ROption::RSome),
         frame_images: frames,
         references: refs,
     })
@@ -151,12 +190,17 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
 fn check_out_dir(out: &Path) -> Result<(), HostError> {
-    let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.is_dir() {
         return Err(HostError::InvalidInput(format!(
             "--out {}: the directory {} does not exist",
@@ -170,10 +214,17 @@ fn check_out_dir(out: &Path) -> Result<(), HostError> {
 fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
     let vm = &ctx.config.file.agents.defaults.video_generation_model;
-    let model = args.model.clone().or_else(|| vm.primary.clone()).unwrap_or_else(|| DEFAULT_VIDEO_MODEL.to_string());
+    let model = args
+        .model
+        .clone()
+        .or_else(|| vm.primary.clone())
+        .unwrap_or_else(|| DEFAULT_VIDEO_MODEL.to_string());
     let route = check::route(&ctx.table, &model, CAP_VIDEO, None)?;
     if route.limits.is_none() {
-        term::notice(&format!("note: {model} is not listed in the {} manifest; its limits could not be checked", route.manifest.id));
+        term::notice(&format!(
+            "note: {model} is not listed in the {} manifest; its limits could not be checked",
+            route.manifest.id
+        ));
     }
     let req = build_request(&route, &model, &args, &prompt)?;
     if let Some(o) = &args.out {
@@ -203,7 +254,9 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     let job = match plugin.video_submit(&req, &cc, calls.as_host()) {
         Ok(j) => j,
         Err(e) => {
-            if e.status.is_some() || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED) {
+            if e.status.is_some()
+                || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED)
+            {
                 // The API answered with an error: no job exists, nothing to keep.
                 let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
             } else {
@@ -229,10 +282,24 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
 }
 
 fn sanitize(id: &str) -> String {
-    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
-fn wait_and_download(ctx: &Ctx, plugin: &Plugin, cc: &CallContext, record: &mut JobRecord, job: &VideoJob) -> Result<(), HostError> {
+fn wait_and_download(
+    ctx: &Ctx,
+    plugin: &Plugin,
+    cc: &CallContext,
+    record: &mut JobRecord,
+    job: &VideoJob,
+) -> Result<(), HostError> {
     let target = record.output.clone();
     for i in 0..output::MAX_OUTPUTS.min(8) {
         output::remove_stale_temps(&output::numbered(&target, i));
@@ -250,7 +317,12 @@ fn wait_and_download(ctx: &Ctx, plugin: &Plugin, cc: &CallContext, record: &mut 
                 e.job_id = ROption::RSome(job.id.clone());
             }
             if e.kind == ErrorKind::JOB_FAILED {
-                let st = e.provider_code.as_ref().map(|s| s.to_string()).into_option().unwrap_or_else(|| "failed".into());
+                let st = e
+                    .provider_code
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .into_option()
+                    .unwrap_or_else(|| "failed".into());
                 let _ = record.set_status(&st, Some(e.message.to_string()));
             } else {
                 let _ = record.set_status(&record.status.clone(), Some(e.message.to_string()));
@@ -262,7 +334,8 @@ fn wait_and_download(ctx: &Ctx, plugin: &Plugin, cc: &CallContext, record: &mut 
             return Err(e.into());
         }
     };
-    let outputs = outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let outputs =
+        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
     let written = match outputs.finish(resp.outputs) {
         Ok(w) => w,
         Err(e) => {
@@ -313,7 +386,9 @@ fn wait_and_download(ctx: &Ctx, plugin: &Plugin, cc: &CallContext, record: &mut 
 
 fn load_record(job: &str) -> Result<JobRecord, HostError> {
     journal::load(job)?.ok_or_else(|| {
-        HostError::InvalidInput(format!("no journaled video job {job:?}; `switchyard video jobs` lists them"))
+        HostError::InvalidInput(format!(
+            "no journaled video job {job:?}; `switchyard video jobs` lists them"
+        ))
     })
 }
 
@@ -327,7 +402,12 @@ fn job_of(r: &JobRecord) -> VideoJob {
     }
 }
 
-fn resume(ctx: &Ctx, job: &str, out: Option<PathBuf>, timeout: Option<&str>) -> Result<(), HostError> {
+fn resume(
+    ctx: &Ctx,
+    job: &str,
+    out: Option<PathBuf>,
+    timeout: Option<&str>,
+) -> Result<(), HostError> {
     let mut record = load_record(job)?;
     if record.id.is_empty() {
         return Err(HostError::InvalidInput(format!(
@@ -338,9 +418,14 @@ fn resume(ctx: &Ctx, job: &str, out: Option<PathBuf>, timeout: Option<&str>) -> 
     if let Some(o) = &out {
         check_out_dir(o)?;
         record.output = absolute(o);
-    } else if record.status == "downloaded" && record.outputs.iter().all(|p| p.exists()) && !record.outputs.is_empty() {
+    } else if record.status == "downloaded"
+        && record.outputs.iter().all(|p| p.exists())
+        && !record.outputs.is_empty()
+    {
         if ctx.json {
-            ctx.print_json(&json!({"job_id": record.id, "status": "downloaded", "outputs": record.outputs}));
+            ctx.print_json(
+                &json!({"job_id": record.id, "status": "downloaded", "outputs": record.outputs}),
+            );
         } else {
             for p in &record.outputs {
                 term::out(&p.display().to_string());
@@ -350,7 +435,10 @@ fn resume(ctx: &Ctx, job: &str, out: Option<PathBuf>, timeout: Option<&str>) -> 
         return Ok(());
     }
     let manifest = ctx.table.by_id(&record.plugin).cloned().ok_or_else(|| {
-        HostError::Config(format!("job {} belongs to plugin {:?}, which is not installed", record.id, record.plugin))
+        HostError::Config(format!(
+            "job {} belongs to plugin {:?}, which is not installed",
+            record.id, record.plugin
+        ))
     })?;
     let vm = &ctx.config.file.agents.defaults.video_generation_model;
     let timeout = timeout_ms(timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
@@ -368,37 +456,63 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
         return Ok(());
     }
     for r in list {
-        let id = if r.id.is_empty() { r.key.clone() } else { r.id.clone() };
-        term::out(&format!("{id}\t{}\t{}\t{}", r.status, r.model, r.output.display()));
+        let id = if r.id.is_empty() {
+            r.key.clone()
+        } else {
+            r.id.clone()
+        };
+        term::out(&format!(
+            "{id}\t{}\t{}\t{}",
+            r.status,
+            r.model,
+            r.output.display()
+        ));
     }
     Ok(())
 }
 
 fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
     let record = load_record(job)?;
-    let finished = matches!(record.status.as_str(), "downloaded" | "failed" | "cancelled" | "expired");
+    let finished = matches!(
+        record.status.as_str(),
+        "downloaded" | "failed" | "cancelled" | "expired"
+    );
     let mut live: Option<(String, Option<String>)> = None;
     if !finished && !record.id.is_empty() {
         let attempt = ctx
             .table
             .by_id(&record.plugin)
             .cloned()
-            .ok_or_else(|| HostError::Config(format!("plugin {:?} is not installed", record.plugin)))
+            .ok_or_else(|| {
+                HostError::Config(format!("plugin {:?} is not installed", record.plugin))
+            })
             .and_then(|m| Ok((ctx.call_context(&m, false, 30_000)?, ctx.load(&m)?)))
             .and_then(|(cc, p)| {
                 let calls = HostCalls::new(&record.model);
-                p.video_status(&job_of(&record), &cc, calls.as_host()).map_err(HostError::from)
+                p.video_status(&job_of(&record), &cc, calls.as_host())
+                    .map_err(HostError::from)
             });
         match attempt {
-            Ok(s) => live = Some((s.status.to_string(), s.error.as_ref().map(|e| e.to_string()).into_option())),
-            Err(e) => term::notice(&format!("could not ask the provider for the live status ({e}); showing the journal")),
+            Ok(s) => {
+                live = Some((
+                    s.status.to_string(),
+                    s.error.as_ref().map(|e| e.to_string()).into_option(),
+                ))
+            }
+            Err(e) => term::notice(&format!(
+                "could not ask the provider for the live status ({e}); showing the journal"
+            )),
         }
     }
     if ctx.json {
         ctx.print_json(&json!({"job": record, "live_status": live.as_ref().map(|l| &l.0), "live_error": live.as_ref().and_then(|l| l.1.clone())}));
         return Ok(());
     }
-    let id = if record.id.is_empty() { &record.key } else { &record.id };
+    let id = if record.id.is_empty() {
+        &record.key
+    } else {
+        &record.id
+    };
     term::out(&format!("job      {id}"));
     term::out(&format!("model    {}", record.model));
     term::out(&format!("journal  {}", record.status));

@@ -24,17 +24,27 @@ fn messages_json(req: &ChatRequest) -> Vec<Value> {
 }
 
 fn usage_of(v: &Value) -> Usage {
-    let g = |k: &str| v.get(k).and_then(|x| x.as_u64()).map_or(ROption::RNone, ROption::RSome);
+    let g = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_u64())
+            .map_or(ROption::RNone, ROption::RSome)
+    };
     Usage {
         prompt_tokens: g("prompt_tokens"),
         completion_tokens: g("completion_tokens"),
         total_tokens: g("total_tokens"),
-        cost: v.get("cost").and_then(|x| x.as_f64()).map_or(ROption::RNone, ROption::RSome),
+        cost: v
+            .get("cost")
+            .and_then(|x| x.as_f64())
+            .map_or(ROption::RNone, ROption::RSome),
     }
 }
 
 fn malformed(what: &str) -> PluginError {
-    PluginError::new(ErrorKind::UPSTREAM, format!("OpenRouter sent a malformed answer: {what}"))
+    PluginError::new(
+        ErrorKind::UPSTREAM,
+        format!("OpenRouter sent a malformed answer: {what}"),
+    )
 }
 
 /// Checks a parsed non-streaming answer for the in-band error forms.
@@ -44,13 +54,20 @@ fn inline_error(v: &Value) -> Option<PluginError> {
     }
     let c0 = v.get("choices")?.get(0)?;
     if c0.get("finish_reason").and_then(|f| f.as_str()) == Some("error") {
-        let err = c0.get("error").cloned().unwrap_or(json!({"message": "the model stopped with an error"}));
+        let err = c0
+            .get("error")
+            .cloned()
+            .unwrap_or(json!({"message": "the model stopped with an error"}));
         return Some(errors::classify_inline(&err));
     }
     None
 }
 
-async fn post(ctx: &CallContext, host: &HostRef<'_>, body: &Value) -> Result<reqwest::Response, PluginError> {
+async fn post(
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+    body: &Value,
+) -> Result<reqwest::Response, PluginError> {
     let url = endpoint(ctx, "chat/completions")?;
     let c = client::client(ctx)?;
     let req = c.post(url.clone()).headers(api_headers(ctx)?).json(body);
@@ -58,14 +75,23 @@ async fn post(ctx: &CallContext, host: &HostRef<'_>, body: &Value) -> Result<req
 }
 
 async fn read_json(resp: reqwest::Response, what: &str) -> Result<Value, PluginError> {
-    let body = client::read_capped(resp, 256 * 1024 * 1024).await.map_err(|e| transport_error(&e, what))?;
+    let body = client::read_capped(resp, 256 * 1024 * 1024)
+        .await
+        .map_err(|e| transport_error(&e, what))?;
     serde_json::from_slice(&body).map_err(|_| malformed(&format!("the {what} answer is not JSON")))
 }
 
 /// A chat completion, streamed through `Host::text` when asked.
-pub async fn chat(req: &ChatRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<ChatResponse, PluginError> {
+pub async fn chat(
+    req: &ChatRequest,
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+) -> Result<ChatResponse, PluginError> {
     if req.messages.is_empty() {
-        return Err(PluginError::new(ErrorKind::INVALID_INPUT, "a chat needs at least one message"));
+        return Err(PluginError::new(
+            ErrorKind::INVALID_INPUT,
+            "a chat needs at least one message",
+        ));
     }
     let mut body = json!({"model": api_model(&req.model), "messages": messages_json(req)});
     if req.stream {
@@ -90,7 +116,10 @@ pub async fn chat(req: &ChatRequest, ctx: &CallContext, host: &HostRef<'_>) -> R
     if let Some(e) = inline_error(&v) {
         return Err(e);
     }
-    let c0 = v.get("choices").and_then(|c| c.get(0)).ok_or_else(|| malformed("no choices"))?;
+    let c0 = v
+        .get("choices")
+        .and_then(|c| c.get(0))
+        .ok_or_else(|| malformed("no choices"))?;
     let text = c0
         .get("message")
         .and_then(|m| m.get("content"))
@@ -102,14 +131,30 @@ pub async fn chat(req: &ChatRequest, ctx: &CallContext, host: &HostRef<'_>) -> R
     }
     Ok(ChatResponse {
         text: text.into(),
-        model: v.get("model").and_then(|m| m.as_str()).unwrap_or(&req.model).into(),
-        finish_reason: c0.get("finish_reason").and_then(|f| f.as_str()).unwrap_or("").into(),
+        model: v
+            .get("model")
+            .and_then(|m| m.as_str())
+            .unwrap_or(&req.model)
+            .into(),
+        finish_reason: c0
+            .get("finish_reason")
+            .and_then(|f| f.as_str())
+            .unwrap_or("")
+            .into(),
         usage: v.get("usage").map(usage_of).unwrap_or_default(),
-        generation_id: v.get("id").and_then(|i| i.as_str()).map(RString::from).map_or(ROption::RNone, ROption::RSome),
+        generation_id: v
+            .get("id")
+            .and_then(|i| i.as_str())
+            .map(RString::from)
+            .map_or(ROption::RNone, ROption::RSome),
     })
 }
 
-async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'_>) -> Result<ChatResponse, PluginError> {
+async fn stream(
+    mut resp: reqwest::Response,
+    req: &ChatRequest,
+    host: &HostRef<'_>,
+) -> Result<ChatResponse, PluginError> {
     let mut parser = SseParser::new();
     let mut events = Vec::new();
     let mut text = String::new();
@@ -125,7 +170,12 @@ async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'
             Err(e) => {
                 let mut err = transport_error(&e, "chat stream");
                 if !text.is_empty() {
-                    err.message = format!("{} after {} characters of the answer", err.message, text.len()).into();
+                    err.message = format!(
+                        "{} after {} characters of the answer",
+                        err.message,
+                        text.len()
+                    )
+                    .into();
                 }
                 return Err(err);
             }
@@ -140,7 +190,8 @@ async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'
             if data.is_empty() {
                 continue;
             }
-            let v: Value = serde_json::from_str(data).map_err(|_| malformed("a stream chunk is not JSON"))?;
+            let v: Value =
+                serde_json::from_str(data).map_err(|_| malformed("a stream chunk is not JSON"))?;
             if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
                 return Err(errors::classify_inline(err));
             }
@@ -154,7 +205,11 @@ async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'
                 usage = usage_of(u);
             }
             if let Some(c0) = v.get("choices").and_then(|c| c.get(0)) {
-                if let Some(d) = c0.get("delta").and_then(|d| d.get("content")).and_then(|c| c.as_str()) {
+                if let Some(d) = c0
+                    .get("delta")
+                    .and_then(|d| d.get("content"))
+                    .and_then(|c| c.as_str())
+                {
                     if !d.is_empty() {
                         text.push_str(d);
                         host.text(d.into());
@@ -162,7 +217,10 @@ async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'
                 }
                 if let Some(f) = c0.get("finish_reason").and_then(|f| f.as_str()) {
                     if f == "error" {
-                        let err = c0.get("error").cloned().unwrap_or(json!({"message": "the model stopped with an error"}));
+                        let err = c0
+                            .get("error")
+                            .cloned()
+                            .unwrap_or(json!({"message": "the model stopped with an error"}));
                         return Err(errors::classify_inline(&err));
                     }
                     finish = f.to_string();
@@ -173,7 +231,10 @@ async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'
     if !done && finish.is_empty() {
         return Err(PluginError::new(
             ErrorKind::NETWORK,
-            format!("the chat stream ended before it was complete (after {} characters)", text.len()),
+            format!(
+                "the chat stream ended before it was complete (after {} characters)",
+                text.len()
+            ),
         ));
     }
     Ok(ChatResponse {
@@ -181,12 +242,18 @@ async fn stream(mut resp: reqwest::Response, req: &ChatRequest, host: &HostRef<'
         model: model.into(),
         finish_reason: finish.into(),
         usage,
-        generation_id: gen_id.map(RString::from).map_or(ROption::RNone, ROption::RSome),
+        generation_id: gen_id
+            .map(RString::from)
+            .map_or(ROption::RNone, ROption::RSome),
     })
 }
 
 /// Image generation through chat completions; images go to the sink.
-pub async fn image(req: &ImageRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<ImageResponse, PluginError> {
+pub async fn image(
+    req: &ImageRequest,
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+) -> Result<ImageResponse, PluginError> {
     let mut body = json!({
         "model": api_model(&req.model),
         "messages": [{"role": "user", "content": req.prompt.as_str()}],
@@ -212,18 +279,31 @@ pub async fn image(req: &ImageRequest, ctx: &CallContext, host: &HostRef<'_>) ->
         .and_then(|c| c.get(0))
         .and_then(|c| c.get("message"))
         .ok_or_else(|| malformed("no choices"))?;
-    let text = msg.get("content").and_then(|c| c.as_str()).unwrap_or("").to_string();
+    let text = msg
+        .get("content")
+        .and_then(|c| c.as_str())
+        .unwrap_or("")
+        .to_string();
     let urls: Vec<String> = msg
         .get("images")
         .and_then(|i| i.as_array())
         .map(|a| {
             a.iter()
-                .filter_map(|im| im.get("image_url").and_then(|u| u.get("url")).and_then(|u| u.as_str()).map(str::to_string))
+                .filter_map(|im| {
+                    im.get("image_url")
+                        .and_then(|u| u.get("url"))
+                        .and_then(|u| u.as_str())
+                        .map(str::to_string)
+                })
                 .collect()
         })
         .unwrap_or_default();
     if urls.is_empty() {
-        let shown = if text.trim().is_empty() { "(no text)".to_string() } else { text.trim().to_string() };
+        let shown = if text.trim().is_empty() {
+            "(no text)".to_string()
+        } else {
+            text.trim().to_string()
+        };
         return Err(PluginError::new(
             ErrorKind::JOB_FAILED,
             format!("the model answered without an image; its text: {shown}"),
@@ -232,12 +312,18 @@ pub async fn image(req: &ImageRequest, ctx: &CallContext, host: &HostRef<'_>) ->
     for (i, u) in urls.iter().enumerate() {
         let i = i as u32;
         if let Some(rest) = u.strip_prefix("data:") {
-            let (meta, payload) = rest.split_once(',').ok_or_else(|| malformed("an image data URL has no payload"))?;
+            let (meta, payload) = rest
+                .split_once(',')
+                .ok_or_else(|| malformed("an image data URL has no payload"))?;
             if !meta.to_ascii_lowercase().contains(";base64") {
                 return Err(malformed("an image data URL is not base64"));
             }
-            let clean: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            let bytes = decode_base64(&clean).ok_or_else(|| malformed("an image data URL holds invalid base64"))?;
+            let clean: String = payload
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            let bytes = decode_base64(&clean)
+                .ok_or_else(|| malformed("an image data URL holds invalid base64"))?;
             let mime = meta.split(';').next().unwrap_or("application/octet-stream");
             write_bytes(host, i, mime, &bytes)?;
         } else {
@@ -247,7 +333,11 @@ pub async fn image(req: &ImageRequest, ctx: &CallContext, host: &HostRef<'_>) ->
     }
     Ok(ImageResponse {
         text: text.into(),
-        model: v.get("model").and_then(|m| m.as_str()).unwrap_or(&req.model).into(),
+        model: v
+            .get("model")
+            .and_then(|m| m.as_str())
+            .unwrap_or(&req.model)
+            .into(),
         images: urls.len() as u32,
         usage: v.get("usage").map(usage_of).unwrap_or_default(),
     })
@@ -257,6 +347,8 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
         .decode(s)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s.trim_end_matches('=')))
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(s.trim_end_matches('='))
+        })
         .ok()
 }

@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
-use switchyard_plugin_api::{CallContext, ErrorKind, HostRef, KeyStatus, LogLevel, PluginError, ROption};
+use switchyard_plugin_api::{
+    CallContext, ErrorKind, HostRef, KeyStatus, LogLevel, PluginError, ROption,
+};
 
 /// The real OpenRouter API; attribution headers are sent only here.
 pub const OPENROUTER_BASE: &str = "https://openrouter.ai/api/v1";
@@ -63,7 +65,12 @@ pub fn client(ctx: &CallContext) -> Result<Client, PluginError> {
         }))
         .user_agent(concat!("switchyard-openrouter/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| PluginError::new(ErrorKind::INTERNAL, format!("cannot build the HTTP client: {e}")))?;
+        .map_err(|e| {
+            PluginError::new(
+                ErrorKind::INTERNAL,
+                format!("cannot build the HTTP client: {e}"),
+            )
+        })?;
     map.insert(key, c.clone());
     Ok(c)
 }
@@ -72,10 +79,16 @@ pub fn client(ctx: &CallContext) -> Result<Client, PluginError> {
 pub fn base(ctx: &CallContext) -> Result<Url, PluginError> {
     let s = ctx.base_url.as_str().trim_end_matches('/');
     let u = Url::parse(&format!("{s}/")).map_err(|e| {
-        PluginError::new(ErrorKind::INVALID_INPUT, format!("base URL {s:?} is not a valid URL: {e}"))
+        PluginError::new(
+            ErrorKind::INVALID_INPUT,
+            format!("base URL {s:?} is not a valid URL: {e}"),
+        )
     })?;
     if !matches!(u.scheme(), "http" | "https") {
-        return Err(PluginError::new(ErrorKind::INVALID_INPUT, format!("base URL {s:?} must be http(s)")));
+        return Err(PluginError::new(
+            ErrorKind::INVALID_INPUT,
+            format!("base URL {s:?} must be http(s)"),
+        ));
     }
     Ok(u)
 }
@@ -89,7 +102,9 @@ pub fn endpoint(ctx: &CallContext, path: &str) -> Result<Url, PluginError> {
 
 /// Whether `a` and `b` have the same origin (scheme, host, port).
 pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Whether this base URL is the real OpenRouter API.
@@ -102,16 +117,23 @@ pub fn is_real_openrouter(ctx: &CallContext) -> bool {
 pub fn api_headers(ctx: &CallContext) -> Result<HeaderMap, PluginError> {
     let mut h = HeaderMap::new();
     if let ROption::RSome(key) = &ctx.api_key {
-        let mut v = HeaderValue::from_str(&format!("Bearer {}", key.as_str().trim())).map_err(|_| {
-            PluginError::new(ErrorKind::AUTH, "the API key contains characters that cannot be sent in a header")
-        })?;
+        let mut v =
+            HeaderValue::from_str(&format!("Bearer {}", key.as_str().trim())).map_err(|_| {
+                PluginError::new(
+                    ErrorKind::AUTH,
+                    "the API key contains characters that cannot be sent in a header",
+                )
+            })?;
         v.set_sensitive(true);
         h.insert(AUTHORIZATION, v);
     }
     if is_real_openrouter(ctx) {
         h.insert("HTTP-Referer", HeaderValue::from_static(APP_URL));
         h.insert("X-OpenRouter-Title", HeaderValue::from_static(APP_TITLE));
-        h.insert("X-OpenRouter-Categories", HeaderValue::from_static(APP_CATEGORIES));
+        h.insert(
+            "X-OpenRouter-Categories",
+            HeaderValue::from_static(APP_CATEGORIES),
+        );
     }
     Ok(h)
 }
@@ -127,7 +149,11 @@ pub fn log_request(host: &HostRef<'_>, method: &str, url: &Url, status: Option<u
 
 /// Maps a transport error to a typed error.
 pub fn transport_error(e: &reqwest::Error, what: &str) -> PluginError {
-    let kind = if e.is_timeout() { ErrorKind::TIMEOUT } else { ErrorKind::NETWORK };
+    let kind = if e.is_timeout() {
+        ErrorKind::TIMEOUT
+    } else {
+        ErrorKind::NETWORK
+    };
     let mut msg = format!("{what}: ");
     if e.is_connect() {
         msg.push_str("cannot connect");
@@ -179,7 +205,12 @@ pub async fn send(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let body = read_capped(resp, 64 * 1024).await.unwrap_or_default();
-    Err(errors::classify(status, &body, retry_after.as_deref(), endpoint_kind))
+    Err(errors::classify(
+        status,
+        &body,
+        retry_after.as_deref(),
+        endpoint_kind,
+    ))
 }
 
 /// Reads at most `cap` bytes of a body.
@@ -199,7 +230,11 @@ pub async fn read_capped(mut resp: Response, cap: usize) -> Result<Vec<u8>, reqw
 pub fn is_non_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v) => {
-            v.is_loopback() || v.is_private() || v.is_link_local() || v.is_unspecified() || v.is_broadcast()
+            v.is_loopback()
+                || v.is_private()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
                 || v.octets()[0] == 100 && (v.octets()[1] & 0xC0) == 64 // CGNAT 100.64/10
         }
         IpAddr::V6(v) => {
@@ -216,7 +251,12 @@ pub fn is_non_public(ip: IpAddr) -> bool {
 /// only; when the base URL is a public https host, https only and no
 /// loopback/private destination.
 pub async fn check_foreign_url(ctx: &CallContext, url: &Url) -> Result<(), PluginError> {
-    let refuse = |why: String| PluginError::new(ErrorKind::UPSTREAM, format!("refusing to download {url}: {why}"));
+    let refuse = |why: String| {
+        PluginError::new(
+            ErrorKind::UPSTREAM,
+            format!("refusing to download {url}: {why}"),
+        )
+    };
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refuse("only http(s) URLs are followed".into()));
     }
@@ -229,13 +269,17 @@ pub async fn check_foreign_url(ctx: &CallContext, url: &Url) -> Result<(), Plugi
         return Err(refuse("plain http download URL from an https API".into()));
     }
     if host_is_local(url).await {
-        return Err(refuse("it points to a loopback or private network address".into()));
+        return Err(refuse(
+            "it points to a loopback or private network address".into(),
+        ));
     }
     Ok(())
 }
 
 async fn host_is_local(url: &Url) -> bool {
-    let Some(host) = url.host_str() else { return true };
+    let Some(host) = url.host_str() else {
+        return true;
+    };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
         return true;
@@ -254,18 +298,35 @@ async fn host_is_local(url: &Url) -> bool {
 pub async fn check_key(ctx: &CallContext, host: &HostRef<'_>) -> Result<KeyStatus, PluginError> {
     let url = endpoint(ctx, "key")?;
     let c = client(ctx)?;
-    let resp = send(host, c.get(url.clone()).headers(api_headers(ctx)?), "GET", &url, "key check", errors::Endpoint::Other).await?;
-    let body = read_capped(resp, 1 << 20).await.map_err(|e| transport_error(&e, "key check"))?;
+    let resp = send(
+        host,
+        c.get(url.clone()).headers(api_headers(ctx)?),
+        "GET",
+        &url,
+        "key check",
+        errors::Endpoint::Other,
+    )
+    .await?;
+    let body = read_capped(resp, 1 << 20)
+        .await
+        .map_err(|e| transport_error(&e, "key check"))?;
     let v: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| PluginError::new(ErrorKind::UPSTREAM, "the key check answer is not JSON"))?;
     let d = v.get("data").unwrap_or(&serde_json::Value::Null);
-    let f = |k: &str| d.get(k).and_then(|x| x.as_f64()).map_or(ROption::RNone, ROption::RSome);
+    let f = |k: &str| {
+        d.get(k)
+            .and_then(|x| x.as_f64())
+            .map_or(ROption::RNone, ROption::RSome)
+    };
     Ok(KeyStatus {
         label: d.get("label").and_then(|x| x.as_str()).unwrap_or("").into(),
         limit: f("limit"),
         limit_remaining: f("limit_remaining"),
         usage: f("usage"),
-        is_free_tier: d.get("is_free_tier").and_then(|x| x.as_bool()).unwrap_or(false),
+        is_free_tier: d
+            .get("is_free_tier")
+            .and_then(|x| x.as_bool())
+            .unwrap_or(false),
     })
 }
 
@@ -275,7 +336,18 @@ mod tests {
 
     #[test]
     fn private_and_loopback_addresses_are_non_public() {
-        for a in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.1.1", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "100.64.0.1"] {
+        for a in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.1.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "100.64.0.1",
+        ] {
             assert!(is_non_public(a.parse().unwrap()), "{a}");
         }
         for a in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
@@ -286,8 +358,17 @@ mod tests {
     #[test]
     fn origins_compare_scheme_host_and_port() {
         let a = Url::parse("https://openrouter.ai/api/v1/").unwrap();
-        assert!(same_origin(&a, &Url::parse("https://openrouter.ai:443/x").unwrap()));
-        assert!(!same_origin(&a, &Url::parse("http://openrouter.ai/x").unwrap()));
-        assert!(!same_origin(&a, &Url::parse("https://cdn.example/x").unwrap()));
+        assert!(same_origin(
+            &a,
+            &Url::parse("https://openrouter.ai:443/x").unwrap()
+        ));
+        assert!(!same_origin(
+            &a,
+            &Url::parse("http://openrouter.ai/x").unwrap()
+        ));
+        assert!(!same_origin(
+            &a,
+            &Url::parse("https://cdn.example/x").unwrap()
+        ));
     }
 }

@@ -39,21 +39,44 @@ pub fn kind_for_status(status: u16, endpoint: Endpoint) -> ErrorKind {
 /// The kind an `error_type` (or string error code) names, if it names one.
 pub fn kind_for_error_type(t: &str) -> Option<ErrorKind> {
     Some(match t {
-        "context_length_exceeded" | "max_tokens_exceeded" | "token_limit_exceeded" => ErrorKind::CONTEXT_LENGTH,
-        "authentication" | "permission_denied" | "unauthorized" | "invalid_api_key" => ErrorKind::AUTH,
+        "context_length_exceeded" | "max_tokens_exceeded" | "token_limit_exceeded" => {
+            ErrorKind::CONTEXT_LENGTH
+        }
+        "authentication" | "permission_denied" | "unauthorized" | "invalid_api_key" => {
+            ErrorKind::AUTH
+        }
         "payment_required" | "insufficient_quota" => ErrorKind::BILLING,
         "rate_limit_exceeded" | "rate_limited" | "capacity_exhausted" => ErrorKind::RATE_LIMITED,
-        "provider_overloaded" | "provider_unavailable" | "server" | "server_error" | "temporarily_unavailable" | "internal_error" => {
-            ErrorKind::UPSTREAM
-        }
-        "invalid_request" | "invalid_prompt" | "string_too_long" | "payload_too_large" | "unprocessable" | "invalid_image"
-        | "image_too_large" | "image_too_small" | "unsupported_image_format" | "image_not_found" | "image_download_failed"
-        | "precondition_failed" | "wrong_endpoint" => ErrorKind::INVALID_REQUEST,
+        "provider_overloaded"
+        | "provider_unavailable"
+        | "server"
+        | "server_error"
+        | "temporarily_unavailable"
+        | "internal_error" => ErrorKind::UPSTREAM,
+        "invalid_request"
+        | "invalid_prompt"
+        | "string_too_long"
+        | "payload_too_large"
+        | "unprocessable"
+        | "invalid_image"
+        | "image_too_large"
+        | "image_too_small"
+        | "unsupported_image_format"
+        | "image_not_found"
+        | "image_download_failed"
+        | "precondition_failed"
+        | "wrong_endpoint" => ErrorKind::INVALID_REQUEST,
         "content_policy_violation" | "refusal" | "moderation" => ErrorKind::CONTENT_POLICY,
         "not_found" => ErrorKind::NOT_FOUND,
         "timeout" => ErrorKind::TIMEOUT,
-        "model_not_found" | "no_endpoints" | "model_deprecated" | "model_unavailable_upstream" | "privacy_restricted"
-        | "constraint_filtered" | "free_variant_ended" | "region_restricted" => ErrorKind::MODEL_UNAVAILABLE,
+        "model_not_found"
+        | "no_endpoints"
+        | "model_deprecated"
+        | "model_unavailable_upstream"
+        | "privacy_restricted"
+        | "constraint_filtered"
+        | "free_variant_ended"
+        | "region_restricted" => ErrorKind::MODEL_UNAVAILABLE,
         _ => return None,
     })
 }
@@ -106,18 +129,28 @@ pub fn parse_error_value(err: &Value) -> ErrorBody {
         }
         _ => {}
     }
-    b.message = err.get("message").and_then(|m| m.as_str()).map(str::to_string);
+    b.message = err
+        .get("message")
+        .and_then(|m| m.as_str())
+        .map(str::to_string);
     let meta = err.get("metadata");
     b.error_type = meta
         .and_then(|m| m.get("error_type"))
         .or_else(|| err.get("error_type"))
         .and_then(|t| t.as_str())
         .map(str::to_string);
-    b.provider = meta.and_then(|m| m.get("provider_name")).and_then(|p| p.as_str()).map(str::to_string);
+    b.provider = meta
+        .and_then(|m| m.get("provider_name"))
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
     b.reasons = meta
         .and_then(|m| m.get("reasons"))
         .and_then(|r| r.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(av) = err.get("availability") {
         b.availability = av.get("code").and_then(|c| c.as_str()).map(str::to_string);
@@ -148,17 +181,30 @@ fn status_text(status: u16) -> &'static str {
 
 fn hint(kind: ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::AUTH => " Check the API key (OPENROUTER_API_KEY or models.providers.openrouter.apiKey).",
+        ErrorKind::AUTH => {
+            " Check the API key (OPENROUTER_API_KEY or models.providers.openrouter.apiKey)."
+        }
         ErrorKind::BILLING => " Add credits at https://openrouter.ai/credits.",
-        ErrorKind::MODEL_UNAVAILABLE => " Check the model ref (openrouter/<provider>/<model>) or pick another model.",
+        ErrorKind::MODEL_UNAVAILABLE => {
+            " Check the model ref (openrouter/<provider>/<model>) or pick another model."
+        }
         _ => "",
     }
 }
 
 /// Classifies an HTTP error answer.
-pub fn classify(status: u16, body: &[u8], retry_after: Option<&str>, endpoint: Endpoint) -> PluginError {
+pub fn classify(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<&str>,
+    endpoint: Endpoint,
+) -> PluginError {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let eb = parsed.as_ref().and_then(|v| v.get("error")).map(parse_error_value).unwrap_or_default();
+    let eb = parsed
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .map(parse_error_value)
+        .unwrap_or_default();
     let mut kind = kind_for_status(status, endpoint);
     let refined = eb
         .availability
@@ -168,7 +214,8 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<&str>, endpoint: E
     if let Some(r) = refined {
         // A refinement may sharpen the status kind but never turn a
         // transient status into a permanent one or the reverse arbitrarily.
-        let keep_status = matches!(kind, ErrorKind::RATE_LIMITED | ErrorKind::BILLING) && r == ErrorKind::UPSTREAM;
+        let keep_status = matches!(kind, ErrorKind::RATE_LIMITED | ErrorKind::BILLING)
+            && r == ErrorKind::UPSTREAM;
         if !keep_status {
             kind = r;
         }
@@ -177,10 +224,20 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<&str>, endpoint: E
         kind = ErrorKind::CONTENT_POLICY;
     }
     let text = eb.message.clone().unwrap_or_else(|| {
-        let t = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string();
-        if t.is_empty() || t.starts_with('<') { "(no error message)".to_string() } else { t }
+        let t = String::from_utf8_lossy(&body[..body.len().min(200)])
+            .trim()
+            .to_string();
+        if t.is_empty() || t.starts_with('<') {
+            "(no error message)".to_string()
+        } else {
+            t
+        }
     });
-    let mut msg = format!("OpenRouter answered {status} {}: {text}", status_text(status)).replace(": :", ":");
+    let mut msg = format!(
+        "OpenRouter answered {status} {}: {text}",
+        status_text(status)
+    )
+    .replace(": :", ":");
     if let Some(t) = &eb.error_type {
         msg.push_str(&format!(" ({t})"));
     }
@@ -192,7 +249,12 @@ pub fn classify(status: u16, body: &[u8], retry_after: Option<&str>, endpoint: E
     }
     msg.push_str(hint(kind));
     let mut e = PluginError::new(kind, msg).with_status(status);
-    if let Some(code) = eb.error_type.clone().or(eb.availability.clone()).or(eb.code.clone()) {
+    if let Some(code) = eb
+        .error_type
+        .clone()
+        .or(eb.availability.clone())
+        .or(eb.code.clone())
+    {
         e = e.with_provider_code(code);
     }
     let ra = retry_after
@@ -237,51 +299,103 @@ mod tests {
     use super::*;
 
     fn body(code: u16, t: &str) -> Vec<u8> {
-        format!(r#"{{"error":{{"code":{code},"message":"m","metadata":{{"error_type":"{t}"}}}}}}"#).into_bytes()
+        format!(r#"{{"error":{{"code":{code},"message":"m","metadata":{{"error_type":"{t}"}}}}}}"#)
+            .into_bytes()
     }
 
     #[test]
     fn status_400_is_invalid_request() {
-        assert_eq!(classify(400, &body(400, "invalid_request"), None, Endpoint::Model).kind, ErrorKind::INVALID_REQUEST);
+        assert_eq!(
+            classify(400, &body(400, "invalid_request"), None, Endpoint::Model).kind,
+            ErrorKind::INVALID_REQUEST
+        );
     }
     #[test]
     fn status_400_context_length_is_its_own_kind() {
-        assert_eq!(classify(400, &body(400, "context_length_exceeded"), None, Endpoint::Model).kind, ErrorKind::CONTEXT_LENGTH);
+        assert_eq!(
+            classify(
+                400,
+                &body(400, "context_length_exceeded"),
+                None,
+                Endpoint::Model
+            )
+            .kind,
+            ErrorKind::CONTEXT_LENGTH
+        );
     }
     #[test]
     fn status_401_and_403_are_auth() {
-        assert_eq!(classify(401, b"{\"error\":{\"code\":401,\"message\":\"Missing Authentication header\"}}", None, Endpoint::Model).kind, ErrorKind::AUTH);
-        assert_eq!(classify(403, b"", None, Endpoint::Model).kind, ErrorKind::AUTH);
+        assert_eq!(
+            classify(
+                401,
+                b"{\"error\":{\"code\":401,\"message\":\"Missing Authentication header\"}}",
+                None,
+                Endpoint::Model
+            )
+            .kind,
+            ErrorKind::AUTH
+        );
+        assert_eq!(
+            classify(403, b"", None, Endpoint::Model).kind,
+            ErrorKind::AUTH
+        );
     }
     #[test]
     fn status_403_with_moderation_reasons_is_content_policy() {
         let b = br#"{"error":{"code":403,"message":"flagged","metadata":{"reasons":["violence"],"flagged_input":"x"}}}"#;
-        assert_eq!(classify(403, b, None, Endpoint::Model).kind, ErrorKind::CONTENT_POLICY);
+        assert_eq!(
+            classify(403, b, None, Endpoint::Model).kind,
+            ErrorKind::CONTENT_POLICY
+        );
     }
     #[test]
     fn status_402_is_billing() {
-        assert_eq!(classify(402, &body(402, "payment_required"), None, Endpoint::Model).kind, ErrorKind::BILLING);
+        assert_eq!(
+            classify(402, &body(402, "payment_required"), None, Endpoint::Model).kind,
+            ErrorKind::BILLING
+        );
     }
     #[test]
     fn status_404_is_model_unavailable_for_models_and_not_found_for_jobs() {
-        assert_eq!(classify(404, b"{}", None, Endpoint::Model).kind, ErrorKind::MODEL_UNAVAILABLE);
-        assert_eq!(classify(404, b"{}", None, Endpoint::Job).kind, ErrorKind::NOT_FOUND);
+        assert_eq!(
+            classify(404, b"{}", None, Endpoint::Model).kind,
+            ErrorKind::MODEL_UNAVAILABLE
+        );
+        assert_eq!(
+            classify(404, b"{}", None, Endpoint::Job).kind,
+            ErrorKind::NOT_FOUND
+        );
     }
     #[test]
     fn status_408_and_524_are_timeouts() {
-        assert_eq!(classify(408, b"", None, Endpoint::Model).kind, ErrorKind::TIMEOUT);
-        assert_eq!(classify(524, b"", None, Endpoint::Model).kind, ErrorKind::TIMEOUT);
+        assert_eq!(
+            classify(408, b"", None, Endpoint::Model).kind,
+            ErrorKind::TIMEOUT
+        );
+        assert_eq!(
+            classify(524, b"", None, Endpoint::Model).kind,
+            ErrorKind::TIMEOUT
+        );
     }
     #[test]
     fn status_429_is_rate_limited_with_retry_after() {
-        let e = classify(429, &body(429, "rate_limit_exceeded"), Some("7"), Endpoint::Model);
+        let e = classify(
+            429,
+            &body(429, "rate_limit_exceeded"),
+            Some("7"),
+            Endpoint::Model,
+        );
         assert_eq!(e.kind, ErrorKind::RATE_LIMITED);
         assert_eq!(e.retry_after_ms.into_option(), Some(7000));
     }
     #[test]
     fn status_5xx_and_529_are_upstream() {
         for s in [500, 502, 503, 529] {
-            assert_eq!(classify(s, b"<html>", None, Endpoint::Model).kind, ErrorKind::UPSTREAM, "{s}");
+            assert_eq!(
+                classify(s, b"<html>", None, Endpoint::Model).kind,
+                ErrorKind::UPSTREAM,
+                "{s}"
+            );
         }
     }
     #[test]
@@ -293,7 +407,9 @@ mod tests {
     }
     #[test]
     fn mid_stream_errors_by_numeric_and_string_code() {
-        let e = classify_inline(&serde_json::json!({"code": 429, "message": "Rate limit exceeded", "metadata": {"error_type": "rate_limit_exceeded"}}));
+        let e = classify_inline(
+            &serde_json::json!({"code": 429, "message": "Rate limit exceeded", "metadata": {"error_type": "rate_limit_exceeded"}}),
+        );
         assert_eq!(e.kind, ErrorKind::RATE_LIMITED);
         let e = classify_inline(&serde_json::json!({"code": "server_error", "message": "boom"}));
         assert_eq!(e.kind, ErrorKind::UPSTREAM);

@@ -29,13 +29,22 @@ pub const MODELS: &[(&str, &[&str])] = &[
     ("openrouter/moonshotai/kimi-k2.6", &[CAP_CHAT]),
     ("openrouter/openai/gpt-4o-mini", &[CAP_CHAT]),
     ("openrouter/anthropic/claude-sonnet-4.5", &[CAP_CHAT]),
-    ("openrouter/google/gemini-3.1-flash-image-preview", &[CAP_CHAT, CAP_IMAGE]),
-    ("openrouter/google/gemini-2.5-flash-image", &[CAP_CHAT, CAP_IMAGE]),
+    (
+        "openrouter/google/gemini-3.1-flash-image-preview",
+        &[CAP_CHAT, CAP_IMAGE],
+    ),
+    (
+        "openrouter/google/gemini-2.5-flash-image",
+        &[CAP_CHAT, CAP_IMAGE],
+    ),
     ("openrouter/google/veo-3.1-fast", &[CAP_VIDEO]),
     ("openrouter/google/veo-3.1", &[CAP_VIDEO]),
     ("openrouter/google/veo-3.1-lite", &[CAP_VIDEO]),
     ("openrouter/hexgrad/kokoro-82m", &[CAP_SPEECH]),
-    ("openrouter/openai/gpt-4o-mini-tts-2025-12-15", &[CAP_SPEECH]),
+    (
+        "openrouter/openai/gpt-4o-mini-tts-2025-12-15",
+        &[CAP_SPEECH],
+    ),
 ];
 
 /// The OpenRouter provider.
@@ -58,23 +67,48 @@ impl Provider for OpenRouter {
         }
     }
 
-    fn chat(&self, req: &ChatRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<ChatResponse, PluginError> {
+    fn chat(
+        &self,
+        req: &ChatRequest,
+        ctx: &CallContext,
+        host: &HostRef<'_>,
+    ) -> Result<ChatResponse, PluginError> {
         runtime::run(host, ctx.timeout_ms, chat::chat(req, ctx, host))
     }
 
-    fn image(&self, req: &ImageRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<ImageResponse, PluginError> {
+    fn image(
+        &self,
+        req: &ImageRequest,
+        ctx: &CallContext,
+        host: &HostRef<'_>,
+    ) -> Result<ImageResponse, PluginError> {
         runtime::run(host, ctx.timeout_ms, chat::image(req, ctx, host))
     }
 
-    fn speech(&self, req: &SpeechRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<SpeechResponse, PluginError> {
+    fn speech(
+        &self,
+        req: &SpeechRequest,
+        ctx: &CallContext,
+        host: &HostRef<'_>,
+    ) -> Result<SpeechResponse, PluginError> {
         runtime::run(host, ctx.timeout_ms, speech::speech(req, ctx, host))
     }
 
-    fn video_submit(&self, req: &VideoRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<VideoJob, PluginError> {
+    fn video_submit(
+        &self,
+        req: &VideoRequest,
+        ctx: &CallContext,
+        host: &HostRef<'_>,
+    ) -> Result<VideoJob, PluginError> {
         runtime::run(host, 120_000, video::submit(req, ctx, host))
     }
 
-    fn video_wait(&self, job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Result<VideoResponse, PluginError> {
+    fn video_wait(
+        &self,
+        job: &VideoJob,
+        ctx: &CallContext,
+        host: &HostRef<'_>,
+    ) -> Result<VideoResponse, PluginError> {
         runtime::run(host, ctx.timeout_ms, video::wait(job, ctx, host)).map_err(|mut e| {
             if e.job_id.is_none() {
                 e.job_id = ROption::RSome(job.id.clone());
@@ -91,7 +125,12 @@ impl Provider for OpenRouter {
         })
     }
 
-    fn video_status(&self, job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Result<VideoJobState, PluginError> {
+    fn video_status(
+        &self,
+        job: &VideoJob,
+        ctx: &CallContext,
+        host: &HostRef<'_>,
+    ) -> Result<VideoJobState, PluginError> {
         runtime::run(host, 60_000, video::status_once(job, ctx, host))
     }
 
@@ -119,7 +158,13 @@ mod tests {
     #[test]
     fn model_refs_map_to_api_ids() {
         assert_eq!(api_model("openrouter/auto"), "openrouter/auto");
-        assert_eq!(api_model("openrouter/moonshotai/kimi-k2.6"), "moonshotai/kimi-k2.6");
-        assert_eq!(api_model("openrouter/google/veo-3.1-fast"), "google/veo-3.1-fast");
+        assert_eq!(
+            api_model("openrouter/moonshotai/kimi-k2.6"),
+            "moonshotai/kimi-k2.6"
+        );
+        assert_eq!(
+            api_model("openrouter/google/veo-3.1-fast"),
+            "google/veo-3.1-fast"
+        );
     }
 }

@@ -25,12 +25,21 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, PluginError> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| PluginError::new(ErrorKind::INTERNAL, format!("cannot start the plugin's runtime: {e}")))
+        .map_err(|e| {
+            PluginError::new(
+                ErrorKind::INTERNAL,
+                format!("cannot start the plugin's runtime: {e}"),
+            )
+        })
 }
 
 /// Runs `fut` on the plugin runtime with cancellation and a deadline
 /// (`timeout_ms` 0 = none).
-pub fn run<T>(host: &HostRef<'_>, timeout_ms: u64, fut: impl Future<Output = Result<T, PluginError>>) -> Result<T, PluginError> {
+pub fn run<T>(
+    host: &HostRef<'_>,
+    timeout_ms: u64,
+    fut: impl Future<Output = Result<T, PluginError>>,
+) -> Result<T, PluginError> {
     let rt = runtime()?;
     rt.block_on(async {
         let cancelled = async {

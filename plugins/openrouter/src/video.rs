@@ -21,9 +21,12 @@ Hardening, by failure mode:
   fallback.
 */
 
-use crate::client::{self, api_headers, base, check_foreign_url, endpoint, log_request, same_origin, send, transport_error};
-use crate::errors::{self, Endpoint};
 use crate::api_model;
+use crate::client::{
+    self, api_headers, base, check_foreign_url, endpoint, log_request, same_origin, send,
+    transport_error,
+};
+use crate::errors::{self, Endpoint};
 use reqwest::Url;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -41,12 +44,21 @@ pub const MALFORMED_BUDGET: u32 = 3;
 pub const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 fn malformed(what: &str) -> PluginError {
-    PluginError::new(ErrorKind::UPSTREAM, format!("OpenRouter sent a malformed video answer: {what}"))
+    PluginError::new(
+        ErrorKind::UPSTREAM,
+        format!("OpenRouter sent a malformed video answer: {what}"),
+    )
 }
 
 /// Writes a whole buffer to sink output `index`.
-pub fn write_bytes(host: &HostRef<'_>, index: u32, mime: &str, bytes: &[u8]) -> Result<(), PluginError> {
-    host.open_output(index, mime.into(), ROption::RSome(bytes.len() as u64)).into_result()?;
+pub fn write_bytes(
+    host: &HostRef<'_>,
+    index: u32,
+    mime: &str,
+    bytes: &[u8],
+) -> Result<(), PluginError> {
+    host.open_output(index, mime.into(), ROption::RSome(bytes.len() as u64))
+        .into_result()?;
     for c in bytes.chunks(64 * 1024) {
         host.write_output(index, c.into()).into_result()?;
     }
@@ -54,7 +66,11 @@ pub fn write_bytes(host: &HostRef<'_>, index: u32, mime: &str, bytes: &[u8]) -> 
 }
 
 /// Submits a job.
-pub async fn submit(req: &VideoRequest, ctx: &CallContext, host: &HostRef<'_>) -> Result<VideoJob, PluginError> {
+pub async fn submit(
+    req: &VideoRequest,
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+) -> Result<VideoJob, PluginError> {
     let mut body = json!({"model": api_model(&req.model), "prompt": req.prompt.as_str()});
     if let ROption::RSome(d) = req.duration {
         body["duration"] = json!(d);
@@ -75,14 +91,21 @@ pub async fn submit(req: &VideoRequest, ctx: &CallContext, host: &HostRef<'_>) -
     }
     if !req.references.is_empty() {
         body["input_references"] = Value::Array(
-            req.references.iter().map(|u| json!({"type": "image_url", "image_url": {"url": u.as_str()}})).collect(),
+            req.references
+                .iter()
+                .map(|u| json!({"type": "image_url", "image_url": {"url": u.as_str()}}))
+                .collect(),
         );
     }
-    let bytes = serde_json::to_vec(&body).map_err(|e| PluginError::new(ErrorKind::INTERNAL, e.to_string()))?;
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| PluginError::new(ErrorKind::INTERNAL, e.to_string()))?;
     if bytes.len() > MAX_BODY {
         return Err(PluginError::new(
             ErrorKind::INVALID_INPUT,
-            format!("the request body is {} bytes; OpenRouter accepts at most 50 MiB", bytes.len()),
+            format!(
+                "the request body is {} bytes; OpenRouter accepts at most 50 MiB",
+                bytes.len()
+            ),
         ));
     }
     let url = endpoint(ctx, "videos")?;
@@ -93,11 +116,26 @@ pub async fn submit(req: &VideoRequest, ctx: &CallContext, host: &HostRef<'_>) -
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(bytes);
     let resp = send(host, r, "POST", &url, "video submit", Endpoint::Model).await?;
-    let body = client::read_capped(resp, 1 << 20).await.map_err(|e| transport_error(&e, "video submit"))?;
-    let v: Value = serde_json::from_slice(&body).map_err(|_| malformed("the submit answer is not JSON"))?;
-    let id = v.get("id").and_then(|i| i.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| malformed("the submit answer has no job id"))?;
-    let polling = v.get("polling_url").and_then(|p| p.as_str()).unwrap_or("").to_string();
-    let status = v.get("status").and_then(|s| s.as_str()).unwrap_or("pending").to_string();
+    let body = client::read_capped(resp, 1 << 20)
+        .await
+        .map_err(|e| transport_error(&e, "video submit"))?;
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|_| malformed("the submit answer is not JSON"))?;
+    let id = v
+        .get("id")
+        .and_then(|i| i.as_str())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| malformed("the submit answer has no job id"))?;
+    let polling = v
+        .get("polling_url")
+        .and_then(|p| p.as_str())
+        .unwrap_or("")
+        .to_string();
+    let status = v
+        .get("status")
+        .and_then(|s| s.as_str())
+        .unwrap_or("pending")
+        .to_string();
     let mut p = Progress::new(Stage::SUBMITTED);
     p.job_id = id.into();
     p.status = status.as_str().into();
@@ -114,7 +152,11 @@ pub async fn submit(req: &VideoRequest, ctx: &CallContext, host: &HostRef<'_>) -
 fn urls_of(v: &Value) -> Vec<String> {
     v.get("unsigned_urls")
         .and_then(|u| u.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -153,7 +195,11 @@ enum PollOutcome {
     Malformed(String),
 }
 
-async fn poll_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url) -> Result<PollOutcome, PluginError> {
+async fn poll_once(
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+    url: &Url,
+) -> Result<PollOutcome, PluginError> {
     let c = client::client(ctx)?;
     let r = c.get(url.clone()).headers(api_headers(ctx)?);
     let resp = match send(host, r, "GET", url, "video poll", Endpoint::Job).await {
@@ -166,48 +212,82 @@ async fn poll_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url) -> Result<P
         Err(e) => return Ok(PollOutcome::Transient(transport_error(&e, "video poll"))),
     };
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return Ok(PollOutcome::Malformed("the status answer is not JSON".into()));
+        return Ok(PollOutcome::Malformed(
+            "the status answer is not JSON".into(),
+        ));
     };
     let Some(status) = v.get("status").and_then(|s| s.as_str()) else {
-        return Ok(PollOutcome::Malformed("the status answer has no status".into()));
+        return Ok(PollOutcome::Malformed(
+            "the status answer has no status".into(),
+        ));
     };
-    if !matches!(status, "pending" | "in_progress" | "completed" | "failed" | "cancelled" | "expired" | "dead") {
-        return Ok(PollOutcome::Malformed(format!("unknown job status {status:?}")));
+    if !matches!(
+        status,
+        "pending" | "in_progress" | "completed" | "failed" | "cancelled" | "expired" | "dead"
+    ) {
+        return Ok(PollOutcome::Malformed(format!(
+            "unknown job status {status:?}"
+        )));
     }
     let error = match v.get("error") {
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Object(o)) => o.get("message").and_then(|m| m.as_str()).map(str::to_string),
+        Some(Value::Object(o)) => o
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map(str::to_string),
         _ => None,
     };
     Ok(PollOutcome::Ok(Poll {
         status: status.to_string(),
         error,
         urls: urls_of(&v),
-        cost: v.get("usage").and_then(|u| u.get("cost")).and_then(|c| c.as_f64()),
-        generation_id: v.get("generation_id").and_then(|g| g.as_str()).map(str::to_string),
+        cost: v
+            .get("usage")
+            .and_then(|u| u.get("cost"))
+            .and_then(|c| c.as_f64()),
+        generation_id: v
+            .get("generation_id")
+            .and_then(|g| g.as_str())
+            .map(str::to_string),
     }))
 }
 
 fn jitter(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
     let frac = 0.9 + (nanos % 200) as f64 / 1000.0; // 0.9 .. 1.1
     d.mul_f64(frac)
 }
 
 fn terminal_error(job: &VideoJob, p: &Poll) -> PluginError {
-    let text = p.error.clone().unwrap_or_else(|| "(OpenRouter gave no reason)".into());
-    PluginError::new(ErrorKind::JOB_FAILED, format!("video job {} {}: {text}", job.id, p.status))
-        .with_provider_code(p.status.clone())
-        .with_job_id(job.id.as_str())
+    let text = p
+        .error
+        .clone()
+        .unwrap_or_else(|| "(OpenRouter gave no reason)".into());
+    PluginError::new(
+        ErrorKind::JOB_FAILED,
+        format!("video job {} {}: {text}", job.id, p.status),
+    )
+    .with_provider_code(p.status.clone())
+    .with_job_id(job.id.as_str())
 }
 
 /// Polls once (for `video status`).
-pub async fn status_once(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Result<VideoJobState, PluginError> {
+pub async fn status_once(
+    job: &VideoJob,
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+) -> Result<VideoJobState, PluginError> {
     let url = poll_url(ctx, host, job)?;
     match poll_once(ctx, host, &url).await? {
         PollOutcome::Ok(p) => Ok(VideoJobState {
             status: p.status.as_str().into(),
-            error: p.error.map(RString::from).map_or(ROption::RNone, ROption::RSome),
+            error: p
+                .error
+                .map(RString::from)
+                .map_or(ROption::RNone, ROption::RSome),
             outputs: p.urls.len() as u32,
             cost: p.cost.map_or(ROption::RNone, ROption::RSome),
         }),
@@ -217,7 +297,11 @@ pub async fn status_once(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) 
 }
 
 /// Polls until the job ends, then downloads every output to the sink.
-pub async fn wait(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Result<VideoResponse, PluginError> {
+pub async fn wait(
+    job: &VideoJob,
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+) -> Result<VideoResponse, PluginError> {
     let started = Instant::now();
     let url = poll_url(ctx, host, job)?;
     let mut interval = Duration::from_millis(ctx.poll_interval_ms.clamp(10, 30_000));
@@ -248,7 +332,9 @@ pub async fn wait(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Resu
                     host.progress(&ev);
                     match state.status.as_str() {
                         "completed" => break,
-                        "failed" | "cancelled" | "expired" | "dead" => return Err(terminal_error(job, &state)),
+                        "failed" | "cancelled" | "expired" | "dead" => {
+                            return Err(terminal_error(job, &state))
+                        }
                         _ => {}
                     }
                     tokio::time::sleep(jitter(interval)).await;
@@ -259,7 +345,10 @@ pub async fn wait(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Resu
                     if transient > TRANSIENT_BUDGET {
                         return Err(PluginError::new(
                             e.kind,
-                            format!("polling job {} failed {transient} times in a row; last: {}", job.id, e.message),
+                            format!(
+                                "polling job {} failed {transient} times in a row; last: {}",
+                                job.id, e.message
+                            ),
                         )
                         .with_job_id(job.id.as_str()));
                     }
@@ -267,14 +356,22 @@ pub async fn wait(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Resu
                         .retry_after_ms
                         .into_option()
                         .map(Duration::from_millis)
-                        .unwrap_or_else(|| interval.mul_f64(1.5f64.powi(transient as i32)).min(MAX_POLL_INTERVAL));
-                    retry_note(host, &format!("{} (poll retry {transient}/{TRANSIENT_BUDGET})", e.message));
+                        .unwrap_or_else(|| {
+                            interval
+                                .mul_f64(1.5f64.powi(transient as i32))
+                                .min(MAX_POLL_INTERVAL)
+                        });
+                    retry_note(
+                        host,
+                        &format!("{} (poll retry {transient}/{TRANSIENT_BUDGET})", e.message),
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 PollOutcome::Malformed(m) => {
                     bad += 1;
                     if bad > MALFORMED_BUDGET {
-                        return Err(malformed(&format!("{m} ({bad} times in a row)")).with_job_id(job.id.as_str()));
+                        return Err(malformed(&format!("{m} ({bad} times in a row)"))
+                            .with_job_id(job.id.as_str()));
                     }
                     retry_note(host, &format!("{m}; polling again"));
                     tokio::time::sleep(jitter(interval)).await;
@@ -285,14 +382,25 @@ pub async fn wait(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Resu
     let count = state.urls.len().max(1) as u32;
     for i in 0..count {
         let content = endpoint(ctx, &format!("videos/{}/content?index={i}", job.id))?;
-        let first = state.urls.get(i as usize).and_then(|u| base(ctx).ok()?.join(u).ok());
+        let first = state
+            .urls
+            .get(i as usize)
+            .and_then(|u| base(ctx).ok()?.join(u).ok());
         let mut result = Err(PluginError::new(ErrorKind::UPSTREAM, "no download route"));
         for route in first.iter().chain(std::iter::once(&content)) {
             result = download(ctx, host, route, i, "video").await;
             match &result {
                 Ok(()) => break,
-                Err(e) if e.kind == ErrorKind::CANCELLED || e.kind == ErrorKind::INVALID_REQUEST && e.status.is_none() => break,
-                Err(e) if route != &content => retry_note(host, &format!("{}; trying the job content endpoint", e.message)),
+                Err(e)
+                    if e.kind == ErrorKind::CANCELLED
+                        || e.kind == ErrorKind::INVALID_REQUEST && e.status.is_none() =>
+                {
+                    break
+                }
+                Err(e) if route != &content => retry_note(
+                    host,
+                    &format!("{}; trying the job content endpoint", e.message),
+                ),
                 Err(_) => {}
             }
         }
@@ -302,7 +410,10 @@ pub async fn wait(job: &VideoJob, ctx: &CallContext, host: &HostRef<'_>) -> Resu
         job_id: job.id.clone(),
         status: "completed".into(),
         outputs: count,
-        generation_id: state.generation_id.map(RString::from).map_or(ROption::RNone, ROption::RSome),
+        generation_id: state
+            .generation_id
+            .map(RString::from)
+            .map_or(ROption::RNone, ROption::RSome),
         cost: state.cost.map_or(ROption::RNone, ROption::RSome),
         polls,
     })
@@ -315,13 +426,27 @@ fn retry_note(host: &HostRef<'_>, msg: &str) {
 }
 
 fn acceptable_media_type(ct: &str, kind: &str) -> bool {
-    let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    ct.starts_with(&format!("{kind}/")) || ct == "application/octet-stream" || ct == "binary/octet-stream" || ct.is_empty()
+    let ct = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ct.starts_with(&format!("{kind}/"))
+        || ct == "application/octet-stream"
+        || ct == "binary/octet-stream"
+        || ct.is_empty()
 }
 
 /// Downloads `url` into sink output `index`, retrying transient failures;
 /// `kind` is `video` or `image` (for the media type check).
-pub async fn download(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: u32, kind: &str) -> Result<(), PluginError> {
+pub async fn download(
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+    url: &Url,
+    index: u32,
+    kind: &str,
+) -> Result<(), PluginError> {
     let b = base(ctx)?;
     let own = same_origin(url, &b);
     if !own {
@@ -333,7 +458,11 @@ pub async fn download(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: u
             Ok(()) => return Ok(()),
             Err(e) if e.kind.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
                 retry_note(host, &format!("{} (download retry {attempt})", e.message));
-                let wait = e.retry_after_ms.into_option().unwrap_or(500 * u64::from(attempt)).min(30_000);
+                let wait = e
+                    .retry_after_ms
+                    .into_option()
+                    .unwrap_or(500 * u64::from(attempt))
+                    .min(30_000);
                 tokio::time::sleep(Duration::from_millis(wait)).await;
                 last = e;
             }
@@ -343,7 +472,14 @@ pub async fn download(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: u
     Err(last)
 }
 
-async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: u32, kind: &str, own: bool) -> Result<(), PluginError> {
+async fn download_once(
+    ctx: &CallContext,
+    host: &HostRef<'_>,
+    url: &Url,
+    index: u32,
+    kind: &str,
+    own: bool,
+) -> Result<(), PluginError> {
     let c = client::client(ctx)?;
     let mut req = c.get(url.clone());
     if own {
@@ -360,7 +496,9 @@ async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: 
     if !acceptable_media_type(&ct, kind) {
         let _ = log_request;
         let body = client::read_capped(resp, 4096).await.unwrap_or_default();
-        let inner = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("error").cloned());
+        let inner = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").cloned());
         if let Some(err) = inner {
             return Err(errors::classify_inline(&err));
         }
@@ -371,7 +509,10 @@ async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: 
     }
     let declared = resp.content_length();
     if declared == Some(0) {
-        return Err(PluginError::new(ErrorKind::UPSTREAM, format!("the {kind} download from {url} is empty")));
+        return Err(PluginError::new(
+            ErrorKind::UPSTREAM,
+            format!("the {kind} download from {url} is empty"),
+        ));
     }
     if let Some(len) = declared {
         if len > ctx.max_output_bytes {
@@ -381,7 +522,12 @@ async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: 
             ));
         }
     }
-    host.open_output(index, ct.as_str().into(), declared.map_or(ROption::RNone, ROption::RSome)).into_result()?;
+    host.open_output(
+        index,
+        ct.as_str().into(),
+        declared.map_or(ROption::RNone, ROption::RSome),
+    )
+    .into_result()?;
     let mut got: u64 = 0;
     let mut last_report = Instant::now();
     loop {
@@ -398,7 +544,8 @@ async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: 
                     }
                 }
                 got += chunk.len() as u64;
-                host.write_output(index, chunk.as_ref().into()).into_result()?;
+                host.write_output(index, chunk.as_ref().into())
+                    .into_result()?;
                 if last_report.elapsed() >= Duration::from_millis(200) {
                     last_report = Instant::now();
                     let mut p = Progress::new(Stage::DOWNLOADING);
@@ -409,7 +556,12 @@ async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: 
                 }
             }
             Ok(None) => break,
-            Err(e) => return Err(transport_error(&e, &format!("{kind} download ({got} bytes received)"))),
+            Err(e) => {
+                return Err(transport_error(
+                    &e,
+                    &format!("{kind} download ({got} bytes received)"),
+                ))
+            }
         }
     }
     if let Some(len) = declared {
@@ -421,7 +573,10 @@ async fn download_once(ctx: &CallContext, host: &HostRef<'_>, url: &Url, index: 
         }
     }
     if got == 0 {
-        return Err(PluginError::new(ErrorKind::UPSTREAM, format!("the {kind} download from {url} is empty")));
+        return Err(PluginError::new(
+            ErrorKind::UPSTREAM,
+            format!("the {kind} download from {url} is empty"),
+        ));
     }
     Ok(())
 }
