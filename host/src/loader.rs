@@ -141,7 +141,10 @@ impl From<PluginDescription> for Description {
     }
 }
 
-static LOADED: OnceLock<Mutex<HashMap<String, Result<Arc<Plugin>, LoadError>>>> = OnceLock::new();
+/// Every load attempt of this process, by plugin id (successes and refusals).
+type LoadCache = Mutex<HashMap<String, Result<Arc<Plugin>, LoadError>>>;
+
+static LOADED: OnceLock<LoadCache> = OnceLock::new();
 
 /// Where the library of `manifest` is looked for, in order: beside the
 /// manifest, beside the running executable, then `SWITCHYARD_LIBRARY_PATH`.

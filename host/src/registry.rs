@@ -236,7 +236,7 @@ mod tests {
         let d = tempdir("broken");
         std::fs::write(d.join("good.toml"), manifest("good", "good/", "[\"chat\"]")).unwrap();
         std::fs::write(d.join("bad.toml"), "id = [").unwrap();
-        let t = LookupTable::scan(&[d.clone()]);
+        let t = LookupTable::scan(std::slice::from_ref(&d));
         assert!(t.by_id("good").is_some());
         assert_eq!(t.diagnostics.len(), 1);
         assert!(t.diagnostics[0].message.contains("bad.toml"));
@@ -259,7 +259,7 @@ mod tests {
         let d2 = tempdir("second");
         std::fs::write(d1.join("x.toml"), manifest("x", "x/", "[\"chat\"]")).unwrap();
         std::fs::write(d2.join("x.toml"), manifest("x", "x/", "[\"video\"]")).unwrap();
-        let t = LookupTable::scan(&[d1.clone(), d2]);
+        let t = LookupTable::scan(&[d1, d2]);
         assert_eq!(t.by_id("x").unwrap().capabilities, vec!["chat"]);
         assert!(!t.diagnostics[0].is_error);
     }
