@@ -26,12 +26,7 @@ pub struct Route {
 }
 
 /// Routes `model_ref` to its plugin and checks the capability.
-pub fn route(
-    table: &LookupTable,
-    model_ref: &str,
-    capability: &str,
-    catalog: Option<&ModelEntry>,
-) -> Result<Route, HostError> {
+pub fn route(table: &LookupTable, model_ref: &str, capability: &str) -> Result<Route, HostError> {
     let Some(manifest) = table.for_model(model_ref) else {
         let prefixes = table.known_prefixes();
         return Err(HostError::InvalidInput(format!(
@@ -52,8 +47,9 @@ pub fn route(
             if offering.is_empty() { "none".to_string() } else { offering.join(", ") }
         )));
     }
+    let catalog = crate::catalog::entry(&manifest.id, model_ref);
     let (limits, source) = match (catalog, manifest.model(model_ref)) {
-        (Some(c), _) => (Some(c.clone()), Some("catalog".to_string())),
+        (Some(c), _) => (Some(c), Some("catalog".to_string())),
         (None, Some(m)) => (Some(m.clone()), Some("manifest".to_string())),
         (None, None) => (None, None),
     };

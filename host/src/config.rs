@@ -207,7 +207,7 @@ impl Config {
             HostError::Config(format!(
                 "config file {}: {}",
                 path.display(),
-                one_line(&e.to_string())
+                describe_toml_error(text, &e)
             ))
         };
         let raw: toml::Table = toml::from_str(text).map_err(bad)?;
@@ -283,6 +283,50 @@ impl Config {
     }
 }
 
+/// A TOML error as `line L, column C: message`. The error's own display
+/// quotes the offending source line, which may hold a secret (the key on the
+/// same line, or inside one inline table), so only the position is kept; a
+/// string value quoted by the message (`invalid type: string "..."`) may be
+/// a key put at the wrong path, so it is left out too.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = hide_quoted_strings(&one_line(e.message()));
+    match e.span().and_then(|s| text.get(..s.start)) {
+        Some(before) => {
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// `string "value"` in a serde message becomes `string`.
+fn hide_quoted_strings(msg: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i + "string".len()]);
+        let mut chars = rest[i + MARK.len()..].char_indices();
+        let mut end = None;
+        while let Some((j, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    end = Some(j + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = end.map_or("", |j| &rest[i + MARK.len() + j..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +362,20 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("/x/c.toml") && msg.contains("line 3"), "{msg}");
         assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_source_line_or_string_values() {
+        let secret = "sk-or-v1-never-printed-123456";
+        for text in [
+            format!("[models.providers.openrouter]\napiKey = \"{secret}\" junk\n"),
+            format!("models = {{ providers = {{ openrouter = {{ apiKey = \"{secret}\", baseUrl = 5 }} }} }}\n"),
+            format!("[models.providers]\nopenrouter = \"{secret}\"\n"),
+        ] {
+            let msg = Config::parse(Path::new("c.toml"), &text).unwrap_err().to_string();
+            assert!(!msg.contains(secret), "{msg}");
+            assert!(msg.contains("c.toml: line "), "{msg}");
+        }
     }
 
     #[test]

@@ -14,10 +14,12 @@ to plain Rust at the edge ([`loader::Plugin`]) and never links a plugin crate.
 */
 
 pub mod call;
+pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_edit;
 pub mod duration;
 pub mod error;
 pub mod failover;

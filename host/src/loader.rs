@@ -407,6 +407,20 @@ impl Plugin {
         }
     }
 
+    /// Fetches the live catalog (JSON), or says the plugin predates it.
+    pub fn catalog(&self, ctx: &CallContext, host: HostRef<'_>) -> Result<String, PluginError> {
+        match self.module.catalog() {
+            Some(f) => f(ctx, host).into_result().map(|s| s.into_string()),
+            None => Err(PluginError::new(
+                switchyard_plugin_api::ErrorKind::UNSUPPORTED,
+                format!(
+                    "plugin {:?} was built against plugin API {} and has no live catalog (added in 1.1)",
+                    self.manifest.id, self.description.plugin_api
+                ),
+            )),
+        }
+    }
+
     /// Whether the library exports entry points appended after 1.0.
     pub fn has_check_key(&self) -> bool {
         self.module.check_key().is_some()

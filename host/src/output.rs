@@ -173,6 +173,13 @@ impl Outputs {
                 )));
             }
         }
+        // A restarted output (a retried download): discard the earlier
+        // attempt first, without flushing its buffer, so none of its bytes
+        // can land in the new file.
+        if let Some(old) = self.pending.get_mut(index as usize).and_then(Option::take) {
+            let (_file, _unflushed) = old.file.into_parts();
+            let _ = std::fs::remove_file(&old.temp_path);
+        }
         let final_path = self.target(index);
         let temp_path = temp_path_for(&final_path);
         let file = File::create(&temp_path).map_err(|e| {
@@ -202,16 +209,7 @@ impl Outputs {
         if self.pending.len() <= i {
             self.pending.resize_with(i + 1, || None);
         }
-        if let Some(old) = self.pending[i].replace(p) {
-            if old.temp_path
-                != self.pending[i]
-                    .as_ref()
-                    .map(|p| p.temp_path.clone())
-                    .unwrap_or_default()
-            {
-                let _ = std::fs::remove_file(&old.temp_path);
-            }
-        }
+        self.pending[i] = Some(p);
         Ok(())
     }
 

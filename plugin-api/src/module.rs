@@ -11,7 +11,7 @@ use crate::error::PluginError;
 use crate::host::HostRef;
 use crate::types::*;
 use abi_stable::library::RootModule;
-use abi_stable::std_types::RResult;
+use abi_stable::std_types::{RResult, RString};
 use abi_stable::{
     declare_root_module_statics, package_version_strings, sabi_types::VersionStrings, StableAbi,
 };
@@ -61,6 +61,11 @@ pub struct PluginModule {
     #[cfg(not(feature = "api-1-0"))]
     pub video_status:
         extern "C" fn(&VideoJob, &CallContext, HostRef<'_>) -> RResult<VideoJobState, PluginError>,
+    /// Since 1.1: fetches the provider's live model catalog, as a JSON array
+    /// of model entries in the manifest's `[[models]]` shape (`ref`,
+    /// `capabilities`, and the limit lists such as `durations`).
+    #[cfg(not(feature = "api-1-0"))]
+    pub catalog: extern "C" fn(&CallContext, HostRef<'_>) -> RResult<RString, PluginError>,
 }
 
 impl RootModule for PluginModuleRef {

@@ -81,6 +81,12 @@ pub trait Provider: Send + Sync + 'static {
         Err(PluginError::unsupported(CAP_VIDEO))
     }
 
+    /// Fetches the live model catalog as a JSON array of manifest-shaped
+    /// model entries.
+    fn catalog(&self, _ctx: &CallContext, _host: &HostRef<'_>) -> Result<String, PluginError> {
+        Err(PluginError::unsupported("a live model catalog"))
+    }
+
     /// Reports on the configured API key.
     fn check_key(&self, _ctx: &CallContext, _host: &HostRef<'_>) -> Result<KeyStatus, PluginError> {
         Err(PluginError::unsupported("key status"))
@@ -186,6 +192,13 @@ macro_rules! export_provider {
                 $crate::guard(|| Provider::video_status(provider(), j, c, &h))
             }
 
+            extern "C" fn catalog(
+                c: &CallContext,
+                h: HostRef<'_>,
+            ) -> RResult<$crate::RString, PluginError> {
+                $crate::guard(|| Provider::catalog(provider(), c, &h).map(Into::into))
+            }
+
             fn root_module() -> $crate::PluginModuleRef {
                 use $crate::abi_stable::prefix_type::PrefixTypeTrait;
                 $crate::__plugin_module!(
@@ -196,7 +209,8 @@ macro_rules! export_provider {
                     video_submit,
                     video_wait,
                     check_key,
-                    video_status
+                    video_status,
+                    catalog
                 )
                 .leak_into_prefix()
             }
@@ -223,7 +237,7 @@ macro_rules! export_provider {
 #[macro_export]
 #[cfg(not(feature = "api-1-0"))]
 macro_rules! __plugin_module {
-    ($d:ident, $c:ident, $i:ident, $s:ident, $vs:ident, $vw:ident, $k:ident, $st:ident) => {
+    ($d:ident, $c:ident, $i:ident, $s:ident, $vs:ident, $vw:ident, $k:ident, $st:ident, $cat:ident) => {
         $crate::PluginModule {
             describe: $d,
             chat: $c,
@@ -233,6 +247,7 @@ macro_rules! __plugin_module {
             video_wait: $vw,
             check_key: $k,
             video_status: $st,
+            catalog: $cat,
         }
     };
 }
@@ -242,8 +257,8 @@ macro_rules! __plugin_module {
 #[macro_export]
 #[cfg(feature = "api-1-0")]
 macro_rules! __plugin_module {
-    ($d:ident, $c:ident, $i:ident, $s:ident, $vs:ident, $vw:ident, $k:ident, $st:ident) => {{
-        let _ = ($k, $st);
+    ($d:ident, $c:ident, $i:ident, $s:ident, $vs:ident, $vw:ident, $k:ident, $st:ident, $cat:ident) => {{
+        let _ = ($k, $st, $cat);
         $crate::PluginModule {
             describe: $d,
             chat: $c,

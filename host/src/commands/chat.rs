@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     // Route every model before the first request: a bad ref is exit 2 with nothing sent.
     let mut targets = Vec::new();
     for m in &chain {
-        let r = check::route(&ctx.table, m, CAP_CHAT, None)?;
+        let r = check::route(&ctx.table, m, CAP_CHAT)?;
         if r.limits.is_none() {
             term::notice(&format!(
                 "note: {m} is not listed in the {} manifest; its limits could not be checked",
@@ -99,7 +99,36 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
     match result {
         Ok((resp, model_ref)) => {
-            report(ctx, &resp, &model_ref, &chain[0], printed_any);
+            let auto = ctx
+                .config
+                .file
+                .messages
+                .tts
+                .auto
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("always"));
+            let speech = if auto || args.speak_to.is_some() {
+                let plan = super::speak::plan(
+                    ctx,
+                    None,
+                    None,
+                    None,
+                    args.speak_to.as_deref(),
+                    24_000,
+                    None,
+                )?;
+                Some(super::speak::synthesize(ctx, &plan, &resp.text, 120_000)?)
+            } else {
+                None
+            };
+            report(
+                ctx,
+                &resp,
+                &model_ref,
+                &chain[0],
+                printed_any,
+                speech.as_ref().map(|s| &s.0),
+            );
             Ok(())
         }
         Err((e, model_ref)) => {
@@ -112,7 +141,14 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
 }
 
-fn report(ctx: &Ctx, r: &ChatResponse, model_ref: &str, primary: &str, already_printed: bool) {
+fn report(
+    ctx: &Ctx,
+    r: &ChatResponse,
+    model_ref: &str,
+    primary: &str,
+    already_printed: bool,
+    speech: Option<&std::path::PathBuf>,
+) {
     let usage = &r.usage;
     if ctx.json {
         ctx.print_json(&json!({
@@ -128,6 +164,7 @@ fn report(ctx: &Ctx, r: &ChatResponse, model_ref: &str, primary: &str, already_p
             },
             "cost": usage.cost.into_option(),
             "generation_id": r.generation_id.as_ref().map(|s| s.to_string()).into_option(),
+            "speech": speech.map(|p| p.display().to_string()),
         }));
         return;
     }
@@ -148,4 +185,7 @@ fn report(ctx: &Ctx, r: &ChatResponse, model_ref: &str, primary: &str, already_p
         "— answered by {} via {model_ref}{via}{cost}",
         r.model
     ));
+    if let Some(p) = speech {
+        term::notice(&format!("spoke the answer to {}", p.display()));
+    }
 }

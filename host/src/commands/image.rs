@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         .clone()
         .or_else(|| im.primary.clone())
         .unwrap_or_else(|| DEFAULT_IMAGE_MODEL.to_string());
-    let route = check::route(&ctx.table, &model, CAP_IMAGE, None)?;
+    let route = check::route(&ctx.table, &model, CAP_IMAGE)?;
     if route.limits.is_none() {
         term::notice(&format!(
             "note: {model} is not listed in the {} manifest; its limits could not be checked",

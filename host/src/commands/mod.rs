@@ -8,6 +8,7 @@ pub mod chat;
 pub mod config_cmd;
 pub mod image;
 pub mod models;
+pub mod onboard;
 pub mod plugins;
 pub mod speak;
 pub mod video;
@@ -106,8 +107,20 @@ impl Ctx {
         speech: bool,
         timeout_ms: u64,
     ) -> Result<CallContext, HostError> {
+        self.call_context_with(m, speech, timeout_ms, true)
+    }
+
+    /// The call context for `m`; with `require_key` false a missing key is
+    /// allowed (public endpoints such as model catalogs).
+    pub fn call_context_with(
+        &self,
+        m: &Manifest,
+        speech: bool,
+        timeout_ms: u64,
+        require_key: bool,
+    ) -> Result<CallContext, HostError> {
         let key = self.config.api_key(m, speech);
-        if key.is_none() && !m.auth.optional {
+        if key.is_none() && !m.auth.optional && require_key {
             let mut places: Vec<String> = Vec::new();
             if speech {
                 places.extend(m.auth.speech_config_keys.iter().map(|k| format!("`{k}`")));
@@ -230,9 +243,7 @@ pub fn run(cli: Cli) -> Result<(), HostError> {
             ctx.report_diagnostics();
             speak::run(&ctx, a)
         }
-        Command::Onboard(_) => Err(HostError::Config(
-            "`switchyard onboard` is not available in this build yet; set OPENROUTER_API_KEY or models.providers.openrouter.apiKey in the config".into(),
-        )),
+        Command::Onboard(a) => onboard::run(&ctx, a),
         Command::Config(c) => config_cmd::run(&ctx, c),
         Command::Completions { .. } => Ok(()),
     }

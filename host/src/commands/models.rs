@@ -1,9 +1,15 @@
 /*!
-`models list`: the models the manifests declare, with their limits.
+`models list`, `models set`, `models refresh`: the models the manifests
+declare and the cached live catalog adds, the config's default models, and
+fetching the catalog (the only `models` command that reaches the network).
 */
 
 use super::Ctx;
+use crate::call::HostCalls;
+use crate::catalog::{self, State};
+use crate::check;
 use crate::cli::ModelsCmd;
+use crate::config_edit;
 use crate::error::HostError;
 use crate::manifest::ModelEntry;
 use crate::term;
@@ -13,9 +19,13 @@ use serde_json::json;
 pub fn run(ctx: &Ctx, cmd: ModelsCmd) -> Result<(), HostError> {
     match cmd {
         ModelsCmd::List { capability } => list(ctx, capability.map(|c| c.name())),
-        ModelsCmd::Set { .. } | ModelsCmd::Refresh => Err(HostError::Config(
-            "this `models` subcommand is not available in this build yet; edit the config file directly".into(),
-        )),
+        ModelsCmd::Set {
+            image,
+            video,
+            tts,
+            model,
+        } => set(ctx, image, video, tts, &model),
+        ModelsCmd::Refresh => refresh(ctx),
     }
 }
 
@@ -40,61 +50,235 @@ fn limits_json(m: &ModelEntry) -> serde_json::Value {
     serde_json::Value::Object(o)
 }
 
-fn list(ctx: &Ctx, cap: Option<&str>) -> Result<(), HostError> {
-    let mut rows = Vec::new();
+/// Every known model with its source: (entry, plugin id, source text).
+fn known_models(ctx: &Ctx) -> Vec<(ModelEntry, String, String)> {
+    let mut rows: Vec<(ModelEntry, String, String)> = Vec::new();
     for p in ctx.table.plugins() {
+        let (cat, source) = match catalog::load(&p.id) {
+            State::Fresh(c) => (
+                Some(c.models.clone()),
+                format!("catalog, {} old", catalog::age(c.fetched_at)),
+            ),
+            State::Stale(c) => (
+                Some(c.models.clone()),
+                format!("catalog, stale ({} old)", catalog::age(c.fetched_at)),
+            ),
+            _ => (None, String::new()),
+        };
+        let cat: Vec<ModelEntry> = cat
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        for m in &cat {
+            rows.push((m.clone(), p.id.clone(), source.clone()));
+        }
         for m in &p.models {
-            if cap.is_some_and(|c| !m.has_capability(c)) {
-                continue;
+            if !cat
+                .iter()
+                .any(|c| c.model_ref.eq_ignore_ascii_case(&m.model_ref))
+            {
+                rows.push((m.clone(), p.id.clone(), "manifest".into()));
             }
-            rows.push(json!({
-                "ref": m.model_ref,
-                "plugin": p.id,
-                "capabilities": m.capabilities,
-                "limits": limits_json(m),
-                "source": "manifest",
-            }));
         }
     }
+    rows
+}
+
+fn list(ctx: &Ctx, cap: Option<&str>) -> Result<(), HostError> {
+    let rows: Vec<_> = known_models(ctx)
+        .into_iter()
+        .filter(|(m, _, _)| cap.is_none_or(|c| m.has_capability(c)))
+        .collect();
     if ctx.json {
-        ctx.print_json(&json!({"models": rows}));
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(m, p, s)| json!({"ref": m.model_ref, "plugin": p, "capabilities": m.capabilities, "limits": limits_json(m), "source": s}))
+            .collect();
+        ctx.print_json(&json!({"models": v}));
         return Ok(());
     }
-    for r in &rows {
-        let caps = r["capabilities"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .unwrap_or_default();
-        let limits = r["limits"]
+    for (m, _, source) in &rows {
+        let limits = limits_json(m)
             .as_object()
             .map(|o| {
                 o.iter()
                     .map(|(k, v)| {
-                        let vals = v
+                        let vals: Vec<String> = v
                             .as_array()
                             .map(|a| {
                                 a.iter()
                                     .map(|x| x.to_string().trim_matches('"').to_string())
-                                    .collect::<Vec<_>>()
-                                    .join("/")
+                                    .collect()
                             })
                             .unwrap_or_default();
-                        format!("{k}={vals}")
+                        format!("{k}={}", vals.join("/"))
                     })
                     .collect::<Vec<_>>()
                     .join(" ")
             })
             .unwrap_or_default();
         term::out(&format!(
-            "{:<48} {:<12} [manifest] {limits}",
-            r["ref"].as_str().unwrap_or(""),
-            caps
+            "{:<48} {:<18} [{source}] {limits}",
+            m.model_ref,
+            m.capabilities.join(",")
         ));
     }
     Ok(())
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_ascii_lowercase().chars().collect();
+    let b: Vec<char> = b.to_ascii_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest known model refs offering `cap`.
+pub fn closest(ctx: &Ctx, wanted: &str, cap: &str) -> Vec<String> {
+    let mut v: Vec<(usize, String)> = known_models(ctx)
+        .into_iter()
+        .filter(|(m, _, _)| m.has_capability(cap))
+        .map(|(m, _, _)| (distance(wanted, &m.model_ref), m.model_ref))
+        .collect();
+    v.sort();
+    v.dedup_by(|a, b| a.1 == b.1);
+    v.into_iter().take(3).map(|(_, r)| r).collect()
+}
+
+fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<(), HostError> {
+    let (cap, key) = match (image, video, tts) {
+        (true, _, _) => ("image", "agents.defaults.imageGenerationModel.primary"),
+        (_, true, _) => ("video", "agents.defaults.videoGenerationModel.primary"),
+        (_, _, true) => ("speech", ""),
+        _ => ("chat", "agents.defaults.model.primary"),
+    };
+    let tts_provider = ctx
+        .config
+        .file
+        .messages
+        .tts
+        .provider
+        .clone()
+        .unwrap_or_else(|| "openrouter".into());
+    let full = if tts {
+        let prefix = ctx
+            .table
+            .by_id(&tts_provider)
+            .map(|m| m.model_prefix.clone())
+            .unwrap_or_else(|| format!("{tts_provider}/"));
+        if model.starts_with(&prefix) {
+            model.to_string()
+        } else {
+            format!("{prefix}{model}")
+        }
+    } else {
+        model.to_string()
+    };
+    if let Err(e) = check::route(&ctx.table, &full, cap) {
+        let near = closest(ctx, &full, cap);
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!("; closest {cap} models: {}", near.join(", "))
+        };
+        return Err(HostError::InvalidInput(format!(
+            "{e}{hint}. Nothing was written"
+        )));
+    }
+    let (key, value) = if tts {
+        let prefix = ctx
+            .table
+            .by_id(&tts_provider)
+            .map(|m| m.model_prefix.clone())
+            .unwrap_or_default();
+        let local = full.strip_prefix(&prefix).unwrap_or(&full).to_string();
+        (
+            format!("messages.tts.providers.{tts_provider}.model"),
+            local,
+        )
+    } else {
+        (key.to_string(), full.clone())
+    };
+    let Some(path) = ctx.config.path.clone() else {
+        return Err(HostError::Config(
+            "no config file path: set SWITCHYARD_CONFIG or HOME".into(),
+        ));
+    };
+    config_edit::set(&path, &[(key.as_str(), value.as_str().into())])?;
+    if ctx.json {
+        ctx.print_json(&json!({"key": key, "value": value, "config": path.display().to_string()}));
+    } else {
+        term::out(&format!("{key} = {value:?} written to {}", path.display()));
+    }
+    Ok(())
+}
+
+fn refresh(ctx: &Ctx) -> Result<(), HostError> {
+    let mut done = Vec::new();
+    let mut failures = Vec::new();
+    for m in ctx.table.plugins() {
+        let plugin = match ctx.load(m) {
+            Ok(p) => p,
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
+        let cc = ctx.call_context_with(m, false, 120_000, false)?;
+        let calls = HostCalls::new(&m.id);
+        match plugin.catalog(&cc, calls.as_host()) {
+            Ok(text) => {
+                let c = catalog::save(&m.id, &text)?;
+                if !ctx.json {
+                    term::out(&format!(
+                        "{}: {} models cached in {}",
+                        m.id,
+                        c.models.len(),
+                        catalog::path(&m.id).display()
+                    ));
+                }
+                done.push(json!({"plugin": m.id, "models": c.models.len(), "path": catalog::path(&m.id).display().to_string()}));
+            }
+            Err(e) if e.kind == switchyard_plugin_api::ErrorKind::UNSUPPORTED => {
+                term::notice(&format!("{}: no live catalog ({})", m.id, e.message));
+            }
+            Err(e) => failures.push(format!("{}: {}", m.id, e.message)),
+        }
+    }
+    if ctx.json {
+        ctx.print_json(&json!({"refreshed": done, "errors": failures}));
+    }
+    match failures.first() {
+        None => Ok(()),
+        Some(_) if !done.is_empty() => {
+            for f in &failures {
+                term::notice(&format!("warning: {f}"));
+            }
+            Ok(())
+        }
+        Some(f) => Err(HostError::Plugin {
+            error: switchyard_plugin_api::PluginError::new(
+                switchyard_plugin_api::ErrorKind::NETWORK,
+                format!("catalog refresh failed: {f}"),
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance() {
+        assert_eq!(super::distance("kitten", "sitting"), 3);
+        assert_eq!(super::distance("a", "a"), 0);
+    }
 }

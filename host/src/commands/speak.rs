@@ -110,7 +110,7 @@ pub fn synthesize(
     text: &str,
     timeout: u64,
 ) -> Result<(PathBuf, u64), HostError> {
-    let route = check::route(&ctx.table, &plan.model, CAP_SPEECH, None)?;
+    let route = check::route(&ctx.table, &plan.model, CAP_SPEECH)?;
     let l = route.limits.as_ref();
     let voice = match &plan.voice {
         Some(v) => Some(check::choice(

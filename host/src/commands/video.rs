@@ -219,7 +219,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         .clone()
         .or_else(|| vm.primary.clone())
         .unwrap_or_else(|| DEFAULT_VIDEO_MODEL.to_string());
-    let route = check::route(&ctx.table, &model, CAP_VIDEO, None)?;
+    let route = check::route(&ctx.table, &model, CAP_VIDEO)?;
     if route.limits.is_none() {
         term::notice(&format!(
             "note: {model} is not listed in the {} manifest; its limits could not be checked",

@@ -247,7 +247,11 @@ pub fn classify(
     if !eb.reasons.is_empty() {
         msg.push_str(&format!(" reasons: {}", eb.reasons.join(", ")));
     }
-    msg.push_str(hint(kind));
+    let h = hint(kind);
+    if !h.is_empty() && !msg.ends_with(['.', '!', '?']) {
+        msg.push('.');
+    }
+    msg.push_str(h);
     let mut e = PluginError::new(kind, msg).with_status(status);
     if let Some(code) = eb
         .error_type

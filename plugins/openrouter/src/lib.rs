@@ -10,6 +10,7 @@ for the host and runs its work on this library's own tokio runtime
 classified into the API's typed kinds by one table ([`errors`]).
 */
 
+pub mod catalog;
 pub mod chat;
 pub mod client;
 pub mod errors;
@@ -117,7 +118,7 @@ impl Provider for OpenRouter {
                 e.message = format!(
                     "job {} did not finish within the timeout ({} s); it keeps running at OpenRouter",
                     job.id,
-                    ctx.timeout_ms / 1000
+                    ctx.timeout_ms as f64 / 1000.0
                 )
                 .into();
             }
@@ -132,6 +133,10 @@ impl Provider for OpenRouter {
         host: &HostRef<'_>,
     ) -> Result<VideoJobState, PluginError> {
         runtime::run(host, 60_000, video::status_once(job, ctx, host))
+    }
+
+    fn catalog(&self, ctx: &CallContext, host: &HostRef<'_>) -> Result<String, PluginError> {
+        runtime::run(host, 120_000, catalog::fetch(ctx, host))
     }
 
     fn check_key(&self, ctx: &CallContext, host: &HostRef<'_>) -> Result<KeyStatus, PluginError> {

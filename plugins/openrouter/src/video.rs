@@ -385,7 +385,8 @@ pub async fn wait(
         let first = state
             .urls
             .get(i as usize)
-            .and_then(|u| base(ctx).ok()?.join(u).ok());
+            .and_then(|u| base(ctx).ok()?.join(u).ok())
+            .filter(|u| u != &content);
         let mut result = Err(PluginError::new(ErrorKind::UPSTREAM, "no download route"));
         for route in first.iter().chain(std::iter::once(&content)) {
             result = download(ctx, host, route, i, "video").await;
@@ -511,7 +512,7 @@ async fn download_once(
     if declared == Some(0) {
         return Err(PluginError::new(
             ErrorKind::UPSTREAM,
-            format!("the {kind} download from {url} is empty"),
+            format!("the {kind} download from {url} is empty (0 bytes), not a {kind}"),
         ));
     }
     if let Some(len) = declared {
@@ -575,7 +576,7 @@ async fn download_once(
     if got == 0 {
         return Err(PluginError::new(
             ErrorKind::UPSTREAM,
-            format!("the {kind} download from {url} is empty"),
+            format!("the {kind} download from {url} is empty (0 bytes), not a {kind}"),
         ));
     }
     Ok(())

@@ -71,7 +71,11 @@ fn short_content_length_every_attempt_fails_and_leaves_no_file() {
     let out = env.run(&["video", "a fox"]);
     assert_nothing_written(&env, &out);
     assert_eq!(out.code, 6, "{out:?}");
-    assert!(out.stderr.contains("truncated"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("truncated") || out.stderr.contains("dropped"),
+        "says the download was cut short: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -243,23 +247,31 @@ fn video_over_the_size_cap_is_refused_and_leaves_no_file() {
 }
 
 #[test]
-fn video_over_the_size_cap_without_content_length_is_stopped() {
-    // A CDN answer without a declared length is capped while streaming.
+fn foreign_video_over_the_size_cap_is_refused_without_fallback() {
     let env = fast_env();
     env.write_config(&format!(
         "{FAST_POLLS}\n[agents.defaults]\nmediaMaxMb = 1\n"
     ));
-    let big = generated_bytes(2 * 1024 * 1024, 8);
     let cdn = FakeServer::start().expect("cdn server");
-    cdn.add_file("/cdn/v.mp4", ServedFile::bytes("video/mp4", big));
+    cdn.add_file("/cdn/v.mp4", ServedFile::generated_mp4(2 * 1024 * 1024, 8));
     env.server.set_video_job(VideoJobSpec {
         url_style: VideoUrlStyle::Foreign(format!("{}/cdn/v.mp4", cdn.origin())),
         video: ServedFile::generated_mp4(2 * 1024 * 1024, 8),
         ..VideoJobSpec::default()
     });
     let out = env.run(&["video", "a fox"]);
-    assert_nothing_written(&env, &out);
+    let id = assert_nothing_written(&env, &out);
     assert!(out.stderr.contains("mediaMaxMb"), "{}", out.stderr);
+    assert_eq!(
+        cdn.requests().len(),
+        1,
+        "an over-cap download is not retried"
+    );
+    assert_eq!(
+        content_gets(&env.server, &id),
+        0,
+        "nor fetched again from the content endpoint"
+    );
 }
 
 #[test]
@@ -278,4 +290,24 @@ fn resume_after_a_failed_download_fetches_it_byte_exact() {
     let name = format!("video-{id}.mp4");
     assert_eq!(env.work_files(), vec![name.clone()]);
     assert!(std::fs::read(env.work().join(name)).unwrap() == generated_bytes(500_000, 12));
+}
+
+#[test]
+fn failure_on_the_second_video_leaves_neither_file() {
+    let env = fast_env();
+    env.server.set_video_job(VideoJobSpec {
+        url_style: VideoUrlStyle::Omitted,
+        videos: 2,
+        ..VideoJobSpec::default()
+    });
+    let mut steps = vec![Step::Delay(std::time::Duration::ZERO)];
+    steps.extend(std::iter::repeat_n(Step::DropAfter(1000), 10));
+    env.server.script(Route::VideoContent, steps);
+    let out = env.run(&["video", "two takes"]);
+    let id = assert_nothing_written(&env, &out);
+    assert!(env
+        .server
+        .requests_to(&format!("/api/v1/videos/{id}/content"))
+        .iter()
+        .any(|r| r.path.ends_with("index=1")));
 }

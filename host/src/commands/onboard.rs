@@ -1,0 +1,117 @@
+/*!
+`switchyard onboard`: ask for a key (without echo on a terminal, or from
+stdin with `--api-key-stdin`), check it with the provider's key-status
+endpoint, and only then write it to the config file (as a document edit:
+an existing file keeps its comments and order; a new one is mode 0600).
+Sets the default chat model to `openrouter/auto` if none is set.
+*/
+
+use super::Ctx;
+use crate::call::HostCalls;
+use crate::cli::OnboardArgs;
+use crate::config_edit;
+use crate::error::HostError;
+use crate::term;
+use serde_json::json;
+use std::io::{BufRead, IsTerminal};
+use switchyard_plugin_api::{ErrorKind, ROption};
+
+/// Runs `onboard`.
+pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
+    let Some(m) = ctx.table.by_id(&args.provider).cloned() else {
+        let ids: Vec<&str> = ctx.table.plugins().iter().map(|m| m.id.as_str()).collect();
+        return Err(HostError::InvalidInput(format!(
+            "no provider {:?}; installed: {}",
+            args.provider,
+            ids.join(", ")
+        )));
+    };
+    let key = if args.api_key_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| HostError::InvalidInput(format!("cannot read the key from stdin: {e}")))?;
+        line.trim().to_string()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("{} API key (input hidden): ", m.name))
+            .map_err(|e| HostError::InvalidInput(format!("cannot read the key: {e}")))?
+            .trim()
+            .to_string()
+    } else {
+        return Err(HostError::InvalidInput(
+            "stdin is not a terminal: pass the key on stdin with --api-key-stdin".into(),
+        ));
+    };
+    if key.is_empty() {
+        return Err(HostError::InvalidInput("no key was given".into()));
+    }
+    crate::secrets::register(&key);
+    let Some(config_key) = m.auth.config_keys.first().cloned() else {
+        return Err(HostError::Config(format!(
+            "plugin {:?} declares no config key for its API key",
+            m.id
+        )));
+    };
+    let Some(path) = ctx.config.path.clone() else {
+        return Err(HostError::Config(
+            "no config file path: set SWITCHYARD_CONFIG or HOME".into(),
+        ));
+    };
+    let mut cc = ctx.call_context_with(&m, false, 60_000, false)?;
+    cc.api_key = ROption::RSome(key.as_str().into());
+    let plugin = ctx.load(&m)?;
+    let calls = HostCalls::new(&m.id);
+    let status = match plugin.check_key(&cc, calls.as_host()) {
+        Ok(s) => Some(s),
+        Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
+            term::notice(&format!("note: {}; the key was not checked", e.message));
+            None
+        }
+        Err(e) if e.kind == ErrorKind::AUTH => {
+            return Err(HostError::Config(format!(
+                "{} rejected the key ({}); nothing was written",
+                m.name, e.message
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut values: Vec<(&str, toml_edit::Value)> =
+        vec![(config_key.as_str(), key.as_str().into())];
+    let set_primary = m.id == "openrouter"
+        && ctx.config.file.agents.defaults.model.primary.is_none()
+        && !config_edit::has(&path, "agents.defaults.model.primary");
+    if set_primary {
+        values.push(("agents.defaults.model.primary", "openrouter/auto".into()));
+    }
+    config_edit::set(&path, &values)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "provider": m.id,
+            "config": path.display().to_string(),
+            "label": status.as_ref().map(|s| s.label.to_string()),
+            "limit_remaining": status.as_ref().and_then(|s| s.limit_remaining.into_option()),
+            "primary_set": set_primary,
+        }));
+        return Ok(());
+    }
+    if let Some(s) = &status {
+        let remaining = match s.limit_remaining.into_option() {
+            Some(r) => format!("{r:.2} credits left under its limit"),
+            None => "no credit limit".to_string(),
+        };
+        term::out(&format!(
+            "key accepted: label {:?}, {remaining}",
+            s.label.as_str()
+        ));
+    }
+    term::out(&format!(
+        "wrote the key to {} ({config_key})",
+        path.display()
+    ));
+    if set_primary {
+        term::out("default chat model: openrouter/auto");
+    }
+    term::out("next: switchyard chat \"Hello\"");
+    Ok(())
+}
