@@ -184,16 +184,20 @@ pub fn default_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
 
 impl Config {
     /// Loads the config file chosen by [`default_path`].
-    pub fn load(flag: Option<&Path>) -> Result<Config, HostError> {
+    /// With `may_create`, a missing file is fine even when named explicitly
+    /// (commands that create it: `onboard`, `models set`).
+    pub fn load(flag: Option<&Path>, may_create: bool) -> Result<Config, HostError> {
         let Some((path, explicit)) = default_path(flag) else {
             return Ok(Config::default());
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::parse(&path, &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(Config {
-                path: Some(path),
-                ..Config::default()
-            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && (!explicit || may_create) => {
+                Ok(Config {
+                    path: Some(path),
+                    ..Config::default()
+                })
+            }
             Err(e) => Err(HostError::Config(format!(
                 "config file {}: cannot read: {e}",
                 path.display()

@@ -62,7 +62,11 @@ pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
 impl Ctx {
     /// Builds the context: config, lookup table, secret registry.
     pub fn new(cli: &Cli) -> Result<Ctx, HostError> {
-        let config = Config::load(cli.config.as_deref())?;
+        let creates = matches!(
+            cli.command,
+            Command::Onboard(_) | Command::Models(crate::cli::ModelsCmd::Set { .. })
+        );
+        let config = Config::load(cli.config.as_deref(), creates)?;
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
         crate::secrets::register_all(&config, table.plugins());
         Ok(Ctx {
