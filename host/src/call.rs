@@ -43,6 +43,8 @@ pub struct HostCalls {
     pub streamed: Mutex<String>,
     /// A label for progress lines (e.g. the model).
     pub label: String,
+    /// The job status last reported by a poll.
+    last_status: Mutex<Option<String>>,
     started: Instant,
 }
 
@@ -54,6 +56,7 @@ impl HostCalls {
             print_stream: false,
             streamed: Mutex::new(String::new()),
             label: label.into(),
+            last_status: Mutex::new(None),
             started: Instant::now(),
         }
     }
@@ -68,6 +71,14 @@ impl HostCalls {
     /// The FFI object handed to the plugin.
     pub fn as_host(&self) -> HostRef<'_> {
         Host_TO::from_ptr(self, TD_Opaque)
+    }
+
+    /// The job status last reported by a poll during this call, if any.
+    pub fn last_status(&self) -> Option<String> {
+        self.last_status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Takes the outputs back after the call.
@@ -102,6 +113,10 @@ impl Host for HostCalls {
     }
 
     fn progress(&self, e: &Progress) {
+        if e.stage == Stage::POLLING && !e.status.is_empty() {
+            *self.last_status.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(e.status.to_string());
+        }
         if !term::progress_enabled() {
             if e.stage == Stage::RETRYING {
                 term::log(1, &format!("retrying: {}", e.message));

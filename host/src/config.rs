@@ -405,4 +405,48 @@ mod tests {
         assert_eq!(c.get_str("models.providers.openrouter.apiKey"), Some("k"));
         assert_eq!(c.get_str("models.providers.nope.apiKey"), None);
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const SECRET: &str = "sk-or-v1-proptest-secret-9f8e7d6c";
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Any text: a config, or a config error (exit 3) naming the file.
+            #[test]
+            fn any_text_is_a_config_or_an_error_naming_the_file(text in "\\PC{0,64}") {
+                match Config::parse(Path::new("fz.toml"), &text) {
+                    Ok(c) => {
+                        let _ = c.provider_settings_json("openrouter");
+                        let _ = c.get_str("models.providers.openrouter.apiKey");
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.exit_code(), 3);
+                        prop_assert!(e.to_string().starts_with("config file fz.toml: "), "{e}");
+                    }
+                }
+            }
+
+            /// A key beside any breakage, anywhere in the file, is never
+            /// quoted by the error.
+            #[test]
+            fn errors_never_quote_the_key(
+                before in prop::sample::select(vec!["", "[env]\n", "x = [\n", "models = 5\n"]),
+                junk in prop::sample::select(vec![" junk", ", baseUrl = 5", "\"", " }", "\nbaseUrl = 5", "\napiKey = 1", "\n[models.providers.openrouter]"]),
+                inline in any::<bool>(),
+            ) {
+                let text = if inline {
+                    format!("{before}models = {{ providers = {{ openrouter = {{ apiKey = \"{SECRET}\"{junk} }} }} }}\n")
+                } else {
+                    format!("{before}[models.providers.openrouter]\napiKey = \"{SECRET}\"{junk}\n")
+                };
+                if let Err(e) = Config::parse(Path::new("fz.toml"), &text) {
+                    prop_assert!(!e.to_string().contains(SECRET), "{e}");
+                }
+            }
+        }
+    }
 }

@@ -23,7 +23,9 @@ use switchyard_plugin_api::{
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum LoadError {
     /// No library file was found in any place searched.
-    #[error("plugin {id:?}: library {file} not found; looked in: {searched}")]
+    #[error(
+        "plugin {id:?}: library {file} (manifest field `library`) not found; looked in: {searched}"
+    )]
     NotFound {
         /// Plugin id.
         id: String,
@@ -33,7 +35,7 @@ pub enum LoadError {
         searched: String,
     },
     /// The manifest's `plugin_api` range does not include this host's API.
-    #[error("plugin {id:?}: manifest {manifest} requires plugin API {wanted}, but this switchyard provides plugin API {host}")]
+    #[error("plugin {id:?}: manifest {manifest} requires plugin API {wanted} (field `plugin_api`), but this switchyard provides plugin API {host}")]
     ManifestApiMismatch {
         /// Plugin id.
         id: String,
@@ -45,7 +47,7 @@ pub enum LoadError {
         host: String,
     },
     /// The library was built against an incompatible plugin API.
-    #[error("plugin {id:?}: library {library} was built against plugin API {library_api}, but this switchyard provides plugin API {host} (manifest {manifest} requires {wanted}); rebuild the plugin against plugin API {host}")]
+    #[error("plugin {id:?}: library {library} was built against plugin API {library_api}, but this switchyard provides plugin API {host} (manifest {manifest} field `plugin_api` requires {wanted}); rebuild the plugin against plugin API {host}")]
     LibraryApiMismatch {
         /// Plugin id.
         id: String,
@@ -235,8 +237,9 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
             wanted: manifest.plugin_api.to_string(),
         });
     }
-    let module = header
-        .init_root_module::<PluginModuleRef>()
+    // Not `header.init_root_module`: that refuses libraries built against an
+    // older minor version, which the compatibility promise accepts.
+    let module = switchyard_plugin_api::module::init_root_module(header)
         .map_err(|e| abi_err(short_library_error(&e)))?;
     let description: Description = match (module.describe())() {
         RResult::ROk(d) => d.into(),

@@ -388,4 +388,58 @@ durations = [4, 8]
             .to_string();
         assert!(e.contains("plugin_api") && e.contains("\"one\""), "{e}");
     }
+
+    mod props {
+        use super::super::*;
+        use super::GOOD;
+        use proptest::prelude::*;
+
+        /// What every accepted manifest guarantees.
+        fn check_valid(m: &Manifest) -> Result<(), TestCaseError> {
+            prop_assert!(!m.id.is_empty());
+            prop_assert!(m.model_prefix.len() >= 2 && m.model_prefix.ends_with('/'));
+            prop_assert!(!m.library.is_empty() && !m.library.contains(['/', '\\']));
+            for c in &m.capabilities {
+                prop_assert!(ALL_CAPABILITIES.contains(&c.as_str()));
+            }
+            for e in &m.models {
+                prop_assert!(e.model_ref.starts_with(&m.model_prefix));
+                prop_assert!(e.model_ref.len() > m.model_prefix.len());
+                prop_assert!(e.capabilities.iter().all(|c| m.capabilities.contains(c)));
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Any text: a valid manifest, or an error naming the file.
+            #[test]
+            fn any_text_is_a_valid_manifest_or_an_error_naming_the_file(text in "\\PC{0,64}") {
+                match Manifest::parse(Path::new("fz.toml"), &text) {
+                    Ok(m) => check_valid(&m)?,
+                    Err(e) => prop_assert!(e.to_string().starts_with("fz.toml"), "{e}"),
+                }
+            }
+
+            /// The good manifest with one value replaced by an arbitrary
+            /// string: valid, or an error naming the file and the field.
+            #[test]
+            fn one_bad_value_is_blamed_on_its_field(
+                field in prop::sample::select(vec!["id", "version", "plugin_api", "library", "model_prefix", "ref"]),
+                value in "\\PC{0,12}",
+            ) {
+                let line = GOOD.lines().find(|l| l.starts_with(&format!("{field} = "))).unwrap_or("");
+                let text = GOOD.replace(line, &format!("{field} = {}", toml::Value::from(value.as_str())));
+                match Manifest::parse(Path::new("fz.toml"), &text) {
+                    Ok(m) => check_valid(&m)?,
+                    Err(ManifestError::Invalid { field: f, .. }) => {
+                        let want = if field == "ref" { "models[0].ref" } else { field };
+                        prop_assert!(f == want || f.starts_with("models[0]"), "{field} -> {f}");
+                    }
+                    Err(e) => prop_assert!(false, "{field}={value:?}: not an Invalid error: {e}"),
+                }
+            }
+        }
+    }
 }

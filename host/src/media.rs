@@ -197,4 +197,46 @@ mod tests {
         assert!(has_video_extension("clip.mov"));
         assert!(!has_video_extension("https://x/a.png"));
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Any text: decoded bytes, or an error saying what is wrong.
+            #[test]
+            fn any_data_url_decodes_or_says_why(url in "(data:)?\\PC{0,40}") {
+                if let Err(e) = decode_data_url(&url) {
+                    prop_assert!(!e.is_empty());
+                }
+            }
+
+            /// Whatever the bytes, a data URL made of them decodes to them.
+            #[test]
+            fn data_urls_round_trip(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+                let mime = sniff(&bytes).map_or("application/octet-stream", Format::mime);
+                let (m, b) = decode_data_url(&data_url(mime, &bytes)).map_err(TestCaseError::fail)?;
+                prop_assert_eq!(m, mime);
+                prop_assert_eq!(b, bytes);
+            }
+
+            /// Magic bytes win whatever follows them; sniffing never panics.
+            #[test]
+            fn magic_bytes_decide_whatever_follows(tail in prop::collection::vec(any::<u8>(), 0..32)) {
+                let _ = sniff(&tail);
+                for (magic, f) in [
+                    (&b"\x89PNG\r\n\x1a\n"[..], Format::Png),
+                    (&[0xFF, 0xD8, 0xFF][..], Format::Jpeg),
+                    (&b"GIF89a"[..], Format::Gif),
+                    (&[0x1A, 0x45, 0xDF, 0xA3][..], Format::Webm),
+                    (&b"\0\0\0\x18ftypisom"[..], Format::Mp4),
+                ] {
+                    let b = [magic, &tail[..]].concat();
+                    prop_assert_eq!(sniff(&b), Some(f));
+                }
+            }
+        }
+    }
 }

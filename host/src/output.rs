@@ -511,6 +511,21 @@ mod tests {
     }
 
     #[test]
+    fn reopened_output_keeps_no_bytes_of_the_earlier_attempt() {
+        let d = dir("reopen");
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let long = [b"\0\0\0\x18ftypisom\0\0\0\0".as_slice(), &[7u8; 500]].concat();
+        o.open(0, "video/mp4", Some(10_000)).unwrap();
+        o.write(0, &long).unwrap();
+        let short = b"\0\0\0\x18ftypisom\0\0\0\0short";
+        o.open(0, "video/mp4", Some(short.len() as u64)).unwrap();
+        o.write(0, short).unwrap();
+        let w = o.finish(1).unwrap();
+        assert_eq!(std::fs::read(&w[0].path).unwrap(), short);
+        assert_eq!(files(&d), vec!["v.mp4"]);
+    }
+
+    #[test]
     fn pcm_to_wav_gets_a_correct_header() {
         let d = dir("wav");
         let mut o = Outputs::new(

@@ -32,8 +32,11 @@ pub struct Diagnostic {
 pub struct LookupTable {
     plugins: Vec<Arc<Manifest>>,
     by_id: HashMap<String, usize>,
-    /// Prefixes sorted longest first, for longest-prefix matching.
+    /// Prefixes sorted longest first, for longest-prefix matching (sorted
+    /// once when the table is built, by [`LookupTable::sort_prefixes`]).
     prefixes: Vec<(String, usize)>,
+    /// Each prefix's plugin, for the duplicate check while inserting.
+    prefix_owner: HashMap<String, usize>,
     by_capability: BTreeMap<String, Vec<usize>>,
     /// Problems found while scanning.
     pub diagnostics: Vec<Diagnostic>,
@@ -57,7 +60,26 @@ impl LookupTable {
             }
             table.scan_dir(&canonical);
         }
+        table.sort_prefixes();
         table
+    }
+
+    /// A table of manifests already parsed, inserted in order (the first
+    /// of an id or of a model prefix wins, as across directories).
+    pub fn from_manifests(manifests: impl IntoIterator<Item = Manifest>) -> Self {
+        let mut table = LookupTable::default();
+        for m in manifests {
+            table.insert(m);
+        }
+        table.sort_prefixes();
+        table
+    }
+
+    /// Sorts the prefixes longest first (ties alphabetically). Done once per
+    /// table rather than per insert, which made a scan quadratic.
+    fn sort_prefixes(&mut self) {
+        self.prefixes
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
     }
 
     fn scan_dir(&mut self, dir: &Path) {
@@ -137,8 +159,8 @@ impl LookupTable {
             });
             return;
         }
-        if let Some((_, other)) = self.prefixes.iter().find(|(p, _)| *p == m.model_prefix) {
-            let first = &self.plugins[*other];
+        if let Some(&other) = self.prefix_owner.get(&m.model_prefix) {
+            let first = &self.plugins[other];
             self.diagnostics.push(Diagnostic {
                 path: m.path.clone(),
                 message: format!(
@@ -155,8 +177,7 @@ impl LookupTable {
         let idx = self.plugins.len();
         self.by_id.insert(m.id.clone(), idx);
         self.prefixes.push((m.model_prefix.clone(), idx));
-        self.prefixes
-            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        self.prefix_owner.insert(m.model_prefix.clone(), idx);
         for c in &m.capabilities {
             self.by_capability.entry(c.clone()).or_default().push(idx);
         }
@@ -281,5 +302,58 @@ mod tests {
         assert!(t.for_model("zzz/m").is_none());
         assert_eq!(t.with_capability("video").len(), 1);
         assert_eq!(t.with_capability("chat").len(), 2);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn table(prefixes: &[String]) -> LookupTable {
+            LookupTable::from_manifests(prefixes.iter().enumerate().filter_map(|(i, p)| {
+                let text = format!(
+                    "id = \"p{i}\"\nversion = \"0.1.0\"\nplugin_api = \"^1.0\"\nlibrary = \"p{i}\"\nmodel_prefix = {}\ncapabilities = [\"chat\"]\n",
+                    toml::Value::from(p.as_str())
+                );
+                Manifest::parse(Path::new("p.toml"), &text).ok()
+            }))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// The plugin found for a model ref owns the longest prefix that
+            /// matches it case-insensitively, with something after it; no
+            /// match means no prefix fits.
+            #[test]
+            fn for_model_is_the_longest_case_insensitive_prefix(
+                prefixes in prop::collection::vec("[a-zA-Z\u{e9}\u{130}/]{1,6}/", 0..5),
+                tail in "[a-zA-Z\u{e9}/]{0,6}",
+                pick in any::<prop::sample::Index>(),
+                upper in any::<bool>(),
+            ) {
+                let t = table(&prefixes);
+                let model_ref = match prefixes.is_empty() {
+                    true => tail.clone(),
+                    false => {
+                        let p = pick.get(&prefixes);
+                        let p = if upper { p.to_ascii_uppercase() } else { p.clone() };
+                        format!("{p}{tail}")
+                    }
+                };
+                let lower = model_ref.to_ascii_lowercase();
+                let fits = |p: &str| lower.starts_with(&p.to_ascii_lowercase()) && lower.len() > p.len();
+                match t.for_model(&model_ref) {
+                    Some(m) => {
+                        prop_assert!(fits(&m.model_prefix), "{model_ref:?} -> {:?}", m.model_prefix);
+                        for other in t.plugins() {
+                            if fits(&other.model_prefix) {
+                                prop_assert!(other.model_prefix.len() <= m.model_prefix.len());
+                            }
+                        }
+                    }
+                    None => prop_assert!(t.plugins().iter().all(|m| !fits(&m.model_prefix))),
+                }
+            }
+        }
     }
 }

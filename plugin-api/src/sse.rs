@@ -189,4 +189,119 @@ mod tests {
     fn bom_is_ignored_even_when_split() {
         assert_eq!(parse_split(b"\xEF\xBB\xBFdata: x\n\n", 1)[0].data, "x");
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Feeds `input` in pieces cut at `cuts` (positions, any order).
+        fn parse_cut(input: &[u8], cuts: &[usize]) -> Vec<SseEvent> {
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut p = SseParser::new();
+            let mut out = Vec::new();
+            let mut at = 0;
+            for c in cuts.into_iter().chain(std::iter::once(input.len())) {
+                p.feed(&input[at..c], &mut out);
+                at = c;
+            }
+            out
+        }
+
+        /// One line of an event stream, without its terminator.
+        fn line() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[ -~]{0,12}".prop_map(|v| format!("data: {v}")),
+                "[ -~]{0,12}".prop_map(|v| format!("data:{v}")),
+                Just("data".to_string()),
+                Just(": OPENROUTER PROCESSING".to_string()),
+                "[ -~]{0,8}".prop_map(|v| format!(":{v}")),
+                "[a-z]{0,6}".prop_map(|v| format!("event: {v}")),
+                "[ -~]{0,6}".prop_map(|v| format!("id: {v}")),
+                "[a-z]{1,6}: [ -~]{0,6}",
+                Just(String::new()),
+                Just(String::new()),
+                "\\PC{0,6}".prop_map(|v| format!("data: {v}")),
+            ]
+        }
+
+        fn terminator() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec!["\n", "\r\n", "\r"])
+        }
+
+        fn stream() -> impl Strategy<Value = (Vec<String>, Vec<&'static str>)> {
+            prop::collection::vec((line(), terminator()), 0..24).prop_map(|v| {
+                let (lines, mut ends): (Vec<String>, Vec<&str>) = v.into_iter().unzip();
+                // A CR then an empty line ended by LF is one CRLF on the
+                // wire, not two line endings: frame that empty line with
+                // CRLF so the generated lines are the lines sent.
+                for i in 1..lines.len() {
+                    if ends[i - 1] == "\r" && lines[i].is_empty() && ends[i] == "\n" {
+                        ends[i] = "\r\n";
+                    }
+                }
+                (lines, ends)
+            })
+        }
+
+        fn join(lines: &[String], ends: &[&str]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for (l, e) in lines.iter().zip(ends) {
+                out.extend_from_slice(l.as_bytes());
+                out.extend_from_slice(e.as_bytes());
+            }
+            out
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// The events do not depend on where the bytes were split, nor
+            /// on which line ending (LF, CRLF, CR, mixed) framed each line.
+            #[test]
+            fn events_are_the_same_whatever_the_split_and_line_endings(
+                (lines, ends) in stream(),
+                cuts in prop::collection::vec(any::<usize>(), 0..8),
+                bom in any::<bool>(),
+            ) {
+                let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+                bytes.extend(join(&lines, &ends));
+                let whole = parse_cut(&bytes, &[]);
+                prop_assert_eq!(&parse_cut(&bytes, &cuts), &whole);
+                let lf = vec!["\n"; lines.len()];
+                let mut plain = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+                plain.extend(join(&lines, &lf));
+                prop_assert_eq!(&parse_cut(&plain, &[]), &whole);
+                // One event per blank line that follows data.
+                prop_assert!(whole.len() <= lines.iter().filter(|l| l.is_empty()).count());
+            }
+
+            /// A truncated stream yields a prefix of the whole stream's
+            /// events: a cut never invents, changes or reorders one.
+            #[test]
+            fn a_truncated_stream_gives_a_prefix_of_the_events((lines, ends) in stream(), cut in any::<usize>()) {
+                let bytes = join(&lines, &ends);
+                let whole = parse_cut(&bytes, &[]);
+                let short = parse_cut(&bytes[..cut % (bytes.len() + 1)], &[]);
+                prop_assert!(short.len() <= whole.len());
+                prop_assert_eq!(&whole[..short.len()], &short[..]);
+            }
+
+            /// Arbitrary bytes: no panic; no line terminator inside a value.
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..96), cuts in prop::collection::vec(any::<usize>(), 0..6)) {
+                let events = parse_cut(&bytes, &cuts);
+                prop_assert_eq!(&events, &parse_cut(&bytes, &[]));
+                for e in &events {
+                    prop_assert!(!e.data.contains('\r') && !e.event.contains(['\r', '\n']));
+                }
+                let mut p = SseParser::new();
+                let mut out = Vec::new();
+                p.feed(&bytes, &mut out);
+                p.finish();
+                p.feed(b"data: after\n\n", &mut out);
+                prop_assert_eq!(out.last().map(|e| e.data.as_str()), Some("after"));
+            }
+        }
+    }
 }

@@ -8,8 +8,11 @@
   run against the project's fake OpenRouter server ([`contract`]).
 - `demo`: the main jobs through the real binary and plugin, on the bundled
   fake server when `OPENROUTER_API_KEY` is unset ([`demo`]).
+- `bench [--quick]`: the performance benchmark, release build, every
+  figure a ratio against a floor measured in the same run ([`bench`]).
 */
 
+mod bench;
 mod contract;
 mod demo;
 
@@ -35,6 +38,7 @@ fn run() -> Result<()> {
         "test" => test(rest),
         "contract" => contract::run(rest),
         "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
         "-h" | "--help" | "help" => {
             usage();
             Ok(())
@@ -52,7 +56,9 @@ fn usage() {
          \n  test                      build everything (binary, plugins, fixtures), then run every test\
          \n  contract [--plugin-dir DIR]...  run the plugin contract suite (default: manifests/)\
          \n  demo                      chat, stream, image, video and speech through the real binary\
-         \n                            (fake server unless OPENROUTER_API_KEY is set)"
+         \n                            (fake server unless OPENROUTER_API_KEY is set)\
+         \n  bench [--quick]           release-build performance benchmark against the fake server\
+         \n                            (table + target/bench/report.json)"
     );
 }
 

@@ -51,6 +51,7 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("image-{}.png", stamp())));
+    super::video::check_out_dir(&out)?;
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let req = ImageRequest {
@@ -61,11 +62,26 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
             .map_or(ROption::RNone, ROption::RSome),
         size: size.map(Into::into).map_or(ROption::RNone, ROption::RSome),
     };
-    let outputs = Outputs::new(out, Expect::Image, cc.max_output_bytes);
-    let mut calls = HostCalls::with_outputs(&model, outputs);
-    let result = plugin.image(&req, &cc, calls.as_host());
-    let outputs = calls.take_outputs();
-    let resp = result?;
+    // Transient HTTP errors (the provider answered 429/5xx, so no image was
+    // generated or billed) are retried like chat; a failure after the answer
+    // started (a dropped body) is not, since the image may have been paid for.
+    let answered = std::cell::Cell::new(true);
+    let result = crate::failover::run(
+        std::slice::from_ref(&model),
+        crate::failover::RetryPolicy::default(),
+        |_| {
+            let outputs = Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes);
+            let mut calls = HostCalls::with_outputs(&model, outputs);
+            let r = plugin.image(&req, &cc, calls.as_host());
+            let outputs = calls.take_outputs();
+            if let Err(e) = &r {
+                answered.set(e.status.is_some());
+            }
+            r.map(|resp| (resp, outputs))
+        },
+        || answered.get(),
+    );
+    let ((resp, outputs), _) = result.map_err(|(e, _)| HostError::from(e))?;
     let outputs =
         outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
     let written = outputs.finish(resp.images)?;

@@ -127,6 +127,7 @@ pub fn synthesize(
         &plan.format,
         l.and_then(|l| l.formats.as_ref()),
     )?;
+    super::video::check_out_dir(&plan.out)?;
     let cc = ctx.call_context(&route.manifest, true, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let wav = plan
@@ -153,11 +154,25 @@ pub fn synthesize(
         format: format.as_str().into(),
         speed: plan.speed.map_or(ROption::RNone, ROption::RSome),
     };
-    let outputs = Outputs::new(plan.out.clone(), expect, cc.max_output_bytes);
-    let mut calls = HostCalls::with_outputs(&plan.model, outputs);
-    let r = plugin.speech(&req, &cc, calls.as_host());
-    let outputs = calls.take_outputs();
-    r?;
+    // Retried like chat when the provider answered with a transient error
+    // (nothing was synthesized); not after the audio started to arrive.
+    let answered = std::cell::Cell::new(true);
+    let result = crate::failover::run(
+        std::slice::from_ref(&plan.model),
+        crate::failover::RetryPolicy::default(),
+        |_| {
+            let outputs = Outputs::new(plan.out.clone(), expect, cc.max_output_bytes);
+            let mut calls = HostCalls::with_outputs(&plan.model, outputs);
+            let r = plugin.speech(&req, &cc, calls.as_host());
+            let outputs = calls.take_outputs();
+            if let Err(e) = &r {
+                answered.set(e.status.is_some());
+            }
+            r.map(|_| outputs)
+        },
+        || answered.get(),
+    );
+    let (outputs, _) = result.map_err(|(e, _)| HostError::from(e))?;
     let outputs =
         outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
     let w = outputs.finish(1)?;

@@ -196,7 +196,8 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn check_out_dir(out: &Path) -> Result<(), HostError> {
+/// Refuses (exit 2, before any request) an output path whose directory is missing.
+pub(crate) fn check_out_dir(out: &Path) -> Result<(), HostError> {
     let dir = out
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -325,7 +326,10 @@ fn wait_and_download(
                     .unwrap_or_else(|| "failed".into());
                 let _ = record.set_status(&st, Some(e.message.to_string()));
             } else {
-                let _ = record.set_status(&record.status.clone(), Some(e.message.to_string()));
+                // Keep the status the last poll reported (e.g. `completed`
+                // when only the download failed), so `video jobs` tells the truth.
+                let st = calls.last_status().unwrap_or_else(|| record.status.clone());
+                let _ = record.set_status(&st, Some(e.message.to_string()));
                 term::notice(&format!(
                     "job {} is not lost: it is journaled; finish it with: switchyard video resume {}",
                     job.id, job.id

@@ -81,13 +81,22 @@ pub fn kind_for_error_type(t: &str) -> Option<ErrorKind> {
     })
 }
 
+/// The longest retry delay taken from an answer (one hour).
+pub const MAX_RETRY_AFTER_MS: u64 = 3_600_000;
+
 /// Parses `Retry-After` (seconds, possibly fractional) into milliseconds.
 pub fn parse_retry_after(v: &str) -> Option<u64> {
     let secs: f64 = v.trim().parse().ok()?;
+    retry_after_secs_to_ms(secs)
+}
+
+/// Seconds (header or body) to milliseconds, capped at [`MAX_RETRY_AFTER_MS`];
+/// negative and non-finite values mean nothing.
+fn retry_after_secs_to_ms(secs: f64) -> Option<u64> {
     if !secs.is_finite() || secs < 0.0 {
         return None;
     }
-    Some((secs * 1000.0).min(3_600_000.0) as u64)
+    Some((secs * 1000.0).min(MAX_RETRY_AFTER_MS as f64) as u64)
 }
 
 /// What an OpenRouter error body says.
@@ -95,7 +104,7 @@ pub fn parse_retry_after(v: &str) -> Option<u64> {
 pub struct ErrorBody {
     /// `error.code` as text (number or string), when present.
     pub code: Option<String>,
-    /// `error.code` when it is a number.
+    /// `error.code` when it is (or spells) an HTTP status, 100 to 599.
     pub numeric_code: Option<u16>,
     /// `error.message`.
     pub message: Option<String>,
@@ -118,13 +127,14 @@ pub fn parse_error_value(err: &Value) -> ErrorBody {
         b.message = Some(s.to_string());
         return b;
     }
+    let http_status = |c: u64| u16::try_from(c).ok().filter(|c| (100..=599).contains(c));
     match err.get("code") {
         Some(Value::Number(n)) => {
-            b.numeric_code = n.as_u64().and_then(|c| u16::try_from(c).ok());
+            b.numeric_code = n.as_u64().and_then(http_status);
             b.code = Some(n.to_string());
         }
         Some(Value::String(s)) => {
-            b.numeric_code = s.parse().ok();
+            b.numeric_code = s.trim().parse().ok().and_then(http_status);
             b.code = Some(s.clone());
         }
         _ => {}
@@ -263,7 +273,7 @@ pub fn classify(
     }
     let ra = retry_after
         .and_then(parse_retry_after)
-        .or_else(|| eb.retry_after.map(|s| (s.max(0.0) * 1000.0) as u64));
+        .or_else(|| eb.retry_after.and_then(retry_after_secs_to_ms));
     if let Some(ms) = ra {
         e = e.with_retry_after_ms(ms);
     }
@@ -419,5 +429,156 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::UPSTREAM);
         let e = classify_inline(&serde_json::json!({"message": "no code"}));
         assert_eq!(e.kind, ErrorKind::UPSTREAM);
+    }
+
+    /// The body's `availability.retry_after` was not capped like the
+    /// header: `1e300` seconds became `u64::MAX` ms, a sleep until the
+    /// overall deadline for a video poll.
+    #[test]
+    fn body_retry_after_is_capped_like_the_header() {
+        let b = br#"{"error":{"code":429,"message":"m","availability":{"code":"rate_limited","retry_after":1e300}}}"#;
+        let e = classify(429, b, None, Endpoint::Model);
+        assert_eq!(e.retry_after_ms.into_option(), Some(MAX_RETRY_AFTER_MS));
+        let b = br#"{"error":{"code":429,"availability":{"retry_after":-5}}}"#;
+        assert_eq!(
+            classify(429, b, None, Endpoint::Model)
+                .retry_after_ms
+                .into_option(),
+            None
+        );
+        assert_eq!(parse_retry_after("1e300"), Some(MAX_RETRY_AFTER_MS));
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    /// A code that is not an HTTP status (`0`, `70000`, `"007"`) is kept as
+    /// the provider code but never reported as the HTTP status.
+    #[test]
+    fn inline_codes_outside_http_statuses_are_not_statuses() {
+        for code in [
+            serde_json::json!(0),
+            serde_json::json!(70000),
+            serde_json::json!(99),
+            serde_json::json!("007"),
+        ] {
+            let e = classify_inline(&serde_json::json!({"code": code, "message": "x"}));
+            assert_eq!(e.status.into_option(), None, "{code}");
+            assert_eq!(e.kind, ErrorKind::UPSTREAM, "{code}");
+        }
+        let e = classify_inline(&serde_json::json!({"code": " 402 ", "message": "x"}));
+        assert_eq!(
+            (e.kind, e.status.into_option()),
+            (ErrorKind::BILLING, Some(402))
+        );
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        fn known(kind: ErrorKind) -> bool {
+            ErrorKind::ALL.iter().any(|(k, _)| *k == kind)
+        }
+
+        fn code() -> impl Strategy<Value = Option<Value>> {
+            prop_oneof![
+                Just(None),
+                any::<i64>().prop_map(|c| Some(json!(c))),
+                (100u16..600).prop_map(|c| Some(json!(c))),
+                "\\PC{0,8}".prop_map(|c| Some(json!(c))),
+                (100u16..600).prop_map(|c| Some(json!(c.to_string()))),
+                Just(Some(json!(1.5))),
+                Just(Some(json!(null))),
+            ]
+        }
+
+        fn error_type() -> impl Strategy<Value = Option<String>> {
+            prop::option::of(
+                prop::sample::select(vec![
+                    "rate_limit_exceeded",
+                    "server",
+                    "invalid_request",
+                    "no_endpoints",
+                    "moderation",
+                    "timeout",
+                    "payment_required",
+                    "authentication",
+                    "whatever",
+                ])
+                .prop_map(str::to_string),
+            )
+        }
+
+        fn error_object() -> impl Strategy<Value = Value> {
+            (
+                code(),
+                prop::option::of("\\PC{0,16}"),
+                error_type(),
+                prop::option::of(any::<f64>()),
+            )
+                .prop_map(|(code, message, t, retry)| {
+                    let mut e = serde_json::Map::new();
+                    if let Some(c) = code {
+                        e.insert("code".into(), c);
+                    }
+                    if let Some(m) = message {
+                        e.insert("message".into(), json!(m));
+                    }
+                    if let Some(t) = t {
+                        e.insert("metadata".into(), json!({"error_type": t}));
+                    }
+                    if let Some(r) = retry.and_then(serde_json::Number::from_f64) {
+                        e.insert(
+                            "availability".into(),
+                            json!({"code": "x", "retry_after": r}),
+                        );
+                    }
+                    Value::Object(e)
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Any status, any body, any Retry-After: a known kind, the
+            /// status kept, the status named in the message, a capped delay.
+            #[test]
+            fn classify_never_panics_and_stays_typed(
+                status in 100u16..1000,
+                body in prop::collection::vec(any::<u8>(), 0..48),
+                ra in prop::option::of("\\PC{0,8}"),
+                job in any::<bool>(),
+            ) {
+                let ep = if job { Endpoint::Job } else { Endpoint::Model };
+                let e = classify(status, &body, ra.as_deref(), ep);
+                prop_assert!(known(e.kind));
+                prop_assert_eq!(e.status.into_option(), Some(status));
+                prop_assert!(e.message.contains(&status.to_string()));
+                prop_assert!(e.retry_after_ms.into_option().is_none_or(|ms| ms <= MAX_RETRY_AFTER_MS));
+            }
+
+            /// OpenRouter-shaped error bodies (code a number, a string or absent).
+            #[test]
+            fn classify_of_error_bodies_is_typed(status in prop::sample::select(vec![400u16, 401, 402, 403, 404, 408, 413, 429, 500, 502, 503, 524, 529]), err in error_object()) {
+                let body = json!({"error": err}).to_string();
+                let e = classify(status, body.as_bytes(), None, Endpoint::Model);
+                prop_assert!(known(e.kind));
+                prop_assert!(e.retry_after_ms.into_option().is_none_or(|ms| ms <= MAX_RETRY_AFTER_MS));
+                if let Some(m) = err.get("message").and_then(Value::as_str) {
+                    prop_assert!(e.message.contains(m));
+                }
+            }
+
+            /// Inline (200 or mid-stream) errors: a known kind; a status only
+            /// when the code is an HTTP status.
+            #[test]
+            fn classify_inline_is_typed(err in error_object()) {
+                let e = classify_inline(&err);
+                prop_assert!(known(e.kind));
+                prop_assert!(e.status.into_option().is_none_or(|s| (100..=599).contains(&s)));
+                prop_assert!(e.message.starts_with("OpenRouter reported an error"));
+            }
+        }
     }
 }

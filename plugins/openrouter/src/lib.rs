@@ -148,11 +148,18 @@ export_provider!(OpenRouter, OpenRouter);
 
 /// The id OpenRouter's API uses for a model ref: `openrouter/<provider>/<model>`
 /// is sent as `<provider>/<model>`; `openrouter/auto` (no second slash) is
-/// sent as is.
+/// sent as is. The host routes refs by prefix case-insensitively, so the
+/// prefix is recognised in any case and sent in the API's spelling.
 pub fn api_model(model_ref: &str) -> String {
-    match model_ref.strip_prefix("openrouter/") {
-        Some(rest) if rest.contains('/') => rest.to_string(),
-        _ => model_ref.to_string(),
+    const PREFIX: &str = "openrouter/";
+    let rest = match (model_ref.get(..PREFIX.len()), model_ref.get(PREFIX.len()..)) {
+        (Some(p), Some(rest)) if p.eq_ignore_ascii_case(PREFIX) => rest,
+        _ => return model_ref.to_string(),
+    };
+    if rest.contains('/') {
+        rest.to_string()
+    } else {
+        format!("{PREFIX}{rest}")
     }
 }
 
@@ -163,6 +170,11 @@ mod tests {
     #[test]
     fn model_refs_map_to_api_ids() {
         assert_eq!(api_model("openrouter/auto"), "openrouter/auto");
+        assert_eq!(api_model("OpenRouter/auto"), "openrouter/auto");
+        assert_eq!(
+            api_model("OpenRouter/moonshotai/kimi-k2.6"),
+            "moonshotai/kimi-k2.6"
+        );
         assert_eq!(
             api_model("openrouter/moonshotai/kimi-k2.6"),
             "moonshotai/kimi-k2.6"

@@ -181,12 +181,91 @@ pub fn poll_url(ctx: &CallContext, host: &HostRef<'_>, job: &VideoJob) -> Result
     }
 }
 
-struct Poll {
-    status: String,
-    error: Option<String>,
-    urls: Vec<String>,
-    cost: Option<f64>,
-    generation_id: Option<String>,
+/// One parsed status answer of a video job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poll {
+    /// `pending`, `in_progress`, `completed`, `failed`, `cancelled`,
+    /// `expired` or `dead`.
+    pub status: String,
+    /// OpenRouter's `error`: a string, or an object's `message` (else its
+    /// `code`, as text).
+    pub error: Option<String>,
+    /// `unsigned_urls`, the string entries only.
+    pub urls: Vec<String>,
+    /// `usage.cost`, when a finite number.
+    pub cost: Option<f64>,
+    /// `generation_id`.
+    pub generation_id: Option<String>,
+}
+
+/// Why a status answer could not be used; each names the body's fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusError {
+    /// The body is not JSON.
+    NotJson,
+    /// The body is JSON without a string `status`.
+    NoStatus,
+    /// `status` is not one of the documented states.
+    UnknownStatus(String),
+}
+
+impl std::fmt::Display for StatusError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusError::NotJson => f.write_str("the status answer is not JSON"),
+            StatusError::NoStatus => f.write_str("the status answer has no status"),
+            StatusError::UnknownStatus(s) => write!(f, "unknown job status {s:?}"),
+        }
+    }
+}
+
+impl std::error::Error for StatusError {}
+
+/// The documented job states.
+pub const JOB_STATES: [&str; 7] = [
+    "pending",
+    "in_progress",
+    "completed",
+    "failed",
+    "cancelled",
+    "expired",
+    "dead",
+];
+
+/// Parses the body of `GET /videos/{id}` (pure: no I/O, never panics).
+pub fn parse_status(body: &[u8]) -> Result<Poll, StatusError> {
+    let v = serde_json::from_slice::<Value>(body).map_err(|_| StatusError::NotJson)?;
+    let status = v
+        .get("status")
+        .and_then(|s| s.as_str())
+        .ok_or(StatusError::NoStatus)?;
+    if !JOB_STATES.contains(&status) {
+        return Err(StatusError::UnknownStatus(status.to_string()));
+    }
+    let error = match v.get("error") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(o)) => match (o.get("message"), o.get("code")) {
+            (Some(Value::String(m)), _) => Some(m.clone()),
+            (_, Some(Value::String(c))) => Some(c.clone()),
+            (_, Some(Value::Number(n))) => Some(format!("code {n}")),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(Poll {
+        status: status.to_string(),
+        error,
+        urls: urls_of(&v),
+        cost: v
+            .get("usage")
+            .and_then(|u| u.get("cost"))
+            .and_then(|c| c.as_f64())
+            .filter(|c| c.is_finite()),
+        generation_id: v
+            .get("generation_id")
+            .and_then(|g| g.as_str())
+            .map(str::to_string),
+    })
 }
 
 enum PollOutcome {
@@ -211,45 +290,10 @@ async fn poll_once(
         Ok(b) => b,
         Err(e) => return Ok(PollOutcome::Transient(transport_error(&e, "video poll"))),
     };
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return Ok(PollOutcome::Malformed(
-            "the status answer is not JSON".into(),
-        ));
-    };
-    let Some(status) = v.get("status").and_then(|s| s.as_str()) else {
-        return Ok(PollOutcome::Malformed(
-            "the status answer has no status".into(),
-        ));
-    };
-    if !matches!(
-        status,
-        "pending" | "in_progress" | "completed" | "failed" | "cancelled" | "expired" | "dead"
-    ) {
-        return Ok(PollOutcome::Malformed(format!(
-            "unknown job status {status:?}"
-        )));
-    }
-    let error = match v.get("error") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Object(o)) => o
-            .get("message")
-            .and_then(|m| m.as_str())
-            .map(str::to_string),
-        _ => None,
-    };
-    Ok(PollOutcome::Ok(Poll {
-        status: status.to_string(),
-        error,
-        urls: urls_of(&v),
-        cost: v
-            .get("usage")
-            .and_then(|u| u.get("cost"))
-            .and_then(|c| c.as_f64()),
-        generation_id: v
-            .get("generation_id")
-            .and_then(|g| g.as_str())
-            .map(str::to_string),
-    }))
+    Ok(match parse_status(&body) {
+        Ok(p) => PollOutcome::Ok(p),
+        Err(e) => PollOutcome::Malformed(e.to_string()),
+    })
 }
 
 fn jitter(d: Duration) -> Duration {
@@ -580,4 +624,133 @@ async fn download_once(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_bodies_parse_to_typed_values() {
+        let p = parse_status(br#"{"id":"j","status":"completed","unsigned_urls":["u1",7,"u2"],"usage":{"cost":0.5},"generation_id":"g"}"#).unwrap();
+        assert_eq!(p.status, "completed");
+        assert_eq!(p.urls, vec!["u1", "u2"]);
+        assert_eq!(p.cost, Some(0.5));
+        assert_eq!(p.generation_id.as_deref(), Some("g"));
+        let p = parse_status(br#"{"status":"failed","error":"boom"}"#).unwrap();
+        assert_eq!(p.error.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn error_objects_give_their_message_or_their_code() {
+        for (body, want) in [
+            (
+                r#"{"status":"failed","error":{"message":"m","code":500}}"#,
+                Some("m"),
+            ),
+            (
+                r#"{"status":"failed","error":{"code":"quota"}}"#,
+                Some("quota"),
+            ),
+            (
+                r#"{"status":"failed","error":{"code":429}}"#,
+                Some("code 429"),
+            ),
+            (r#"{"status":"failed","error":{}}"#, None),
+            (r#"{"status":"failed","error":null}"#, None),
+        ] {
+            assert_eq!(
+                parse_status(body.as_bytes()).unwrap().error.as_deref(),
+                want,
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_bodies_name_their_fault() {
+        assert_eq!(parse_status(b"<html>"), Err(StatusError::NotJson));
+        assert_eq!(parse_status(b""), Err(StatusError::NotJson));
+        assert_eq!(parse_status(b"[1,2]"), Err(StatusError::NoStatus));
+        assert_eq!(parse_status(br#"{"status":3}"#), Err(StatusError::NoStatus));
+        assert_eq!(
+            parse_status(br#"{"status":"queued"}"#),
+            Err(StatusError::UnknownStatus("queued".into()))
+        );
+        assert!(StatusError::UnknownStatus("queued".into())
+            .to_string()
+            .contains("\"queued\""));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(
+                    |f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                ),
+                "\\PC{0,12}".prop_map(Value::from),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop::sample::select(vec![
+                            "status",
+                            "error",
+                            "message",
+                            "code",
+                            "unsigned_urls",
+                            "usage",
+                            "cost",
+                            "generation_id",
+                            "x"
+                        ])
+                        .prop_map(str::to_string),
+                        inner,
+                        0..5
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Arbitrary bytes: a status among the documented ones, or a typed error.
+            #[test]
+            fn any_bytes_give_a_known_state_or_a_typed_error(body in prop::collection::vec(any::<u8>(), 0..64)) {
+                match parse_status(&body) {
+                    Ok(p) => prop_assert!(JOB_STATES.contains(&p.status.as_str())),
+                    Err(e) => prop_assert!(!e.to_string().is_empty()),
+                }
+            }
+
+            /// Arbitrary JSON shaped like a status answer (with `error.code` a
+            /// number, a string or absent): never a panic, and the result
+            /// agrees with the `status` field.
+            #[test]
+            fn status_like_json_agrees_with_its_status_field(v in json_value(), status in prop::sample::select(vec!["pending", "completed", "failed", "queued", ""])) {
+                let mut v = v;
+                if let Value::Object(o) = &mut v {
+                    o.insert("status".into(), Value::from(status));
+                }
+                let r = parse_status(v.to_string().as_bytes());
+                match (&v, r) {
+                    (Value::Object(_), Ok(p)) => {
+                        prop_assert_eq!(p.status.as_str(), status);
+                        prop_assert!(p.cost.is_none_or(f64::is_finite));
+                    }
+                    (Value::Object(_), Err(e)) => prop_assert_eq!(e, StatusError::UnknownStatus(status.to_string())),
+                    (_, r) => prop_assert_eq!(r, Err(StatusError::NoStatus)),
+                }
+            }
+        }
+    }
 }

@@ -236,3 +236,59 @@ fn malformed_config_exits_3_naming_file_and_line() {
     assert!(out.stderr.contains("line 2"), "{}", out.stderr);
     assert!(env.server.requests().is_empty());
 }
+
+#[test]
+fn quiet_prints_the_answer_and_nothing_on_stderr() {
+    let env = Env::new();
+    let out = env.run(&["-q", "chat", "hi"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, "Hello from openai/gpt-4o-mini. You said: hi\n");
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn quiet_still_prints_errors() {
+    let env = Env::new();
+    let out = env.run(&["-q", "chat", "--model", "nosuch/x", "hi"]);
+    out.assert_code(2);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+}
+
+#[test]
+fn verbose_logs_each_request_with_method_path_and_status() {
+    let env = Env::new();
+    env.server.script(
+        fake_openrouter::Route::Chat,
+        [fake_openrouter::Step::Status {
+            code: 503,
+            retry_after: Some(0),
+            message: None,
+        }],
+    );
+    let out = env.run(&["-v", "chat", "hi"]);
+    out.assert_code(0);
+    let logged: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("POST") && l.contains("/api/v1/chat/completions"))
+        .collect();
+    assert_eq!(logged.len(), 2, "{}", out.stderr);
+    assert!(logged[0].ends_with("-> 503"), "{}", logged[0]);
+    assert!(logged[1].ends_with("-> 200"), "{}", logged[1]);
+}
+
+#[test]
+fn without_verbose_requests_are_not_logged() {
+    let env = Env::new();
+    let out = env.run(&["chat", "hi"]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("/chat/completions"), "{}", out.stderr);
+}
+
+#[test]
+fn model_prefix_in_any_case_is_stripped() {
+    let env = Env::new();
+    env.run(&["chat", "--model", "OpenRouter/moonshotai/kimi-k2.6", "hi"])
+        .assert_code(0);
+    assert_eq!(env.chat_models(), vec!["moonshotai/kimi-k2.6"]);
+}

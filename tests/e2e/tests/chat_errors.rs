@@ -174,11 +174,11 @@ fn rate_limited_429_then_success_prints_the_answer() {
 #[test]
 fn rate_limited_429_with_retry_after_beyond_the_cap_is_not_waited_for() {
     let started = std::time::Instant::now();
-    let (env, out) = chat_with(vec![status(429, Some(3600))]);
+    let (env, out) = chat_with(vec![status(429, Some(120))]);
     out.assert_code(6);
     assert_eq!(env.chat_requests().len(), 1);
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
+        started.elapsed() < std::time::Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -379,4 +379,30 @@ fn json_error_for_invalid_input_has_no_status() {
     assert_eq!(v["error"]["kind"], "invalid_input");
     assert!(v["error"].get("status").is_none(), "{v}");
     assert!(env.server.requests().is_empty());
+}
+
+#[test]
+fn http_200_with_finish_reason_error_is_an_error_not_an_answer() {
+    let body = json!({
+        "id": "gen-1", "object": "chat.completion", "created": 1, "model": "openai/gpt-4o-mini",
+        "system_fingerprint": null,
+        "choices": [{
+            "index": 0, "finish_reason": "error",
+            "message": {"role": "assistant", "content": "partial"},
+            "error": {"code": 400, "message": "Prompt rejected upstream", "metadata": {"error_type": "invalid_prompt"}}
+        }]
+    });
+    let (env, out) = chat_with(vec![Step::Malformed {
+        status: 200,
+        content_type: "application/json".into(),
+        body: body.to_string(),
+    }]);
+    out.assert_code(4);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("Prompt rejected upstream"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.chat_requests().len(), 1);
 }

@@ -55,7 +55,7 @@ fn rate_limited_primary_ends_with_the_fallbacks_answer() {
 #[test]
 fn fallback_answer_says_which_model_answered() {
     let env = env_with_fallback();
-    env.server.script_model(PRIMARY, [status(429, Some(3600))]);
+    env.server.script_model(PRIMARY, [status(429, Some(120))]);
     let out = env.run(&["chat", "hi"]);
     out.assert_code(0);
     assert!(
@@ -70,7 +70,7 @@ fn fallback_answer_says_which_model_answered() {
 #[test]
 fn json_output_names_the_fallback_model() {
     let env = env_with_fallback();
-    env.server.script_model(PRIMARY, [status(429, Some(3600))]);
+    env.server.script_model(PRIMARY, [status(429, Some(120))]);
     let out = env.run(&["--json", "chat", "hi"]);
     out.assert_code(0);
     let v = out.json();
@@ -82,7 +82,7 @@ fn json_output_names_the_fallback_model() {
 #[test]
 fn retry_after_beyond_the_cap_moves_to_the_fallback_at_once() {
     let env = env_with_fallback();
-    env.server.script_model(PRIMARY, [status(429, Some(3600))]);
+    env.server.script_model(PRIMARY, [status(429, Some(120))]);
     let started = Instant::now();
     env.run(&["chat", "hi"]).assert_code(0);
     assert_eq!(env.chat_models(), vec![PRIMARY, FALLBACK_API]);

@@ -120,3 +120,39 @@ fn stream_dropped_before_any_text_is_retried() {
     assert_eq!(out.stdout, format!("{ANSWER}\n"));
     assert_eq!(env.chat_requests().len(), 2);
 }
+
+#[test]
+fn json_stream_error_before_output_is_retried() {
+    let env = Env::new();
+    // With --json nothing is printed while streaming, so a mid-stream
+    // failure can still be retried.
+    env.server.script(
+        Route::Chat,
+        [Step::SseMidStreamError {
+            after_chunks: 2,
+            code: serde_json::json!(502),
+            error_type: Some("provider_unavailable".into()),
+        }],
+    );
+    let out = env.run(&["--json", "chat", "--stream", "stream me"]);
+    out.assert_code(0);
+    assert_eq!(out.json()["text"], ANSWER);
+    assert_eq!(env.chat_requests().len(), 2);
+}
+
+#[test]
+fn mid_stream_error_before_any_text_is_retried() {
+    let env = Env::new();
+    env.server.script(
+        Route::Chat,
+        [Step::SseMidStreamError {
+            after_chunks: 0,
+            code: serde_json::json!(502),
+            error_type: Some("provider_unavailable".into()),
+        }],
+    );
+    let out = env.run(&["chat", "--stream", "stream me"]);
+    out.assert_code(0);
+    assert_eq!(out.stdout, format!("{ANSWER}\n"));
+    assert_eq!(env.chat_requests().len(), 2);
+}

@@ -287,3 +287,43 @@ fn upstream_error_leaves_no_file() {
     out.assert_code(4);
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
 }
+
+#[test]
+fn out_in_a_missing_directory_exits_2_without_a_request() {
+    let env = Env::new();
+    let out = env.run(&["image", "--out", "nodir/cat.png", "a cat"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("nodir"), "{}", out.stderr);
+    assert!(env.server.requests().is_empty(), "a paid request was sent");
+}
+
+#[test]
+fn timeout_flag_ends_a_slow_answer_with_exit_5_and_no_file() {
+    let env = Env::new();
+    env.server.script(
+        Route::Chat,
+        [Step::Delay(std::time::Duration::from_millis(1500))],
+    );
+    let started = std::time::Instant::now();
+    let out = env.run(&["image", "--timeout", "300ms", "--out", "cat.png", "a cat"]);
+    out.assert_code(5);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}
+
+#[test]
+fn configured_timeout_ms_applies_without_the_flag() {
+    let env = Env::new();
+    env.write_config("[agents.defaults.imageGenerationModel]\ntimeoutMs = 300\n");
+    env.server.script(
+        Route::Chat,
+        [Step::Delay(std::time::Duration::from_millis(1500))],
+    );
+    let out = env.run(&["image", "--out", "cat.png", "a cat"]);
+    out.assert_code(5);
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}

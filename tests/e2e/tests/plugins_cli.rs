@@ -264,3 +264,90 @@ fn models_list_capability_speech_lists_kokoro() {
     );
     assert!(!out.stdout.contains("veo"), "{}", out.stdout);
 }
+
+#[test]
+fn plugin_dir_manifest_shadows_the_bundled_one_with_a_warning_naming_both() {
+    let env = Env::new();
+    let dir = plugin_dir_with(&env, "override", |m| m);
+    let out = env.run(&["--plugin-dir", path_str(&dir), "plugins", "list"]);
+    out.assert_code(0);
+    let warning = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("shadowed"))
+        .unwrap_or_else(|| panic!("no shadowing warning: {}", out.stdout));
+    assert!(
+        warning.contains(path_str(&dir.join("openrouter.toml"))),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("manifests/openrouter.toml"),
+        "the bundled manifest is named: {warning}"
+    );
+}
+
+#[test]
+fn two_manifests_with_one_id_in_one_directory_are_refused_naming_both() {
+    let env = Env::new();
+    let dir = plugin_dir_with(&env, "dup", |m| m);
+    std::fs::copy(
+        dir.join("openrouter.toml"),
+        dir.join("openrouter-copy.toml"),
+    )
+    .expect("copy manifest");
+    let out = env.run(&["--json", "--plugin-dir", path_str(&dir), "plugins", "list"]);
+    out.assert_code(0);
+    let v = out.json();
+    let diag = v["diagnostics"]
+        .as_array()
+        .and_then(|d| {
+            d.iter().find(|d| {
+                d["error"] == true
+                    && d["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("more than one"))
+            })
+        })
+        .unwrap_or_else(|| panic!("no duplicate-id diagnostic: {v}"));
+    let msg = diag["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("openrouter.toml"), "{msg}");
+    assert!(msg.contains("openrouter-copy.toml"), "{msg}");
+    // Neither copy is used: the bundled manifest (another directory) is.
+    let or = v["plugins"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["id"] == "openrouter"))
+        .unwrap_or_else(|| panic!("openrouter not listed: {v}"));
+    assert!(
+        !or["manifest"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(path_str(&dir))),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_bundled_directory_given_again_is_scanned_once() {
+    let env = Env::new();
+    let bundled = switchyard_e2e::workspace_root().join("manifests");
+    let out = env.run(&[
+        "--json",
+        "--plugin-dir",
+        path_str(&bundled),
+        "plugins",
+        "list",
+    ]);
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(
+        v["diagnostics"],
+        serde_json::json!([]),
+        "no shadowing of itself: {v}"
+    );
+    assert_eq!(
+        v["plugins"]
+            .as_array()
+            .map(|a| a.iter().filter(|p| p["id"] == "openrouter").count()),
+        Some(1),
+        "{v}"
+    );
+}

@@ -103,8 +103,9 @@ fn wrong_key_is_absent_from_the_auth_failure() {
         "[models.providers.openrouter]\napiKey = \"{wrong}\"\nbaseUrl = \"{}\"\n",
         env.server.base_url()
     ));
-    env.server.script(Route::Chat, [echo_step(wrong)]);
     let out = env.run(&["--json", "-vv", "chat", "hi"]);
+    out.assert_code(3);
+    assert_eq!(out.json()["error"]["kind"], "auth");
     assert_no_key(&out, wrong);
 }
 

@@ -317,3 +317,12 @@ fn json_output_names_path_model_and_format() {
     assert_eq!(v["model"], "openrouter/hexgrad/kokoro-82m");
     assert_eq!(v["format"], "mp3");
 }
+
+#[test]
+fn out_in_a_missing_directory_exits_2_without_a_request() {
+    let env = Env::new();
+    let out = env.run(&["speak", "--out", "nodir/x.mp3", "hello"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("nodir"), "{}", out.stderr);
+    assert!(env.server.requests().is_empty(), "a paid request was sent");
+}

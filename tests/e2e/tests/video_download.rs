@@ -296,7 +296,6 @@ fn resume_after_a_failed_download_fetches_it_byte_exact() {
 fn failure_on_the_second_video_leaves_neither_file() {
     let env = fast_env();
     env.server.set_video_job(VideoJobSpec {
-        url_style: VideoUrlStyle::Omitted,
         videos: 2,
         ..VideoJobSpec::default()
     });

@@ -413,3 +413,49 @@ fn resume_of_a_downloaded_job_whose_file_was_deleted_downloads_again() {
     assert_eq!(submits(&env.server), 1);
     assert_eq!(std::fs::read(env.work().join(name)).unwrap(), sample_mp4());
 }
+
+/// The status column of `video jobs` for `id`.
+fn listed_status(env: &Env, id: &str) -> String {
+    let out = env.run(&["video", "jobs"]);
+    out.stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn timed_out_job_is_journaled_with_its_last_polled_status() {
+    let env = fast_env();
+    slow_job(&env, 50, ServedFile::bytes("video/mp4", sample_mp4()));
+    let out = env.run(&["video", "--timeout", "300ms", "a fox"]);
+    assert_eq!(out.code, 5, "{out:?}");
+    let id = job_id(&env.server).expect("job id");
+    assert!(polls(&env.server, &id) >= 2, "reached in_progress");
+    assert_eq!(listed_status(&env, &id), "in_progress");
+}
+
+#[test]
+fn job_whose_download_failed_is_journaled_as_completed() {
+    let env = fast_env();
+    env.server.set_video_job(VideoJobSpec {
+        video: ServedFile::generated_mp4(100_000, 77),
+        ..VideoJobSpec::default()
+    });
+    env.server.script(
+        Route::VideoContent,
+        std::iter::repeat_n(Step::DropAfter(100), 3),
+    );
+    let out = env.run(&["video", "a fox"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    let id = job_id(&env.server).expect("job id");
+    assert_eq!(listed_status(&env, &id), "completed");
+    let again = env.run(&["video", "resume", &id]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(listed_status(&env, &id), "downloaded");
+    assert!(
+        std::fs::read(env.work().join(format!("video-{id}.mp4"))).unwrap()
+            == generated_bytes(100_000, 77)
+    );
+}

@@ -143,6 +143,7 @@ fn respond(shared: &Shared, req: &Request) -> (Response, Delivery) {
         Route::VideoPoll => video_poll(shared, path),
         Route::VideoContent => video_content(shared, req, path),
         Route::Speech => speech(shared, req),
+        Route::Images => images(req, &mods),
         Route::Models => models(shared, req),
         Route::VideoModels => video_models(shared),
         Route::Key => key(),
@@ -173,6 +174,7 @@ fn classify(shared: &Shared, method: &str, path: &str) -> Option<Route> {
         ("POST", "/chat/completions") => Some(Route::Chat),
         ("POST", "/videos") => Some(Route::VideoSubmit),
         ("POST", "/audio/speech") => Some(Route::Speech),
+        ("POST", "/images/generations") => Some(Route::Images),
         (_, "/videos/models") if get => Some(Route::VideoModels),
         (_, "/models") if get => Some(Route::Models),
         (_, "/key") if get => Some(Route::Key),
@@ -915,6 +917,52 @@ fn speech(shared: &Shared, req: &Request) -> Response {
     };
     Response::new(200, content_type, Body::Bytes(bytes))
         .with_header("X-Generation-Id", &generation_id(shared))
+}
+
+/// `POST /images/generations`, the OpenAI-compatible image endpoint (not an
+/// OpenRouter one; served for the OpenAI-compatible plugin): `n` images as
+/// `data[].b64_json` (a scripted [`Step::Images`] chooses their bytes).
+fn images(req: &Request, mods: &ChatMods) -> Response {
+    let body = match serde_json::from_slice::<Value>(&req.body) {
+        Ok(v) if v.is_object() => v,
+        _ => return bad_request("Invalid JSON body: expected an image generation request object"),
+    };
+    let model = match body.get("model") {
+        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+        Some(_) => return bad_request("model: expected a non-empty string"),
+        None => return bad_request("model: Required"),
+    };
+    if body
+        .get("prompt")
+        .and_then(Value::as_str)
+        .is_none_or(|p| p.trim().is_empty())
+    {
+        return bad_request("prompt: expected a non-empty string");
+    }
+    let n = match body.get("n") {
+        None | Some(Value::Null) => 1,
+        Some(v) => match v.as_u64() {
+            Some(n @ 1..=10) => n as usize,
+            _ => return bad_request("n: expected an integer from 1 to 10"),
+        },
+    };
+    match body.get("response_format").and_then(Value::as_str) {
+        None | Some("b64_json") => {}
+        Some(_) => return bad_request("response_format: this server only answers \"b64_json\""),
+    }
+    if model.contains("missing") {
+        return model_not_found(model);
+    }
+    let images: Vec<Vec<u8>> = match &mods.images {
+        Some(ImageMode::Data(list)) => list.clone(),
+        Some(ImageMode::Suppress) => Vec::new(),
+        _ => vec![data::sample_png(); n],
+    };
+    let data: Vec<Value> = images
+        .iter()
+        .map(|b| json!({"b64_json": base64::engine::general_purpose::STANDARD.encode(b)}))
+        .collect();
+    Response::json(200, &json!({"created": unix_now(), "data": data}))
 }
 
 fn models(shared: &Shared, req: &Request) -> Response {

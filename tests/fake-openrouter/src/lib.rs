@@ -13,6 +13,7 @@ so faults can be byte-exact). It serves:
 | `GET /videos/{id}` | [`Route::VideoPoll`] |
 | `GET /videos/{id}/content?index=i` | [`Route::VideoContent`] |
 | `POST /audio/speech` | [`Route::Speech`] |
+| `POST /images/generations` (OpenAI-compatible, for the `openai-compatible` plugin) | [`Route::Images`] |
 | `GET /models` | [`Route::Models`] |
 | `GET /videos/models` | [`Route::VideoModels`] |
 | `GET /key` | [`Route::Key`] |
@@ -125,6 +126,9 @@ pub enum Route {
     VideoContent,
     /// `POST /api/v1/audio/speech`.
     Speech,
+    /// `POST /api/v1/images/generations` (the OpenAI-compatible image
+    /// endpoint; OpenRouter itself makes images through chat completions).
+    Images,
     /// `GET /api/v1/models`.
     Models,
     /// `GET /api/v1/videos/models`.
@@ -198,11 +202,13 @@ pub enum Step {
         code: u16,
     },
     /// Chat: `message.images[]` data URLs of these bytes (MIME from magic bytes),
-    /// content `"Here is your image."`.
+    /// content `"Here is your image."`. [`Route::Images`]: `data[].b64_json`
+    /// of these bytes.
     Images(Vec<Vec<u8>>),
     /// Chat: `message.images[].image_url.url` set to these URLs.
     ImageUrls(Vec<String>),
-    /// Chat: an image request answered with text only.
+    /// Chat: an image request answered with text only. [`Route::Images`]:
+    /// an empty `data` array.
     NoImages,
 }
 
