@@ -7,7 +7,7 @@ release. Each subcommand prints one JSON object of raw samples on stdout;
 switchyard-bench noop
 switchyard-bench load --dir MANIFESTS
 switchyard-bench scan --dir DIR --reps N
-switchyard-bench dispatch --dir MANIFESTS --conc C --requests N --rounds R
+switchyard-bench dispatch --dir MANIFESTS --conc C --per-round N --rounds R
 switchyard-bench stream --dir MANIFESTS --chunks N --reps R
 ```
 
@@ -68,8 +68,8 @@ fn run(args: &[String]) -> Result<Value, String> {
         "dispatch" => paths::dispatch(
             &dir(rest)?,
             num(rest, "--conc", 1)?,
-            num(rest, "--requests", 200)?,
-            num(rest, "--rounds", 4)?,
+            num(rest, "--per-round", 100)?,
+            num(rest, "--rounds", 40)?,
         ),
         "stream" => paths::stream(
             &dir(rest)?,

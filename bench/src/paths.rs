@@ -17,7 +17,8 @@ falls on both.
 use fake_openrouter::{FakeServer, Options};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use switchyard::call::HostCalls;
 use switchyard::loader::{self, Plugin};
@@ -86,82 +87,104 @@ fn request(stream: bool) -> ChatRequest {
     }
 }
 
-/// One round: `conc` threads each send `per_thread` requests back to back.
-/// Returns the round's wall time and every request's latency (µs).
-fn round(
-    via: &Via,
-    conc: usize,
-    per_thread: usize,
-    req: &ChatRequest,
-    ctx: &CallContext,
-) -> Result<(f64, Vec<f64>), String> {
-    let barrier = Barrier::new(conc + 1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..conc)
-            .map(|_| {
-                let barrier = &barrier;
-                s.spawn(move || -> Result<Vec<f64>, String> {
-                    let mut lat = Vec::with_capacity(per_thread);
-                    barrier.wait();
-                    for _ in 0..per_thread {
-                        let calls = HostCalls::new("bench");
-                        let t = Instant::now();
-                        let r = via.chat(req, ctx, calls.as_host());
-                        lat.push(t.elapsed().as_secs_f64() * 1e6);
-                        r.map_err(|e| format!("{} chat failed: {}", via.name(), e.message))?;
-                    }
-                    Ok(lat)
-                })
-            })
-            .collect();
-        barrier.wait();
-        let t0 = Instant::now();
-        let mut all = Vec::with_capacity(conc * per_thread);
-        let mut err = None;
-        for h in handles {
-            match h.join() {
-                Ok(Ok(l)) => all.extend(l),
-                Ok(Err(e)) => err = Some(e),
-                Err(_) => err = Some("a bench thread panicked".into()),
-            }
-        }
-        let wall = t0.elapsed().as_secs_f64();
-        match err {
-            Some(e) => Err(e),
-            None => Ok((wall, all)),
-        }
-    })
-}
+const STOP: usize = usize::MAX;
 
-/// Plain chat at concurrency `conc`: `requests` per round and path,
-/// `rounds` rounds per path, after one warm-up round each.
-pub fn dispatch(dir: &Path, conc: usize, requests: usize, rounds: usize) -> Result<Value, String> {
+/// Plain chat at concurrency `conc`: `conc` worker threads (kept for the
+/// whole run) send `per_round / conc` requests each per round; rounds
+/// alternate between the paths (ABBA), `rounds` per path after two
+/// warm-up rounds each. Returns each round's wall time and latencies (µs).
+pub fn dispatch(dir: &Path, conc: usize, per_round: usize, rounds: usize) -> Result<Value, String> {
     let conc = conc.max(1);
-    let per_thread = requests.div_ceil(conc).max(1);
+    let per_thread = (per_round / conc).max(1);
     let server = FakeServer::start().map_err(|e| format!("fake server: {e}"))?;
     let ctx = context(&server);
     let req = request(false);
     let vias = [Via::Plugin(load_plugin(dir)?), Via::Direct];
-    for v in &vias {
-        round(v, conc, 1, &req, &ctx)?;
-    }
-    let mut out: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); 2];
-    for r in 0..rounds.max(1) {
-        for step in 0..2 {
-            let i = (r + step) % 2;
-            let (wall, lat) = round(&vias[i], conc, per_thread, &req, &ctx)?;
-            out[i].0.push(wall);
-            out[i].1.extend(lat);
+    let warmup = 2;
+    let start = Barrier::new(conc + 1);
+    let done = Barrier::new(conc + 1);
+    let current = AtomicUsize::new(STOP);
+    let record = AtomicBool::new(false);
+    let errors = AtomicUsize::new(0);
+    let last_error = Mutex::new(String::new());
+    let mut walls: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let per_worker: Vec<[Vec<Vec<f64>>; 2]> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..conc)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut lat: [Vec<Vec<f64>>; 2] = [Vec::new(), Vec::new()];
+                    loop {
+                        start.wait();
+                        let i = current.load(Ordering::SeqCst);
+                        if i == STOP {
+                            return lat;
+                        }
+                        let mut this = Vec::with_capacity(per_thread);
+                        for _ in 0..per_thread {
+                            let calls = HostCalls::new("bench");
+                            let t = Instant::now();
+                            let r = vias[i].chat(&req, &ctx, calls.as_host());
+                            this.push(t.elapsed().as_secs_f64() * 1e6);
+                            if let Err(e) = r {
+                                errors.fetch_add(1, Ordering::SeqCst);
+                                if let Ok(mut l) = last_error.lock() {
+                                    *l = format!("{} chat failed: {}", vias[i].name(), e.message);
+                                }
+                            }
+                        }
+                        if record.load(Ordering::SeqCst) {
+                            lat[i].push(this);
+                        }
+                        done.wait();
+                    }
+                })
+            })
+            .collect();
+        for r in 0..warmup + rounds.max(1) {
+            record.store(r >= warmup, Ordering::SeqCst);
+            for step in 0..2 {
+                let i = (r + step) % 2;
+                current.store(i, Ordering::SeqCst);
+                start.wait();
+                let t0 = Instant::now();
+                done.wait();
+                if r >= warmup {
+                    walls[i].push(t0.elapsed().as_secs_f64());
+                }
+            }
         }
+        current.store(STOP, Ordering::SeqCst);
+        start.wait();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    if errors.load(Ordering::SeqCst) > 0 {
+        let last = last_error.lock().map(|l| l.clone()).unwrap_or_default();
+        return Err(format!(
+            "{} requests failed; last: {last}",
+            errors.load(Ordering::SeqCst)
+        ));
     }
+    // Round r's latencies, across workers, per path.
     let side = |i: usize| {
-        json!({
-            "wall_s": out[i].0,
-            "lat_us": out[i].1,
-            "requests_per_round": per_thread * conc,
-        })
+        let rounds = walls[i].len();
+        let lat: Vec<Vec<f64>> = (0..rounds)
+            .map(|r| {
+                per_worker
+                    .iter()
+                    .filter_map(|w| w[i].get(r))
+                    .flatten()
+                    .copied()
+                    .collect()
+            })
+            .collect();
+        json!({"wall_s": walls[i], "lat_us": lat})
     };
-    Ok(json!({"conc": conc, "plugin": side(0), "direct": side(1)}))
+    Ok(json!({
+        "conc": conc,
+        "requests_per_round": per_thread * conc,
+        "plugin": side(0),
+        "direct": side(1),
+    }))
 }
 
 /// Host callbacks that also note when the first streamed text arrives.

@@ -10,7 +10,7 @@ use crate::output::Outputs;
 use crate::term;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use switchyard_plugin_api::{
     abi_stable::sabi_trait::TD_Opaque, Host, HostRef, Host_TO, LogLevel, PluginError, Progress,
     ROption, RResult, RSlice, RStr, Stage,
@@ -18,14 +18,154 @@ use switchyard_plugin_api::{
 
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
+/// How long a plugin may take to stop after Ctrl-C, or to return after its
+/// deadline, before the host exits without it.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+/// Exits now, without waiting for the plugin: the temporary output files
+/// are removed first (destructors do not run on `exit`). A video job is
+/// already journaled, so it stays resumable.
+fn force_exit(code: i32, why: &str) -> ! {
+    crate::output::remove_live_temps();
+    term::error(why);
+    std::process::exit(code)
+}
+
 /// Installs the Ctrl-C handler: the first press asks the running call to
-/// stop cleanly; a second press exits at once with code 130.
+/// stop cleanly, and the host exits anyway (130) if it has not ended
+/// [`GRACE`] later; a second press exits at once with code 130.
 pub fn install_ctrlc() {
     let _ = ctrlc::set_handler(|| {
         if CANCELLED.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            force_exit(130, "interrupted");
         }
+        let _ = std::thread::Builder::new()
+            .name("switchyard-ctrlc-grace".into())
+            .spawn(|| {
+                std::thread::sleep(GRACE);
+                force_exit(
+                    130,
+                    &format!(
+                        "interrupted: the plugin did not stop within {} s of Ctrl-C",
+                        GRACE.as_secs()
+                    ),
+                );
+            });
     });
+}
+
+/// Bounds one plugin call: if it has not returned `grace` after
+/// `deadline_ms` (0 = no deadline), the host exits with code 5 (timed out),
+/// as the plugin should have. Dropping the guard disarms it.
+///
+/// One watchdog thread per process watches every armed call (started on
+/// first use); arming and disarming only take a lock, so a call costs no
+/// thread of its own.
+pub struct Watchdog {
+    key: Option<(Instant, u64)>,
+}
+
+/// An armed call: what it is and its deadline, for the exit message.
+struct Armed {
+    what: String,
+    deadline_ms: u64,
+    grace: Duration,
+}
+
+struct Watched {
+    next_id: u64,
+    started: bool,
+    /// Until when the watchdog thread sleeps (`None`: until woken).
+    sleeping_until: Option<Instant>,
+    /// Armed calls by the instant they time out.
+    armed: std::collections::BTreeMap<(Instant, u64), Armed>,
+}
+
+static WATCHED: Mutex<Watched> = Mutex::new(Watched {
+    next_id: 0,
+    started: false,
+    sleeping_until: None,
+    armed: std::collections::BTreeMap::new(),
+});
+static WATCH_WAKE: std::sync::Condvar = std::sync::Condvar::new();
+
+fn lock_watched() -> std::sync::MutexGuard<'static, Watched> {
+    WATCHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The watchdog thread: sleeps until the earliest armed limit, exits the
+/// process if that call is still armed then.
+fn watch() {
+    let mut w = lock_watched();
+    loop {
+        let Some(key) = w.armed.keys().next().copied() else {
+            w.sleeping_until = None;
+            w = WATCH_WAKE.wait(w).unwrap_or_else(|e| e.into_inner());
+            continue;
+        };
+        let now = Instant::now();
+        if now >= key.0 {
+            let why = w.armed.get(&key).map_or_else(String::new, |a| {
+                format!(
+                    "timed out: the plugin's {} call did not return within {:.1} s of its {:.1} s deadline",
+                    a.what,
+                    a.grace.as_secs_f64(),
+                    a.deadline_ms as f64 / 1000.0
+                )
+            });
+            drop(w);
+            force_exit(5, &why);
+        }
+        w.sleeping_until = Some(key.0);
+        w = WATCH_WAKE
+            .wait_timeout(w, key.0 - now)
+            .map(|(g, _)| g)
+            .unwrap_or_else(|e| e.into_inner().0);
+    }
+}
+
+impl Watchdog {
+    /// Arms a watchdog for a call whose deadline is `deadline_ms`.
+    pub fn arm(what: &str, deadline_ms: u64, grace: Duration) -> Watchdog {
+        if deadline_ms == 0 {
+            return Watchdog { key: None };
+        }
+        let limit = Instant::now() + Duration::from_millis(deadline_ms).saturating_add(grace);
+        let mut w = lock_watched();
+        if !w.started {
+            let spawned = std::thread::Builder::new()
+                .name("switchyard-watchdog".into())
+                .spawn(watch);
+            if spawned.is_err() {
+                return Watchdog { key: None };
+            }
+            w.started = true;
+        }
+        let key = (limit, w.next_id);
+        w.next_id += 1;
+        w.armed.insert(
+            key,
+            Armed {
+                what: what.to_string(),
+                deadline_ms,
+                grace,
+            },
+        );
+        // The thread only needs waking when it would sleep past this limit
+        // (usually it already sleeps until an earlier call's limit).
+        if w.sleeping_until.is_none_or(|t| limit < t) {
+            WATCH_WAKE.notify_one();
+        }
+        Watchdog { key: Some(key) }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock_watched().armed.remove(&key);
+        }
+    }
 }
 
 /// Whether the user asked to stop.
@@ -188,5 +328,27 @@ impl Host for HostCalls {
         };
         let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
         o.write(index, data.as_slice()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watchdogs_share_one_thread_and_disarm_when_dropped() {
+        let guards: Vec<Watchdog> = (0..200)
+            .map(|i| Watchdog::arm("chat", 60_000 + i, GRACE))
+            .collect();
+        let keys: Vec<(Instant, u64)> = guards.iter().filter_map(|g| g.key).collect();
+        assert_eq!(keys.len(), 200);
+        {
+            let w = lock_watched();
+            assert!(w.started);
+            assert!(keys.iter().all(|k| w.armed.contains_key(k)));
+        }
+        drop(guards);
+        assert!(keys.iter().all(|k| !lock_watched().armed.contains_key(k)));
+        assert!(Watchdog::arm("chat", 0, GRACE).key.is_none());
     }
 }

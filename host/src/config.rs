@@ -136,6 +136,9 @@ pub struct ProviderSettings {
     pub api_key: Option<String>,
     /// Base URL override.
     pub base_url: Option<String>,
+    /// How long a read may stall before it counts as a network failure
+    /// (milliseconds; read by the plugin from its settings, default 60000).
+    pub read_timeout_ms: Option<u64>,
 }
 
 /// `[plugins]`.
@@ -393,6 +396,23 @@ mod tests {
             e.to_string().contains("timeoutMs") || e.to_string().contains("line 2"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn read_timeout_is_a_known_provider_setting() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[models.providers.openrouter]\nreadTimeoutMs = 2000\n",
+        )
+        .unwrap();
+        assert!(c.unknown_keys.is_empty(), "{:?}", c.unknown_keys);
+        assert_eq!(
+            c.file.models.providers["openrouter"].read_timeout_ms,
+            Some(2000)
+        );
+        assert!(c
+            .provider_settings_json("openrouter")
+            .contains("\"readTimeoutMs\":2000"));
     }
 
     #[test]

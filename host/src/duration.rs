@@ -30,7 +30,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     // value under half a millisecond would otherwise become 0, which the
     // plugins read as "no timeout at all".
     let ms = (value * ms_per).round();
-    if !ms.is_finite() || ms < 1.0 || ms > 7.0 * 24.0 * 3_600_000.0 {
+    if !ms.is_finite() || !(1.0..=7.0 * 24.0 * 3_600_000.0).contains(&ms) {
         return Err(format!(
             "invalid duration {text:?}: must be at least 1ms and at most 7 days"
         ));

@@ -48,6 +48,12 @@ pub struct JobRecord {
     /// The prompt (for `video jobs`).
     #[serde(default)]
     pub prompt: String,
+    /// The `submit-<nonce>` key this record had before the provider gave
+    /// it an id: a crash between writing the id record and removing the
+    /// old one leaves that old `submitting` record behind, and it is
+    /// recognised as stale by this link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_key: Option<String>,
 }
 
 /// Unix time in seconds.
@@ -119,6 +125,9 @@ impl JobRecord {
         status: &str,
     ) -> Result<(), HostError> {
         let old = file_for(&self.key);
+        if self.id.is_empty() {
+            self.submit_key = Some(self.key.clone());
+        }
         self.id = id.to_string();
         self.key = id.to_string();
         self.polling_url = polling_url.to_string();
@@ -145,27 +154,39 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// Loads one job by id (or local key).
+/// Loads one job by id (or local key). A stale `submitting` record (see
+/// [`JobRecord::submit_key`]) resolves to the record that replaced it.
 pub fn load(key: &str) -> Result<Option<JobRecord>, HostError> {
     let path = file_for(key);
-    match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+    let record: JobRecord = match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| {
             HostError::Io(format!(
                 "job journal entry {} is unreadable: {e}",
                 path.display()
             ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(HostError::Io(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(HostError::Io(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    if record.id.is_empty() {
+        if let Some(newer) = read_all()
+            .into_iter()
+            .find(|r| r.submit_key.as_deref() == Some(record.key.as_str()))
+        {
+            let _ = std::fs::remove_file(&path);
+            return Ok(Some(newer));
+        }
     }
+    Ok(Some(record))
 }
 
-/// Every journaled job, newest first. Unreadable entries are skipped.
-pub fn list() -> Vec<JobRecord> {
-    let mut v: Vec<JobRecord> = std::fs::read_dir(dir())
+fn read_all() -> Vec<JobRecord> {
+    std::fs::read_dir(dir())
         .map(|rd| {
             rd.flatten()
                 .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
@@ -173,7 +194,23 @@ pub fn list() -> Vec<JobRecord> {
                 .filter_map(|b| serde_json::from_slice(&b).ok())
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Every journaled job, newest first. Unreadable entries are skipped, and
+/// so are stale `submitting` records left by a crash right after their job
+/// id was recorded (they are removed).
+pub fn list() -> Vec<JobRecord> {
+    let mut v = read_all();
+    let replaced: std::collections::HashSet<String> =
+        v.iter().filter_map(|r| r.submit_key.clone()).collect();
+    v.retain(|r| {
+        let stale = r.id.is_empty() && replaced.contains(&r.key);
+        if stale {
+            let _ = std::fs::remove_file(file_for(&r.key));
+        }
+        !stale
+    });
     v.sort_by(|a: &JobRecord, b| b.created.cmp(&a.created).then(b.key.cmp(&a.key)));
     v
 }
@@ -185,4 +222,58 @@ pub fn nonce() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("submit-{}-{:x}", std::process::id(), t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(key: &str) -> JobRecord {
+        JobRecord {
+            id: String::new(),
+            key: key.into(),
+            plugin: "openrouter".into(),
+            model: "openrouter/google/veo-3.1-fast".into(),
+            polling_url: String::new(),
+            status: "submitting".into(),
+            output: PathBuf::from("/tmp/v.mp4"),
+            outputs: Vec::new(),
+            error: None,
+            created: now(),
+            updated: now(),
+            urls: Vec::new(),
+            prompt: "p".into(),
+            submit_key: None,
+        }
+    }
+
+    /// A kill between writing the id record and removing the `submitting`
+    /// one left both: `video jobs` then showed a phantom unanswered submit
+    /// beside the real job. The stale record now resolves to the real one.
+    #[test]
+    fn a_submitting_record_left_by_a_crash_resolves_to_the_job() {
+        let state = std::env::temp_dir().join(format!("sy-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        // The only test in this crate that sets XDG_STATE_HOME.
+        std::env::set_var("XDG_STATE_HOME", &state);
+        let mut r = record("submit-1-abc");
+        r.save().unwrap();
+        let ghost = std::fs::read(file_for("submit-1-abc")).unwrap();
+        r.assign_id("job-7", "/api/v1/videos/job-7", "pending")
+            .unwrap();
+        assert_eq!(r.submit_key.as_deref(), Some("submit-1-abc"));
+        // Simulate the crash: the old file comes back as it was.
+        std::fs::write(file_for("submit-1-abc"), &ghost).unwrap();
+        let loaded = load("submit-1-abc").unwrap().unwrap();
+        assert_eq!(loaded.id, "job-7");
+        std::fs::write(file_for("submit-1-abc"), &ghost).unwrap();
+        let all = list();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].id, "job-7");
+        assert!(!file_for("submit-1-abc").exists());
+        // A genuinely unanswered submit stays listed.
+        record("submit-2-def").save().unwrap();
+        assert_eq!(list().len(), 2);
+        let _ = std::fs::remove_dir_all(&state);
+    }
 }

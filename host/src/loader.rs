@@ -332,6 +332,17 @@ pub fn contradictions(m: &Manifest, d: &Description, lib_api: &str) -> Vec<Strin
     out
 }
 
+/// The deadline a plugin enforces for an entry point (0 = none): the call
+/// context's timeout, except for a video submit, which plugins may give up
+/// to two minutes of its own whatever the job's timeout.
+fn deadline_of(entry: &str, ctx: &CallContext) -> u64 {
+    match (entry, ctx.timeout_ms) {
+        (_, 0) => 0,
+        ("video_submit", t) => t.max(120_000),
+        (_, t) => t,
+    }
+}
+
 macro_rules! entry {
     ($name:ident, $req:ty, $resp:ty) => {
         /// Calls the plugin's entry point of the same name.
@@ -341,6 +352,11 @@ macro_rules! entry {
             ctx: &CallContext,
             host: HostRef<'_>,
         ) -> Result<$resp, PluginError> {
+            let _bound = crate::call::Watchdog::arm(
+                stringify!($name),
+                deadline_of(stringify!($name), ctx),
+                crate::call::GRACE,
+            );
             (self.module.$name())(req, ctx, host).into_result()
         }
     };

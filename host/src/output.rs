@@ -90,7 +90,39 @@ pub fn temp_path_for(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.{}.part", std::process::id()))
 }
 
-/// Removes temporary files left beside `target` by earlier, killed runs.
+/// Temporary files being written by this process, so that an exit that
+/// skips destructors (a second Ctrl-C, a plugin that ignores cancellation
+/// or its deadline) can still remove them: see [`remove_live_temps`].
+static LIVE_TEMPS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn live_temps() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE_TEMPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn forget_temp(p: &Path) {
+    live_temps().retain(|x| x != p);
+}
+
+/// Removes every temporary output file this process is still writing;
+/// called right before a forced `exit`, which runs no destructors.
+pub fn remove_live_temps() {
+    for p in live_temps().drain(..) {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Whether the process that named a temporary file `.NAME.<pid>.part` may
+/// still be writing it: this process, or (on Linux) any live process.
+fn writer_alive(pid: &str) -> bool {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    pid == std::process::id()
+        || (cfg!(target_os = "linux") && Path::new("/proc").join(pid.to_string()).exists())
+}
+
+/// Removes temporary files left beside `target` by earlier, killed runs
+/// (not those of a process still running, which may be writing them).
 pub fn remove_stale_temps(target: &Path) {
     let Some(dir) = target.parent().map(|d| {
         if d.as_os_str().is_empty() {
@@ -109,7 +141,10 @@ pub fn remove_stale_temps(target: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with(&prefix) && n.ends_with(".part") {
+            let pid = n
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".part"));
+            if pid.is_some_and(|pid| !writer_alive(pid)) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -179,9 +214,12 @@ impl Outputs {
         if let Some(old) = self.pending.get_mut(index as usize).and_then(Option::take) {
             let (_file, _unflushed) = old.file.into_parts();
             let _ = std::fs::remove_file(&old.temp_path);
+            forget_temp(&old.temp_path);
         }
         let final_path = self.target(index);
+        remove_stale_temps(&final_path);
         let temp_path = temp_path_for(&final_path);
+        live_temps().push(temp_path.clone());
         let file = File::create(&temp_path).map_err(|e| {
             sink_error(
                 ErrorKind::INTERNAL,
@@ -299,7 +337,9 @@ impl Outputs {
                     ..
                 } = p;
                 drop(file);
-                if let Err(e) = std::fs::rename(&temp_path, &final_path) {
+                let renamed = std::fs::rename(&temp_path, &final_path);
+                forget_temp(&temp_path);
+                if let Err(e) = renamed {
                     let _ = std::fs::remove_file(&temp_path);
                     for w in &done {
                         let w: &Written = w;
@@ -415,6 +455,7 @@ impl Drop for Outputs {
     fn drop(&mut self) {
         for p in self.pending.iter().flatten() {
             let _ = std::fs::remove_file(&p.temp_path);
+            forget_temp(&p.temp_path);
         }
     }
 }
@@ -523,6 +564,30 @@ mod tests {
         let w = o.finish(1).unwrap();
         assert_eq!(std::fs::read(&w[0].path).unwrap(), short);
         assert_eq!(files(&d), vec!["v.mp4"]);
+    }
+
+    /// An image or speech run killed with SIGKILL left its hidden
+    /// temporary file forever (only `video resume` cleaned, and it removed
+    /// live writers' files too). Now any new output for the target removes
+    /// dead writers' files and keeps live ones.
+    #[test]
+    fn stale_temps_of_dead_writers_go_and_live_ones_stay() {
+        let d = dir("stale");
+        let dead = d.join(".v.mp4.4000000000.part");
+        let live = d.join(format!(".v.mp4.{}.part", std::process::id()));
+        let other = d.join(".w.mp4.4000000000.part");
+        for p in [&dead, &live, &other] {
+            std::fs::write(p, b"partial").unwrap();
+        }
+        remove_stale_temps(&d.join("v.mp4"));
+        assert!(!dead.exists() && live.exists() && other.exists());
+        std::fs::write(&dead, b"partial").unwrap();
+        std::fs::remove_file(&live).unwrap();
+        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        o.open(0, "video/mp4", None).unwrap();
+        assert!(!dead.exists());
+        drop(o);
+        assert_eq!(files(&d), vec![".w.mp4.4000000000.part"]);
     }
 
     #[test]

@@ -102,8 +102,8 @@ impl LookupTable {
             .collect();
         files.sort();
         let mut parsed: Vec<Manifest> = Vec::with_capacity(files.len());
-        for path in files {
-            match Manifest::load(&path) {
+        for (path, result) in files.iter().zip(load_all(&files)) {
+            match result {
                 Ok(m) => parsed.push(m),
                 Err(e) => self.diagnostics.push(Diagnostic {
                     path: path.clone(),
@@ -219,6 +219,33 @@ impl LookupTable {
     }
 }
 
+/// Files per thread below which a directory is parsed on one thread.
+const FILES_PER_THREAD: usize = 256;
+
+/// Reads and parses `files`, results in the same order. A large directory
+/// is split across the available cores (reading and TOML parsing dominate
+/// a scan of thousands of manifests); a small one costs no thread.
+fn load_all(files: &[PathBuf]) -> Vec<Result<Manifest, ManifestError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len() / FILES_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return files.iter().map(|p| Manifest::load(p)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|p| Manifest::load(p)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Wraps a manifest error as a diagnostic (used by callers that load one file).
 impl From<ManifestError> for Diagnostic {
     fn from(e: ManifestError) -> Self {
@@ -302,6 +329,33 @@ mod tests {
         assert!(t.for_model("zzz/m").is_none());
         assert_eq!(t.with_capability("video").len(), 1);
         assert_eq!(t.with_capability("chat").len(), 2);
+    }
+
+    #[test]
+    fn large_directory_keeps_file_order_diagnostics_and_prefix_rules() {
+        // Enough files for the multi-threaded parse (2 x FILES_PER_THREAD).
+        let d = tempdir("large");
+        let n = 2 * FILES_PER_THREAD + 10;
+        for i in 0..n {
+            let text = match i {
+                7 => "id = [".to_string(),
+                // The same prefix as manifest 3: refused, naming the first.
+                300 => manifest("m300", "p0003/", "[\"chat\"]"),
+                _ => manifest(&format!("m{i:04}"), &format!("p{i:04}/"), "[\"chat\"]"),
+            };
+            std::fs::write(d.join(format!("m{i:04}.toml")), text).unwrap();
+        }
+        let t = LookupTable::scan(std::slice::from_ref(&d));
+        assert_eq!(t.plugins().len(), n - 2);
+        let ids: Vec<&str> = t.plugins().iter().map(|m| m.id.as_str()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "scan order is file order");
+        assert_eq!(t.diagnostics.len(), 2, "{:?}", t.diagnostics);
+        assert!(t.diagnostics[0].message.contains("m0007.toml"));
+        assert!(t.diagnostics[1].message.contains("\"m0003\""));
+        assert_eq!(t.for_model("p0003/x").unwrap().id, "m0003");
+        assert_eq!(t.for_model("P0500/x").unwrap().id, "m0500");
     }
 
     mod props {

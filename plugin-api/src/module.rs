@@ -16,7 +16,9 @@ use abi_stable::abi_stability::abi_checking::exported_check_layout_compatibility
 use abi_stable::library::{LibHeader, LibraryError, RootModule};
 use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::RBoxError;
-use abi_stable::std_types::{RResult, RString};
+use abi_stable::std_types::RResult;
+#[cfg(not(feature = "api-1-0"))]
+use abi_stable::std_types::RString;
 use abi_stable::{
     declare_root_module_statics, package_version_strings, sabi_types::VersionStrings, StableAbi,
 };

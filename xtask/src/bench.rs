@@ -118,7 +118,7 @@ impl Row {
 
 /// One section's rows and raw figures.
 pub struct Section {
-    /// Its title.
+    /// Its title (set by [`run`] from its plan; sections leave it empty).
     pub name: &'static str,
     /// Table rows.
     pub rows: Vec<Row>,

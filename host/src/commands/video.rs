@@ -249,6 +249,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         created: journal::now(),
         updated: journal::now(),
         prompt: prompt.chars().take(200).collect(),
+        submit_key: None,
     };
     record.save()?;
     let calls = HostCalls::new(&model);

@@ -15,6 +15,8 @@ library's own tokio runtime ([`runtime`]); errors are classified by one
 module ([`errors`]).
 */
 
+#![warn(missing_docs)]
+
 pub mod chat;
 pub mod client;
 pub mod errors;

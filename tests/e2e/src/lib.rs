@@ -8,6 +8,8 @@ linked into the tests: what they see is what a user sees.
 The binary and plugins must be built first (`cargo xtask test` does it).
 */
 
+pub mod crash;
+
 use fake_openrouter::FakeServer;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -312,3 +312,131 @@ fn two_plugins_built_against_one_interface_are_both_live_in_one_process() {
         );
     }
 }
+
+/// Sends SIGINT to `pid`.
+fn interrupt(pid: u32) {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for `child` at most `limit`; returns its exit code and the time taken.
+fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> (Option<i32>, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return (s.code(), start.elapsed());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the command did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn spawn_faulty(env: &Env, dir: &Path, args: &[&str]) -> std::process::Child {
+    let mut full = vec!["--plugin-dir", dir.to_str().unwrap()];
+    full.extend_from_slice(args);
+    let mut cmd = env.cmd(&full);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+fn stderr_of(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut s = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut s);
+    }
+    s
+}
+
+#[test]
+fn a_call_that_ignores_ctrl_c_is_ended_by_the_host_after_a_grace_period() {
+    let env = Env::new();
+    let d = plugin_dir(&[("faulty.toml", faulty_manifest())]);
+    let mut child = spawn_faulty(
+        &env,
+        d.path(),
+        &["chat", "--model", "faulty/stubborn", "hi"],
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    interrupt(child.id());
+    // The plugin would go on for 30 s; the host gives it 3 s.
+    let (code, took) = wait_bounded(&mut child, Duration::from_secs(10));
+    assert_eq!(code, Some(130));
+    assert!(took >= Duration::from_secs(2), "ended after {took:?}");
+    let err = stderr_of(&mut child);
+    assert!(err.contains("did not stop within"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_call_that_ignores_its_deadline_is_ended_with_the_timeout_code() {
+    let env = Env::new();
+    let d = plugin_dir(&[("faulty.toml", faulty_manifest())]);
+    let mut child = spawn_faulty(
+        &env,
+        d.path(),
+        &[
+            "chat",
+            "--model",
+            "faulty/stubborn",
+            "--timeout",
+            "1s",
+            "hi",
+        ],
+    );
+    let (code, took) = wait_bounded(&mut child, Duration::from_secs(12));
+    assert_eq!(code, Some(5));
+    assert!(took < Duration::from_secs(9), "ended after {took:?}");
+    let err = stderr_of(&mut child);
+    assert!(err.contains("did not return within"), "{err}");
+}
+
+#[test]
+fn a_stubborn_download_leaves_no_partial_file_after_ctrl_c_once_or_twice() {
+    for presses in [1, 2] {
+        let env = Env::new();
+        let d = plugin_dir(&[("faulty.toml", faulty_manifest())]);
+        let mut child = spawn_faulty(
+            &env,
+            d.path(),
+            &[
+                "video",
+                "--model",
+                "faulty/stubborn-video",
+                "--out",
+                "v.mp4",
+                "x",
+            ],
+        );
+        let start = Instant::now();
+        while !env.work_files().iter().any(|f| f.ends_with(".part")) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no temporary file appeared: {:?}",
+                env.work_files()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for _ in 0..presses {
+            interrupt(child.id());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (code, took) = wait_bounded(&mut child, Duration::from_secs(10));
+        assert_eq!(code, Some(130), "{presses} press(es)");
+        if presses == 2 {
+            assert!(took < Duration::from_secs(2), "ended after {took:?}");
+        }
+        assert!(
+            env.work_files().is_empty(),
+            "{presses} press(es): {:?}",
+            env.work_files()
+        );
+    }
+}

@@ -409,6 +409,20 @@ impl FakeServer {
         self.shared.state().requests.clear();
     }
 
+    /// Returns the requests recorded so far and forgets them, atomically
+    /// (long soaks drain them so memory stays flat).
+    pub fn take_requests(&self) -> Vec<RecordedRequest> {
+        std::mem::take(&mut self.shared.state().requests)
+    }
+
+    /// The ids of every video job created so far (one per accepted
+    /// `POST /videos`, including those whose answer was lost to a fault).
+    pub fn video_job_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.shared.state().jobs.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     /// Appends steps to the FIFO of `route`; each matching request pops one step,
     /// and requests find the default behaviour when the queue is empty.
     pub fn script(&self, route: Route, steps: impl IntoIterator<Item = Step>) {

@@ -102,40 +102,85 @@ pub fn scan(cx: &Ctx) -> Result<Section> {
     })
 }
 
+/// One path's samples at one concurrency, pooled over processes.
+#[derive(Default)]
+struct Pooled {
+    lat_us: Vec<f64>,
+    walls_s: Vec<f64>,
+    requests: f64,
+    /// Each process's own p50 latency.
+    p50_us: Vec<f64>,
+}
+
+/// Latencies of every round of one path, flattened, and its round walls.
+fn lat_and_walls(v: &Value) -> (Vec<f64>, Vec<f64>) {
+    let lat = v
+        .get("lat_us")
+        .and_then(Value::as_array)
+        .map(|rounds| {
+            rounds
+                .iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .filter_map(Value::as_f64)
+                .collect()
+        })
+        .unwrap_or_default();
+    (lat, nums(v, "wall_s"))
+}
+
 /// Section 3: the same chat request through the cdylib and directly, at
-/// concurrency 1, 16 and 64.
+/// concurrency 1, 16 and 64. Each `switchyard-bench dispatch` process
+/// alternates short rounds between the paths (ABBA); several processes per
+/// concurrency, themselves interleaved across concurrencies, are pooled,
+/// because a process can carry a bias of its own (where its threads land).
 pub fn dispatch(cx: &Ctx) -> Result<Section> {
+    // (concurrency, requests per round, rounds per path and process)
     let plan: [(usize, usize, usize); 3] = if cx.quick {
-        [(1, 300, 4), (16, 800, 4), (64, 1024, 4)]
+        [(1, 100, 20), (16, 256, 12), (64, 512, 8)]
     } else {
-        [(1, 1000, 10), (16, 3200, 10), (64, 4096, 10)]
+        [(1, 100, 40), (16, 256, 25), (64, 512, 15)]
     };
+    let procs = if cx.quick { 2 } else { 6 };
     let dir = cx.openrouter_dir.to_string_lossy().into_owned();
+    // Per concurrency: plugin and direct.
+    let mut acc: Vec<[Pooled; 2]> = plan.iter().map(|_| Default::default()).collect();
+    for _ in 0..procs {
+        for (k, &(conc, per_round, rounds)) in plan.iter().enumerate() {
+            let v = cx.bench_json(&[
+                "dispatch",
+                "--dir",
+                &dir,
+                "--conc",
+                &conc.to_string(),
+                "--per-round",
+                &per_round.to_string(),
+                "--rounds",
+                &rounds.to_string(),
+            ])?;
+            let n = v
+                .get("requests_per_round")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            for (i, side) in ["plugin", "direct"].iter().enumerate() {
+                let (lat, walls) = lat_and_walls(&v[*side]);
+                let p = &mut acc[k][i];
+                p.p50_us.push(percentile(&lat, 50.0));
+                p.lat_us.extend(lat);
+                p.requests += n * walls.len() as f64;
+                p.walls_s.extend(walls);
+            }
+        }
+    }
     let mut rows = Vec::new();
     let mut raw = Vec::new();
-    for (conc, requests, rounds) in plan {
-        let v = cx.bench_json(&[
-            "dispatch",
-            "--dir",
-            &dir,
-            "--conc",
-            &conc.to_string(),
-            "--requests",
-            &requests.to_string(),
-            "--rounds",
-            &rounds.to_string(),
-        ])?;
-        let side = |k: &str| -> (Vec<f64>, f64) {
-            let s = &v[k];
-            let lat = nums(s, "lat_us");
-            let wall: f64 = nums(s, "wall_s").iter().sum();
-            let thr = lat.len() as f64 / wall;
-            (lat, thr)
-        };
-        let (pl, pt) = side("plugin");
-        let (dl, dt) = side("direct");
-        let (p50p, p50d) = (percentile(&pl, 50.0), percentile(&dl, 50.0));
-        let (p99p, p99d) = (percentile(&pl, 99.0), percentile(&dl, 99.0));
+    for (k, &(conc, per_round, rounds)) in plan.iter().enumerate() {
+        let [p, d] = &acc[k];
+        let (pl, dl) = (&p.lat_us, &d.lat_us);
+        let pt = p.requests / p.walls_s.iter().sum::<f64>();
+        let dt = d.requests / d.walls_s.iter().sum::<f64>();
+        let (p50p, p50d) = (percentile(pl, 50.0), percentile(dl, 50.0));
+        let (p99p, p99d) = (percentile(pl, 99.0), percentile(dl, 99.0));
         rows.push(
             Row::new(
                 format!("c={conc}: latency p50, plugin vs direct"),
@@ -162,8 +207,10 @@ pub fn dispatch(cx: &Ctx) -> Result<Section> {
         );
         raw.push(json!({
             "conc": conc,
-            "requests_per_round": v["plugin"]["requests_per_round"],
-            "rounds": rounds,
+            "processes": procs,
+            "requests_per_round": per_round,
+            "rounds_per_process": rounds,
+            "p50_ratio_per_process": p.p50_us.iter().zip(&d.p50_us).map(|(a, b)| a / b).collect::<Vec<_>>(),
             "plugin": {"p50_us": p50p, "p99_us": p99p, "req_per_s": pt, "samples": pl.len()},
             "direct": {"p50_us": p50d, "p99_us": p99d, "req_per_s": dt, "samples": dl.len()},
         }));
@@ -176,22 +223,29 @@ pub fn dispatch(cx: &Ctx) -> Result<Section> {
 }
 
 /// Section 4: time to first token and total time of a 2,000-chunk SSE
-/// answer, plugin vs direct.
+/// answer, plugin vs direct, alternating, pooled over several processes.
 pub fn stream(cx: &Ctx) -> Result<Section> {
-    let reps = if cx.quick { 12 } else { 40 };
+    let (procs, reps) = if cx.quick { (3, 15) } else { (8, 40) };
     let dir = cx.openrouter_dir.to_string_lossy().into_owned();
-    let v = cx.bench_json(&[
-        "stream",
-        "--dir",
-        &dir,
-        "--chunks",
-        "2000",
-        "--reps",
-        &reps.to_string(),
-    ])?;
-    let m = |side: &str, k: &str| median(&nums(&v[side], k)) / 1e6;
-    let (tp, td) = (m("plugin", "ttft_us"), m("direct", "ttft_us"));
-    let (ap, ad) = (m("plugin", "total_us"), m("direct", "total_us"));
+    let mut s: [[Vec<f64>; 2]; 2] = Default::default();
+    for _ in 0..procs {
+        let v = cx.bench_json(&[
+            "stream",
+            "--dir",
+            &dir,
+            "--chunks",
+            "2000",
+            "--reps",
+            &reps.to_string(),
+        ])?;
+        for (i, side) in ["plugin", "direct"].iter().enumerate() {
+            s[i][0].extend(nums(&v[*side], "ttft_us"));
+            s[i][1].extend(nums(&v[*side], "total_us"));
+        }
+    }
+    let m = |i: usize, k: usize| median(&s[i][k]) / 1e6;
+    let (tp, td) = (m(0, 0), m(1, 0));
+    let (ap, ad) = (m(0, 1), m(1, 1));
     let rows = vec![
         Row::new("time to first token (median), plugin vs direct", secs(tp))
             .floor(secs(td), tp / td)
@@ -204,10 +258,10 @@ pub fn stream(cx: &Ctx) -> Result<Section> {
         name: "",
         rows,
         raw: json!({
-            "reps": reps,
-            "plugin": {"ttft_s": tp, "total_s": ap},
-            "direct": {"ttft_s": td, "total_s": ad},
-            "samples": v,
+            "processes": procs,
+            "reps_per_process": reps,
+            "plugin": {"ttft_s": tp, "total_s": ap, "ttft_us": s[0][0], "total_us": s[0][1]},
+            "direct": {"ttft_s": td, "total_s": ad, "ttft_us": s[1][0], "total_us": s[1][1]},
         }),
     })
 }

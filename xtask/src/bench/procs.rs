@@ -118,9 +118,13 @@ impl Sandbox {
         let mut child = c.spawn().with_context(|| format!("cannot run {name}"))?;
         let poll = rss && self.time_tool.is_none();
         let mut hwm = None;
+        // Only figures read once the child runs the program count (right
+        // after the fork it is still a copy of this process).
+        let program = std::fs::canonicalize(cmd.get_program()).ok();
         let status = if poll {
             loop {
-                if let Some(v) = vm_hwm_kb(child.id()) {
+                let exe = std::fs::read_link(format!("/proc/{}/exe", child.id())).ok();
+                if let (Some(v), true) = (vm_hwm_kb(child.id()), exe == program) {
                     hwm = Some(hwm.map_or(v, |h: u64| h.max(v)));
                 }
                 if let Some(s) = child.try_wait()? {

@@ -111,9 +111,13 @@ pub fn cold_start(cx: &Ctx) -> Result<Section> {
     let mut rows = Vec::new();
     for (i, name) in [(1, "switchyard --help"), (2, "switchyard plugins list")] {
         rows.push(Row::new(format!("{name}: wall"), secs(w[i])).floor(secs(w[0]), w[i] / w[0]));
-        rows.push(
-            Row::new(format!("{name}: peak RSS"), bytes(m[i])).floor(bytes(m[0]), m[i] / m[0]),
-        );
+        let mut r = Row::new(format!("{name}: peak RSS"), bytes(m[i]));
+        if (m[i] / m[0]).is_finite() {
+            r = r.floor(bytes(m[0]), m[i] / m[0]);
+        } else {
+            r.floor = "n/a: exits before a /proc poll".into();
+        }
+        rows.push(r);
     }
     Ok(Section {
         name: "",

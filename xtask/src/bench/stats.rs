@@ -35,7 +35,9 @@ pub fn secs(s: f64) -> String {
 /// A size given in bytes, binary units.
 pub fn bytes(b: f64) -> String {
     const K: f64 = 1024.0;
-    if b >= K * K * K {
+    if !b.is_finite() {
+        "n/a".into()
+    } else if b >= K * K * K {
         format!("{:.2} GiB", b / (K * K * K))
     } else if b >= K * K {
         format!("{:.1} MiB", b / (K * K))

@@ -162,7 +162,10 @@ pub fn download(cx: &Ctx) -> Result<Section> {
         if cr.is_finite() {
             m = m.floor(bytes(cr), sr / cr);
         }
-        rows.push(m.target("< 40 MiB", sr < 40.0 * MIB as f64));
+        if sr.is_finite() {
+            m = m.target("< 40 MiB", sr < 40.0 * MIB as f64);
+        }
+        rows.push(m);
     }
     if let [small, large] = &runs[..] {
         let (a, b) = (median(&small.sy_rss), median(&large.sy_rss));
