@@ -3,7 +3,9 @@ Fuzz target: model refs. `switchyard::registry::LookupTable::for_model`
 over manifests with fuzzed model prefixes returns the plugin with the
 longest prefix that matches case-insensitively with something after it,
 or nothing when no prefix fits; `switchyard_openrouter::api_model` strips
-`openrouter/` exactly when a provider/model path follows it.
+the `openrouter/` prefix (in any case) exactly when a provider/model path
+follows it, and otherwise sends the ref with the prefix in the API's
+spelling.
 */
 #![no_main]
 
@@ -41,8 +43,17 @@ fuzz_target!(|input: (Vec<String>, String)| {
     }
 
     let api = switchyard_openrouter::api_model(&model_ref);
-    match model_ref.strip_prefix("openrouter/") {
-        Some(rest) if rest.contains('/') => assert_eq!(api, rest),
+    let prefix = "openrouter/";
+    match model_ref
+        .get(..prefix.len())
+        .zip(model_ref.get(prefix.len()..))
+    {
+        Some((p, rest)) if p.eq_ignore_ascii_case(prefix) && rest.contains('/') => {
+            assert_eq!(api, rest)
+        }
+        Some((p, rest)) if p.eq_ignore_ascii_case(prefix) => {
+            assert_eq!(api, format!("{prefix}{rest}"))
+        }
         _ => assert_eq!(api, model_ref),
     }
 });

@@ -127,10 +127,13 @@ fn watch() {
 impl Watchdog {
     /// Arms a watchdog for a call whose deadline is `deadline_ms`.
     pub fn arm(what: &str, deadline_ms: u64, grace: Duration) -> Watchdog {
-        if deadline_ms == 0 {
+        // No deadline, or one too far to represent: nothing to watch.
+        let Some(limit) = Instant::now()
+            .checked_add(Duration::from_millis(deadline_ms).saturating_add(grace))
+            .filter(|_| deadline_ms > 0)
+        else {
             return Watchdog { key: None };
-        }
-        let limit = Instant::now() + Duration::from_millis(deadline_ms).saturating_add(grace);
+        };
         let mut w = lock_watched();
         if !w.started {
             let spawned = std::thread::Builder::new()
@@ -350,5 +353,7 @@ mod tests {
         drop(guards);
         assert!(keys.iter().all(|k| !lock_watched().armed.contains_key(k)));
         assert!(Watchdog::arm("chat", 0, GRACE).key.is_none());
+        // A deadline too far to matter arms (or not) without panicking.
+        drop(Watchdog::arm("chat", u64::MAX, Duration::MAX));
     }
 }

@@ -21,6 +21,10 @@ ratios are comparable between runs):
    `in_progress` ([`video`]);
 7. cold start: `plugins list` and `--help` vs an empty process ([`startup`]).
 
+Ratios: dispatch compares percentiles and throughput pooled over several
+processes of alternating rounds; streaming and video compare each run with
+the run of the other kind made beside it (median of the paired ratios).
+
 A section that cannot run (a tool missing, a build problem) is reported as
 skipped with the reason; the others still run. Benchmarks never run as part
 of `cargo xtask test`.

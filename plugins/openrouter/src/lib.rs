@@ -184,4 +184,16 @@ mod tests {
             "google/veo-3.1-fast"
         );
     }
+
+    /// The input the `model_ref` fuzz target reported (a mixed-case prefix
+    /// followed by control characters and a second prefix): only the
+    /// leading prefix is stripped; a multi-byte character where the prefix
+    /// would end is passed through unchanged.
+    #[test]
+    fn fuzzed_refs_strip_only_the_leading_prefix() {
+        let r = "opEnrouter/\0\0\0-\u{10}openrouter/\0\0\0-\\1\n\\1\n";
+        assert_eq!(api_model(r), &r["openrouter/".len()..]);
+        assert_eq!(api_model("openrouteré/x/y"), "openrouteré/x/y");
+        assert_eq!(api_model("openroute"), "openroute");
+    }
 }

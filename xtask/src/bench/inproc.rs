@@ -102,6 +102,12 @@ pub fn scan(cx: &Ctx) -> Result<Section> {
     })
 }
 
+/// The median of `a[i] / b[i]`: runs made side by side, compared pairwise.
+pub fn paired(a: &[f64], b: &[f64]) -> f64 {
+    let r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    median(&r)
+}
+
 /// One path's samples at one concurrency, pooled over processes.
 #[derive(Default)]
 struct Pooled {
@@ -246,13 +252,20 @@ pub fn stream(cx: &Ctx) -> Result<Section> {
     let m = |i: usize, k: usize| median(&s[i][k]) / 1e6;
     let (tp, td) = (m(0, 0), m(1, 0));
     let (ap, ad) = (m(0, 1), m(1, 1));
+    // The ratio is the median of each plugin run over the direct run next
+    // to it: time to first token is bimodal on a busy machine, and a ratio
+    // of medians jumps when the median falls between the modes.
+    let (rt, ra) = (paired(&s[0][0], &s[1][0]), paired(&s[0][1], &s[1][1]));
     let rows = vec![
-        Row::new("time to first token (median), plugin vs direct", secs(tp))
-            .floor(secs(td), tp / td)
-            .target("ratio <= 1.05", tp / td <= 1.05),
-        Row::new("total time (median), plugin vs direct", secs(ap))
-            .floor(secs(ad), ap / ad)
-            .target("ratio <= 1.05", ap / ad <= 1.05),
+        Row::new(
+            "time to first token (median; ratio: median of pairs)",
+            secs(tp),
+        )
+        .floor(secs(td), rt)
+        .target("ratio <= 1.05", rt <= 1.05),
+        Row::new("total time (median; ratio: median of pairs)", secs(ap))
+            .floor(secs(ad), ra)
+            .target("ratio <= 1.05", ra <= 1.05),
     ];
     Ok(Section {
         name: "",
@@ -260,6 +273,8 @@ pub fn stream(cx: &Ctx) -> Result<Section> {
         raw: json!({
             "processes": procs,
             "reps_per_process": reps,
+            "ttft_ratio_of_medians": tp / td,
+            "total_ratio_of_medians": ap / ad,
             "plugin": {"ttft_s": tp, "total_s": ap, "ttft_us": s[0][0], "total_us": s[0][1]},
             "direct": {"ttft_s": td, "total_s": ad, "ttft_us": s[1][0], "total_us": s[1][1]},
         }),
