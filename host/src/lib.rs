@@ -13,6 +13,8 @@ Only `switchyard-plugin-api` knows the ABI types; this crate converts them
 to plain Rust at the edge ([`loader::Plugin`]) and never links a plugin crate.
 */
 
+#![warn(missing_docs)]
+
 pub mod call;
 pub mod catalog;
 pub mod check;

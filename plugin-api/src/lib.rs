@@ -23,6 +23,8 @@ a major version may change anything, and the host refuses a plugin built
 against another major version.
 */
 
+#![warn(missing_docs)]
+
 pub mod error;
 #[allow(non_local_definitions)] // sabi_trait's generated impls
 pub mod host;
