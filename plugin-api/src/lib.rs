@@ -30,6 +30,8 @@ pub mod error;
 pub mod host;
 pub mod module;
 pub mod provider;
+#[cfg(feature = "tokio")]
+pub mod runtime;
 pub mod sse;
 pub mod types;
 

@@ -1,66 +1,20 @@
 /*!
-This library's own tokio runtime, and the bridge from a blocking entry
-point to async work: run the future to completion on the runtime, ending
-early when the host cancels (checked every 100 ms) or the deadline passes.
-
-A cdylib carries its own copy of tokio, so the runtime is created here,
-once, and never shared with the host.
+This library's own tokio runtime (see `switchyard_plugin_api::runtime`):
+created once, never shared with the host; calls end early when the host
+cancels or the deadline passes.
 */
 
 use std::future::Future;
-use std::sync::OnceLock;
-use std::time::Duration;
-use switchyard_plugin_api::{ErrorKind, HostRef, PluginError};
+use switchyard_plugin_api::runtime::PluginRuntime;
+use switchyard_plugin_api::{HostRef, PluginError};
 
-static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+static RUNTIME: PluginRuntime = PluginRuntime::new("openrouter-plugin");
 
-fn runtime() -> Result<&'static tokio::runtime::Runtime, PluginError> {
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("openrouter-plugin")
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| {
-            PluginError::new(
-                ErrorKind::INTERNAL,
-                format!("cannot start the plugin's runtime: {e}"),
-            )
-        })
-}
-
-/// Runs `fut` on the plugin runtime with cancellation and a deadline
-/// (`timeout_ms` 0 = none).
+/// Runs `fut` on the plugin's runtime; `timeout_ms` 0 means no deadline.
 pub fn run<T>(
     host: &HostRef<'_>,
     timeout_ms: u64,
     fut: impl Future<Output = Result<T, PluginError>>,
 ) -> Result<T, PluginError> {
-    let rt = runtime()?;
-    rt.block_on(async {
-        let cancelled = async {
-            loop {
-                if host.is_cancelled() {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        };
-        let deadline = async {
-            if timeout_ms == 0 {
-                std::future::pending::<()>().await
-            } else {
-                tokio::time::sleep(Duration::from_millis(timeout_ms)).await
-            }
-        };
-        tokio::select! {
-            r = fut => r,
-            _ = cancelled => Err(PluginError::cancelled()),
-            _ = deadline => Err(PluginError::new(ErrorKind::TIMEOUT, format!("timed out after {:.1} s", timeout_ms as f64 / 1000.0))),
-        }
-    })
+    RUNTIME.run(host, timeout_ms, fut)
 }
