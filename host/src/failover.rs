@@ -105,6 +105,39 @@ fn unreachable_error(model: &str) -> (PluginError, String) {
     )
 }
 
+/// Runs one call that writes output files, retrying transient errors only
+/// when the provider answered with them (an HTTP status: nothing was
+/// generated or billed), never after the answer started to arrive. Each
+/// attempt gets fresh outputs; returns the value and the (not yet verified)
+/// outputs of the successful attempt.
+pub fn run_with_outputs<T>(
+    label: &str,
+    make_outputs: impl Fn() -> crate::output::Outputs,
+    call: impl Fn(switchyard_plugin_api::HostRef<'_>) -> Result<T, PluginError>,
+) -> Result<(T, crate::output::Outputs), crate::error::HostError> {
+    use crate::call::HostCalls;
+    use crate::error::HostError;
+    let answered = std::cell::Cell::new(true);
+    let result = run(
+        &[label.to_string()],
+        RetryPolicy::default(),
+        |_| {
+            let mut calls = HostCalls::with_outputs(label, make_outputs());
+            let r = call(calls.as_host());
+            let outputs = calls.take_outputs();
+            if let Err(e) = &r {
+                answered.set(e.status.is_some());
+            }
+            r.map(|v| (v, outputs))
+        },
+        || answered.get(),
+    );
+    let ((value, outputs), _) = result.map_err(|(e, _)| HostError::from(e))?;
+    let outputs =
+        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    Ok((value, outputs))
+}
+
 /// Sleeps for `d`, waking early when the user cancels.
 pub fn sleep_cancellable(d: Duration) {
     let end = std::time::Instant::now() + d;

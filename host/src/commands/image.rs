@@ -5,7 +5,6 @@ atomically (several images go to numbered files).
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::call::HostCalls;
 use crate::check;
 use crate::cli::ImageArgs;
 use crate::error::HostError;
@@ -62,28 +61,13 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
             .map_or(ROption::RNone, ROption::RSome),
         size: size.map(Into::into).map_or(ROption::RNone, ROption::RSome),
     };
-    // Transient HTTP errors (the provider answered 429/5xx, so no image was
-    // generated or billed) are retried like chat; a failure after the answer
-    // started (a dropped body) is not, since the image may have been paid for.
-    let answered = std::cell::Cell::new(true);
-    let result = crate::failover::run(
-        std::slice::from_ref(&model),
-        crate::failover::RetryPolicy::default(),
-        |_| {
-            let outputs = Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes);
-            let mut calls = HostCalls::with_outputs(&model, outputs);
-            let r = plugin.image(&req, &cc, calls.as_host());
-            let outputs = calls.take_outputs();
-            if let Err(e) = &r {
-                answered.set(e.status.is_some());
-            }
-            r.map(|resp| (resp, outputs))
-        },
-        || answered.get(),
-    );
-    let ((resp, outputs), _) = result.map_err(|(e, _)| HostError::from(e))?;
-    let outputs =
-        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    // Retried like chat when the provider answered with a transient error
+    // (no image was generated or billed); not after the answer started.
+    let (resp, outputs) = crate::failover::run_with_outputs(
+        &model,
+        || Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes),
+        |host| plugin.image(&req, &cc, host),
+    )?;
     let written = outputs.finish(resp.images)?;
     if ctx.json {
         ctx.print_json(&json!({

@@ -4,7 +4,6 @@ checked from the bytes, PCM wrapped as WAV when the output ends in `.wav`.
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::call::HostCalls;
 use crate::check;
 use crate::cli::SpeakArgs;
 use crate::error::HostError;
@@ -156,25 +155,11 @@ pub fn synthesize(
     };
     // Retried like chat when the provider answered with a transient error
     // (nothing was synthesized); not after the audio started to arrive.
-    let answered = std::cell::Cell::new(true);
-    let result = crate::failover::run(
-        std::slice::from_ref(&plan.model),
-        crate::failover::RetryPolicy::default(),
-        |_| {
-            let outputs = Outputs::new(plan.out.clone(), expect, cc.max_output_bytes);
-            let mut calls = HostCalls::with_outputs(&plan.model, outputs);
-            let r = plugin.speech(&req, &cc, calls.as_host());
-            let outputs = calls.take_outputs();
-            if let Err(e) = &r {
-                answered.set(e.status.is_some());
-            }
-            r.map(|_| outputs)
-        },
-        || answered.get(),
-    );
-    let (outputs, _) = result.map_err(|(e, _)| HostError::from(e))?;
-    let outputs =
-        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let (_, outputs) = crate::failover::run_with_outputs(
+        &plan.model,
+        || Outputs::new(plan.out.clone(), expect, cc.max_output_bytes),
+        |host| plugin.speech(&req, &cc, host),
+    )?;
     let w = outputs.finish(1)?;
     let first = w
         .into_iter()
