@@ -97,21 +97,6 @@ impl ErrorKind {
     pub fn is_failover_worthy(self) -> bool {
         self.is_transient() || matches!(self, Self::MODEL_UNAVAILABLE | Self::CONTEXT_LENGTH)
     }
-
-    /// The kind an HTTP error status means on its own, before any provider
-    /// specific refinement from the error body.
-    pub fn from_http_status(status: u16) -> Self {
-        match status {
-            400 | 413 | 422 => Self::INVALID_REQUEST,
-            401 | 403 => Self::AUTH,
-            402 => Self::BILLING,
-            404 => Self::NOT_FOUND,
-            408 | 504 | 524 => Self::TIMEOUT,
-            429 => Self::RATE_LIMITED,
-            500..=599 => Self::UPSTREAM,
-            _ => Self::UPSTREAM,
-        }
-    }
 }
 
 impl fmt::Debug for ErrorKind {
