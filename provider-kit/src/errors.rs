@@ -368,6 +368,9 @@ impl Api {
         }
         self.details(&mut msg, &eb, kind);
         let mut e = PluginError::new(kind, msg);
+        if let Some(c) = eb.numeric_code {
+            e = e.with_status(c);
+        }
         if let Some(code) = eb.error_type.clone().or(eb.code.clone()) {
             e = e.with_provider_code(code);
         }
@@ -517,5 +520,293 @@ mod tests {
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("NaN"), None);
         assert_eq!(parse_retry_after("1e9"), Some(MAX_RETRY_AFTER_MS));
+    }
+}
+
+/// OpenRouter's documented error shapes (moved here from the plugin when
+/// the classification became the kit's), read through an `Api` named like it.
+#[cfg(test)]
+mod openrouter_shapes {
+    use super::*;
+
+    const API: Api = Api::new("OpenRouter");
+
+    fn classify(status: u16, body: &[u8], ra: Option<&str>, e: Endpoint) -> PluginError {
+        API.classify(status, body, ra, e)
+    }
+
+    fn classify_inline(err: &Value) -> PluginError {
+        API.classify_inline(err)
+    }
+
+    fn body(code: u16, t: &str) -> Vec<u8> {
+        format!(r#"{{"error":{{"code":{code},"message":"m","metadata":{{"error_type":"{t}"}}}}}}"#)
+            .into_bytes()
+    }
+
+    #[test]
+    fn status_400_is_invalid_request() {
+        assert_eq!(
+            classify(400, &body(400, "invalid_request"), None, Endpoint::Model).kind,
+            ErrorKind::INVALID_REQUEST
+        );
+    }
+    #[test]
+    fn status_400_context_length_is_its_own_kind() {
+        assert_eq!(
+            classify(
+                400,
+                &body(400, "context_length_exceeded"),
+                None,
+                Endpoint::Model
+            )
+            .kind,
+            ErrorKind::CONTEXT_LENGTH
+        );
+    }
+    #[test]
+    fn status_401_and_403_are_auth() {
+        assert_eq!(
+            classify(
+                401,
+                b"{\"error\":{\"code\":401,\"message\":\"Missing Authentication header\"}}",
+                None,
+                Endpoint::Model
+            )
+            .kind,
+            ErrorKind::AUTH
+        );
+        assert_eq!(
+            classify(403, b"", None, Endpoint::Model).kind,
+            ErrorKind::AUTH
+        );
+    }
+    #[test]
+    fn status_403_with_moderation_reasons_is_content_policy() {
+        let b = br#"{"error":{"code":403,"message":"flagged","metadata":{"reasons":["violence"],"flagged_input":"x"}}}"#;
+        assert_eq!(
+            classify(403, b, None, Endpoint::Model).kind,
+            ErrorKind::CONTENT_POLICY
+        );
+    }
+    #[test]
+    fn status_402_is_billing() {
+        assert_eq!(
+            classify(402, &body(402, "payment_required"), None, Endpoint::Model).kind,
+            ErrorKind::BILLING
+        );
+    }
+    #[test]
+    fn status_404_is_model_unavailable_for_models_and_not_found_for_jobs() {
+        assert_eq!(
+            classify(404, b"{}", None, Endpoint::Model).kind,
+            ErrorKind::MODEL_UNAVAILABLE
+        );
+        assert_eq!(
+            classify(404, b"{}", None, Endpoint::Job).kind,
+            ErrorKind::NOT_FOUND
+        );
+    }
+    #[test]
+    fn status_408_and_524_are_timeouts() {
+        assert_eq!(
+            classify(408, b"", None, Endpoint::Model).kind,
+            ErrorKind::TIMEOUT
+        );
+        assert_eq!(
+            classify(524, b"", None, Endpoint::Model).kind,
+            ErrorKind::TIMEOUT
+        );
+    }
+    #[test]
+    fn status_429_is_rate_limited_with_retry_after() {
+        let e = classify(
+            429,
+            &body(429, "rate_limit_exceeded"),
+            Some("7"),
+            Endpoint::Model,
+        );
+        assert_eq!(e.kind, ErrorKind::RATE_LIMITED);
+        assert_eq!(e.retry_after_ms.into_option(), Some(7000));
+    }
+    #[test]
+    fn status_5xx_and_529_are_upstream() {
+        for s in [500, 502, 503, 529] {
+            assert_eq!(
+                classify(s, b"<html>", None, Endpoint::Model).kind,
+                ErrorKind::UPSTREAM,
+                "{s}"
+            );
+        }
+    }
+    #[test]
+    fn availability_body_without_code_is_tolerated() {
+        let b = br#"{"error":{"error_type":"no_endpoints","http_status":404,"message":"No endpoints","availability":{"code":"no_endpoints","retryable":false}}}"#;
+        let e = classify(404, b, None, Endpoint::Model);
+        assert_eq!(e.kind, ErrorKind::MODEL_UNAVAILABLE);
+        assert!(e.message.contains("No endpoints"));
+    }
+    #[test]
+    fn mid_stream_errors_by_numeric_and_string_code() {
+        let e = classify_inline(
+            &serde_json::json!({"code": 429, "message": "Rate limit exceeded", "metadata": {"error_type": "rate_limit_exceeded"}}),
+        );
+        assert_eq!(e.kind, ErrorKind::RATE_LIMITED);
+        let e = classify_inline(&serde_json::json!({"code": "server_error", "message": "boom"}));
+        assert_eq!(e.kind, ErrorKind::UPSTREAM);
+        let e = classify_inline(&serde_json::json!({"message": "no code"}));
+        assert_eq!(e.kind, ErrorKind::UPSTREAM);
+    }
+
+    /// The body's `availability.retry_after` was not capped like the
+    /// header: `1e300` seconds became `u64::MAX` ms, a sleep until the
+    /// overall deadline for a video poll.
+    #[test]
+    fn body_retry_after_is_capped_like_the_header() {
+        let b = br#"{"error":{"code":429,"message":"m","availability":{"code":"rate_limited","retry_after":1e300}}}"#;
+        let e = classify(429, b, None, Endpoint::Model);
+        assert_eq!(e.retry_after_ms.into_option(), Some(MAX_RETRY_AFTER_MS));
+        let b = br#"{"error":{"code":429,"availability":{"retry_after":-5}}}"#;
+        assert_eq!(
+            classify(429, b, None, Endpoint::Model)
+                .retry_after_ms
+                .into_option(),
+            None
+        );
+        assert_eq!(parse_retry_after("1e300"), Some(MAX_RETRY_AFTER_MS));
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+
+    /// A code that is not an HTTP status (`0`, `70000`, `"007"`) is kept as
+    /// the provider code but never reported as the HTTP status.
+    #[test]
+    fn inline_codes_outside_http_statuses_are_not_statuses() {
+        for code in [
+            serde_json::json!(0),
+            serde_json::json!(70000),
+            serde_json::json!(99),
+            serde_json::json!("007"),
+        ] {
+            let e = classify_inline(&serde_json::json!({"code": code, "message": "x"}));
+            assert_eq!(e.status.into_option(), None, "{code}");
+            assert_eq!(e.kind, ErrorKind::UPSTREAM, "{code}");
+        }
+        let e = classify_inline(&serde_json::json!({"code": " 402 ", "message": "x"}));
+        assert_eq!(
+            (e.kind, e.status.into_option()),
+            (ErrorKind::BILLING, Some(402))
+        );
+    }
+
+    mod props {
+        use super::super::*;
+        use super::{classify, classify_inline};
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        fn known(kind: ErrorKind) -> bool {
+            ErrorKind::ALL.iter().any(|(k, _)| *k == kind)
+        }
+
+        fn code() -> impl Strategy<Value = Option<Value>> {
+            prop_oneof![
+                Just(None),
+                any::<i64>().prop_map(|c| Some(json!(c))),
+                (100u16..600).prop_map(|c| Some(json!(c))),
+                "\\PC{0,8}".prop_map(|c| Some(json!(c))),
+                (100u16..600).prop_map(|c| Some(json!(c.to_string()))),
+                Just(Some(json!(1.5))),
+                Just(Some(json!(null))),
+            ]
+        }
+
+        fn error_type() -> impl Strategy<Value = Option<String>> {
+            prop::option::of(
+                prop::sample::select(vec![
+                    "rate_limit_exceeded",
+                    "server",
+                    "invalid_request",
+                    "no_endpoints",
+                    "moderation",
+                    "timeout",
+                    "payment_required",
+                    "authentication",
+                    "whatever",
+                ])
+                .prop_map(str::to_string),
+            )
+        }
+
+        fn error_object() -> impl Strategy<Value = Value> {
+            (
+                code(),
+                prop::option::of("\\PC{0,16}"),
+                error_type(),
+                prop::option::of(any::<f64>()),
+            )
+                .prop_map(|(code, message, t, retry)| {
+                    let mut e = serde_json::Map::new();
+                    if let Some(c) = code {
+                        e.insert("code".into(), c);
+                    }
+                    if let Some(m) = message {
+                        e.insert("message".into(), json!(m));
+                    }
+                    if let Some(t) = t {
+                        e.insert("metadata".into(), json!({"error_type": t}));
+                    }
+                    if let Some(r) = retry.and_then(serde_json::Number::from_f64) {
+                        e.insert(
+                            "availability".into(),
+                            json!({"code": "x", "retry_after": r}),
+                        );
+                    }
+                    Value::Object(e)
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(32))]
+
+            /// Any status, any body, any Retry-After: a known kind, the
+            /// status kept, the status named in the message, a capped delay.
+            #[test]
+            fn classify_never_panics_and_stays_typed(
+                status in 100u16..1000,
+                body in prop::collection::vec(any::<u8>(), 0..48),
+                ra in prop::option::of("\\PC{0,8}"),
+                job in any::<bool>(),
+            ) {
+                let ep = if job { Endpoint::Job } else { Endpoint::Model };
+                let e = classify(status, &body, ra.as_deref(), ep);
+                prop_assert!(known(e.kind));
+                prop_assert_eq!(e.status.into_option(), Some(status));
+                prop_assert!(e.message.contains(&status.to_string()));
+                prop_assert!(e.retry_after_ms.into_option().is_none_or(|ms| ms <= MAX_RETRY_AFTER_MS));
+            }
+
+            /// OpenRouter-shaped error bodies (code a number, a string or absent).
+            #[test]
+            fn classify_of_error_bodies_is_typed(status in prop::sample::select(vec![400u16, 401, 402, 403, 404, 408, 413, 429, 500, 502, 503, 524, 529]), err in error_object()) {
+                let body = json!({"error": err}).to_string();
+                let e = classify(status, body.as_bytes(), None, Endpoint::Model);
+                prop_assert!(known(e.kind));
+                prop_assert!(e.retry_after_ms.into_option().is_none_or(|ms| ms <= MAX_RETRY_AFTER_MS));
+                if let Some(m) = err.get("message").and_then(Value::as_str) {
+                    prop_assert!(e.message.contains(m));
+                }
+            }
+
+            /// Inline (200 or mid-stream) errors: a known kind; a status only
+            /// when the code is an HTTP status.
+            #[test]
+            fn classify_inline_is_typed(err in error_object()) {
+                let e = classify_inline(&err);
+                prop_assert!(known(e.kind));
+                prop_assert!(e.status.into_option().is_none_or(|s| (100..=599).contains(&s)));
+                prop_assert!(e.message.starts_with("OpenRouter reported an error"));
+            }
+        }
     }
 }

@@ -113,3 +113,71 @@ pub fn sniff_image(bytes: &[u8]) -> &'static str {
         "image/png"
     }
 }
+
+/// Decodes standard base64, padded or not, ignoring ASCII whitespace.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&clean)
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean.trim_end_matches('='))
+        })
+        .ok()
+}
+
+/// The media type and bytes of a base64 `data:` URL, or what is wrong with it.
+pub fn decode_data_url(url: &str) -> Result<(String, Vec<u8>), &'static str> {
+    let rest = url.strip_prefix("data:").ok_or("it is not a data: URL")?;
+    let (meta, payload) = rest.split_once(',').ok_or("the data URL has no payload")?;
+    if !meta.to_ascii_lowercase().contains(";base64") {
+        return Err("the data URL is not base64");
+    }
+    let bytes = decode_base64(payload).ok_or("the data URL holds invalid base64")?;
+    let mime = meta.split(';').next().unwrap_or("");
+    let mime = if mime.is_empty() {
+        "application/octet-stream"
+    } else {
+        mime
+    };
+    Ok((mime.to_string(), bytes))
+}
+
+/// An answer that should have been media but is JSON or text: the error it
+/// holds (classified by `api`), else an `upstream` error naming its type.
+pub async fn not_media(
+    api: &crate::errors::Api,
+    resp: reqwest::Response,
+    content_type: &str,
+    what: &str,
+    kind: &str,
+) -> PluginError {
+    let body = crate::http::read_capped(resp, 64 * 1024, what)
+        .await
+        .unwrap_or_default();
+    match serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("error").cloned())
+    {
+        Some(err) => api.classify_inline(&err),
+        None => PluginError::new(
+            ErrorKind::UPSTREAM,
+            format!("the {what} answer is {content_type:?}, not {kind}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_urls_decode_or_say_what_is_wrong() {
+        let (m, b) = decode_data_url("data:image/png;base64,aGk=").unwrap();
+        assert_eq!((m.as_str(), b.as_slice()), ("image/png", &b"hi"[..]));
+        assert_eq!(decode_data_url("data:;base64,aGk").unwrap().1, b"hi");
+        assert!(decode_data_url("data:image/png,hi").is_err());
+        assert!(decode_data_url("https://x/y.png").is_err());
+        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0]), "image/jpeg");
+    }
+}

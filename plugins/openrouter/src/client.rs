@@ -1,8 +1,8 @@
 /*!
-HTTP plumbing shared by every capability: the pooled clients, the headers
-(Bearer auth; app attribution only for the real API), origin rules for the
-key, URL safety checks for downloads, request logging through the host, and
-mapping transport errors to typed errors.
+What is OpenRouter's own in the HTTP plumbing (the rest is the provider
+kit's): the headers (Bearer auth; app attribution only for the real API),
+requests to the API's origin, origin rules for the key, URL safety checks
+for downloads, and the key check.
 
 The key is sent only to the base URL's origin. A download URL on another
 origin is fetched with a client that never carries it; when the base URL is
@@ -10,16 +10,15 @@ a public https host, such a URL must be https and must not resolve to a
 loopback, private or link-local address.
 */
 
-use crate::errors;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-use reqwest::{Client, Response, Url};
-use std::collections::HashMap;
+use reqwest::header::HeaderValue;
+use reqwest::{Client, RequestBuilder, Url};
 use std::net::IpAddr;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
-use switchyard_plugin_api::{
-    CallContext, ErrorKind, HostRef, KeyStatus, LogLevel, PluginError, ROption,
-};
+use switchyard_provider_kit::api::doc::{Context, KeyStatus};
+use switchyard_provider_kit::api::{ErrorKind, PluginError};
+use switchyard_provider_kit::errors::Endpoint;
+use switchyard_provider_kit::http::{self, base};
+use switchyard_provider_kit::Call;
 
 /// The real OpenRouter API; attribution headers are sent only here.
 pub const OPENROUTER_BASE: &str = "https://openrouter.ai/api/v1";
@@ -29,201 +28,61 @@ pub const APP_URL: &str = "https://github.com/switchyard-dev/switchyard";
 pub const APP_TITLE: &str = "Switchyard";
 /// `X-OpenRouter-Categories` sent to the real API.
 pub const APP_CATEGORIES: &str = "cli-agent";
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("switchyard-openrouter/", env!("CARGO_PKG_VERSION"));
 
-static CLIENTS: OnceLock<Mutex<HashMap<u64, Client>>> = OnceLock::new();
-
-/// How long a read may stall before it counts as a network failure.
-pub fn read_timeout(ctx: &CallContext) -> Duration {
-    let ms = serde_json::from_str::<serde_json::Value>(&ctx.settings_json)
-        .ok()
-        .and_then(|v| v.get("readTimeoutMs").and_then(|x| x.as_u64()))
-        .unwrap_or(60_000);
-    Duration::from_millis(ms.max(100))
-}
-
-/// The shared client for a read timeout (clients are pooled and reused).
-pub fn client(ctx: &CallContext) -> Result<Client, PluginError> {
-    let rt = read_timeout(ctx);
-    let key = rt.as_millis() as u64;
-    let map = CLIENTS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(c) = map.get(&key) {
-        return Ok(c.clone());
-    }
-    let c = Client::builder()
-        .connect_timeout(Duration::from_secs(20))
-        .read_timeout(rt)
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= 5 {
-                return attempt.error("too many redirects");
-            }
-            if !matches!(attempt.url().scheme(), "http" | "https") {
-                return attempt.error("redirect to a non-http(s) URL refused");
-            }
-            // reqwest drops Authorization when the host changes.
-            attempt.follow()
-        }))
-        .user_agent(concat!("switchyard-openrouter/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            PluginError::new(
-                ErrorKind::INTERNAL,
-                format!("cannot build the HTTP client: {e}"),
-            )
-        })?;
-    map.insert(key, c.clone());
-    Ok(c)
-}
-
-/// The parsed base URL.
-pub fn base(ctx: &CallContext) -> Result<Url, PluginError> {
-    let s = ctx.base_url.as_str().trim_end_matches('/');
-    let u = Url::parse(&format!("{s}/")).map_err(|e| {
-        PluginError::new(
-            ErrorKind::INVALID_INPUT,
-            format!("base URL {s:?} is not a valid URL: {e}"),
-        )
-    })?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(PluginError::new(
-            ErrorKind::INVALID_INPUT,
-            format!("base URL {s:?} must be http(s)"),
-        ));
-    }
-    Ok(u)
-}
-
-/// `<base>/<path>`.
-pub fn endpoint(ctx: &CallContext, path: &str) -> Result<Url, PluginError> {
-    base(ctx)?
-        .join(path.trim_start_matches('/'))
-        .map_err(|e| PluginError::new(ErrorKind::INTERNAL, format!("bad endpoint {path}: {e}")))
-}
-
-/// Whether `a` and `b` have the same origin (scheme, host, port).
-pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
+/// The shared client for this call's read timeout (default 60 s).
+pub fn client(ctx: &Context) -> Result<Client, PluginError> {
+    http::client(USER_AGENT, http::read_timeout(ctx, Duration::from_secs(60)))
 }
 
 /// Whether this base URL is the real OpenRouter API.
-pub fn is_real_openrouter(ctx: &CallContext) -> bool {
-    ctx.base_url.as_str().trim_end_matches('/') == OPENROUTER_BASE
+pub fn is_real_openrouter(ctx: &Context) -> bool {
+    ctx.base_url.trim_end_matches('/') == OPENROUTER_BASE
 }
 
-/// Headers for a request to the API's own origin: Bearer auth and, for the
-/// real API only, the app-attribution headers.
-pub fn api_headers(ctx: &CallContext) -> Result<HeaderMap, PluginError> {
-    let mut h = HeaderMap::new();
-    if let ROption::RSome(key) = &ctx.api_key {
-        let mut v =
-            HeaderValue::from_str(&format!("Bearer {}", key.as_str().trim())).map_err(|_| {
-                PluginError::new(
-                    ErrorKind::AUTH,
-                    "the API key contains characters that cannot be sent in a header",
-                )
-            })?;
-        v.set_sensitive(true);
-        h.insert(AUTHORIZATION, v);
-    }
+/// A request to the API's own origin: Bearer auth and, for the real API
+/// only, the app-attribution headers.
+pub fn to_api(ctx: &Context, req: RequestBuilder) -> Result<RequestBuilder, PluginError> {
+    let mut req = req.headers(http::bearer(ctx)?);
     if is_real_openrouter(ctx) {
-        h.insert("HTTP-Referer", HeaderValue::from_static(APP_URL));
-        h.insert("X-OpenRouter-Title", HeaderValue::from_static(APP_TITLE));
-        h.insert(
-            "X-OpenRouter-Categories",
-            HeaderValue::from_static(APP_CATEGORIES),
-        );
+        req = req
+            .header("HTTP-Referer", HeaderValue::from_static(APP_URL))
+            .header("X-OpenRouter-Title", HeaderValue::from_static(APP_TITLE))
+            .header(
+                "X-OpenRouter-Categories",
+                HeaderValue::from_static(APP_CATEGORIES),
+            );
     }
-    Ok(h)
+    Ok(req)
 }
 
-/// Logs a request line at `-v` through the host (which redacts).
-pub fn log_request(host: &HostRef<'_>, method: &str, url: &Url, status: Option<u16>) {
-    let what = match status {
-        Some(s) => format!("{method} {url} -> {s}"),
-        None => format!("{method} {url} -> (no response)"),
-    };
-    host.log(LogLevel::INFO, what.as_str().into());
-}
-
-/// Maps a transport error to a typed error.
-pub fn transport_error(e: &reqwest::Error, what: &str) -> PluginError {
-    let kind = if e.is_timeout() {
-        ErrorKind::TIMEOUT
-    } else {
-        ErrorKind::NETWORK
-    };
-    let mut msg = format!("{what}: ");
-    if e.is_connect() {
-        msg.push_str("cannot connect");
-    } else if e.is_timeout() {
-        msg.push_str("the connection stalled or timed out");
-    } else if e.is_body() || e.is_decode() {
-        msg.push_str("the connection dropped while reading the answer");
-    } else if e.is_redirect() {
-        msg.push_str("bad redirect");
-    } else {
-        msg.push_str("request failed");
-    }
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = Vec::new();
-    while let Some(s) = src {
-        detail.push(s.to_string());
-        src = s.source();
-    }
-    if let Some(d) = detail.last() {
-        msg.push_str(&format!(" ({d})"));
-    }
-    PluginError::new(kind, msg)
-}
-
-/// Sends a request, logging it; a non-2xx answer becomes a typed error.
-pub async fn send(
-    host: &HostRef<'_>,
-    req: reqwest::RequestBuilder,
-    method: &str,
-    url: &Url,
+/// `GET <base>/<path>` on the API's origin, as JSON of at most `cap` bytes.
+pub async fn get_json(
+    call: &Call<'_>,
+    path: &str,
     what: &str,
-    endpoint_kind: errors::Endpoint,
-) -> Result<Response, PluginError> {
-    let resp = match req.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            log_request(host, method, url, None);
-            return Err(transport_error(&e, what));
-        }
-    };
-    let status = resp.status().as_u16();
-    log_request(host, method, url, Some(status));
-    if resp.status().is_success() {
-        return Ok(resp);
-    }
-    let retry_after = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let body = read_capped(resp, 64 * 1024).await.unwrap_or_default();
-    Err(errors::classify(
-        status,
-        &body,
-        retry_after.as_deref(),
-        endpoint_kind,
-    ))
+    cap: usize,
+) -> Result<serde_json::Value, PluginError> {
+    let ctx = call.ctx();
+    let url = http::endpoint(ctx, path)?;
+    let req = to_api(ctx, client(ctx)?.get(url))?;
+    let resp = http::send(call, &crate::API, req, what, Endpoint::Other).await?;
+    http::read_json(call, resp, cap, what).await
 }
 
-/// Reads at most `cap` bytes of a body.
-pub async fn read_capped(mut resp: Response, cap: usize) -> Result<Vec<u8>, reqwest::Error> {
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        let room = cap.saturating_sub(out.len());
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() >= cap {
-            break;
-        }
-    }
-    Ok(out)
+/// `POST <base>/<path>` with a JSON body on the API's origin.
+pub async fn post_json(
+    call: &Call<'_>,
+    path: &str,
+    body: &serde_json::Value,
+    what: &str,
+    endpoint: Endpoint,
+) -> Result<reqwest::Response, PluginError> {
+    let ctx = call.ctx();
+    let url = http::endpoint(ctx, path)?;
+    let req = to_api(ctx, client(ctx)?.post(url).json(body))?;
+    http::send(call, &crate::API, req, what, endpoint).await
 }
 
 /// Whether an address is loopback, private, link-local or otherwise not public.
@@ -250,7 +109,7 @@ pub fn is_non_public(ip: IpAddr) -> bool {
 /// Checks that a download URL on a foreign origin may be fetched: http(s)
 /// only; when the base URL is a public https host, https only and no
 /// loopback/private destination.
-pub async fn check_foreign_url(ctx: &CallContext, url: &Url) -> Result<(), PluginError> {
+pub async fn check_foreign_url(ctx: &Context, url: &Url) -> Result<(), PluginError> {
     let refuse = |why: String| {
         PluginError::new(
             ErrorKind::UPSTREAM,
@@ -295,31 +154,16 @@ async fn host_is_local(url: &Url) -> bool {
 }
 
 /// `GET /key`: the key's label and remaining limit.
-pub async fn check_key(ctx: &CallContext, host: &HostRef<'_>) -> Result<KeyStatus, PluginError> {
-    let url = endpoint(ctx, "key")?;
-    let c = client(ctx)?;
-    let resp = send(
-        host,
-        c.get(url.clone()).headers(api_headers(ctx)?),
-        "GET",
-        &url,
-        "key check",
-        errors::Endpoint::Other,
-    )
-    .await?;
-    let body = read_capped(resp, 1 << 20)
-        .await
-        .map_err(|e| transport_error(&e, "key check"))?;
-    let v: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| PluginError::new(ErrorKind::UPSTREAM, "the key check answer is not JSON"))?;
+pub async fn check_key(call: &Call<'_>) -> Result<KeyStatus, PluginError> {
+    let v = get_json(call, "key", "key check", 1 << 20).await?;
     let d = v.get("data").unwrap_or(&serde_json::Value::Null);
-    let f = |k: &str| {
-        d.get(k)
-            .and_then(|x| x.as_f64())
-            .map_or(ROption::RNone, ROption::RSome)
-    };
+    let f = |k: &str| d.get(k).and_then(|x| x.as_f64());
     Ok(KeyStatus {
-        label: d.get("label").and_then(|x| x.as_str()).unwrap_or("").into(),
+        label: d
+            .get("label")
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .to_string(),
         limit: f("limit"),
         limit_remaining: f("limit_remaining"),
         usage: f("usage"),
@@ -333,6 +177,7 @@ pub async fn check_key(ctx: &CallContext, host: &HostRef<'_>) -> Result<KeyStatu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchyard_provider_kit::http::same_origin;
 
     #[test]
     fn private_and_loopback_addresses_are_non_public() {

@@ -4,147 +4,89 @@ through chat completions, asynchronous video generation and text-to-speech,
 all against OpenRouter's HTTP API (`https://openrouter.ai/api/v1`, or the
 base URL the host passes, such as the project's fake server).
 
-It depends only on `switchyard-plugin-api`. Every entry point is blocking
-for the host and runs its work on this library's own tokio runtime
-([`runtime`]); the host's runtime never crosses the boundary. Errors are
-classified into the API's typed kinds by one table ([`errors`]).
+It is OpenRouter's request shapes over the provider kit: the kit exports
+the entry points (with the manifest, `manifest.toml`, embedded), runs every
+call on the plugin's own runtime, sends, classifies errors ([`API`]) and
+streams to the host's sink. Modules: [`client`] (headers, origin rules, key
+check), [`chat`] (chat and chat-route images), [`video`], [`speech`],
+[`catalog`].
 */
 
 pub mod catalog;
 pub mod chat;
 pub mod client;
-pub mod errors;
-pub mod runtime;
 pub mod speech;
 pub mod video;
 
-use switchyard_plugin_api::*;
+use switchyard_provider_kit::api::doc::*;
+use switchyard_provider_kit::api::{ErrorKind, PluginError};
+use switchyard_provider_kit::errors::Api;
+use switchyard_provider_kit::{export_provider, Call, Provider};
 
-/// This plugin's id (must match `manifests/openrouter.toml`).
-pub const ID: &str = "openrouter";
+/// How OpenRouter's errors read, with its own hints (never a host flag).
+pub const API: Api = Api::new("OpenRouter").with_hint(hint);
 
-/// Models this plugin knows, with their capabilities. The manifest lists the
-/// same models with their limits; the host checks the two agree.
-pub const MODELS: &[(&str, &[&str])] = &[
-    ("openrouter/auto", &[CAP_CHAT]),
-    ("openrouter/moonshotai/kimi-k2.6", &[CAP_CHAT]),
-    ("openrouter/openai/gpt-4o-mini", &[CAP_CHAT]),
-    ("openrouter/anthropic/claude-sonnet-4.5", &[CAP_CHAT]),
-    (
-        "openrouter/google/gemini-3.1-flash-image-preview",
-        &[CAP_CHAT, CAP_IMAGE],
-    ),
-    (
-        "openrouter/google/gemini-2.5-flash-image",
-        &[CAP_CHAT, CAP_IMAGE],
-    ),
-    ("openrouter/google/veo-3.1-fast", &[CAP_VIDEO]),
-    ("openrouter/google/veo-3.1", &[CAP_VIDEO]),
-    ("openrouter/google/veo-3.1-lite", &[CAP_VIDEO]),
-    ("openrouter/hexgrad/kokoro-82m", &[CAP_SPEECH]),
-    (
-        "openrouter/openai/gpt-4o-mini-tts-2025-12-15",
-        &[CAP_SPEECH],
-    ),
-];
+fn hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::BILLING => Some("Add credits at https://openrouter.ai/credits."),
+        ErrorKind::MODEL_UNAVAILABLE => Some(
+            "Check the model ref (openrouter/<provider>/<model>, see https://openrouter.ai/models) or pick another model.",
+        ),
+        _ => None,
+    }
+}
 
 /// The OpenRouter provider.
 pub struct OpenRouter;
 
 impl Provider for OpenRouter {
-    fn describe(&self) -> PluginDescription {
-        PluginDescription {
-            id: ID.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            plugin_api: PLUGIN_API_VERSION.into(),
-            capabilities: ALL_CAPABILITIES.iter().map(|c| RString::from(*c)).collect(),
-            models: MODELS
-                .iter()
-                .map(|(r, caps)| ModelDescription {
-                    model_ref: (*r).into(),
-                    capabilities: caps.iter().map(|c| RString::from(*c)).collect(),
-                })
-                .collect(),
-        }
+    async fn chat(&self, req: ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
+        chat::chat(&req, call).await
     }
 
-    fn chat(
-        &self,
-        req: &ChatRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<ChatResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, chat::chat(req, ctx, host))
+    async fn image(&self, req: ImageRequest, call: &Call<'_>) -> Result<ImageResponse, PluginError> {
+        chat::image(&req, call).await
     }
 
-    fn image(
+    async fn speech(
         &self,
-        req: &ImageRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<ImageResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, chat::image(req, ctx, host))
-    }
-
-    fn speech(
-        &self,
-        req: &SpeechRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
+        req: SpeechRequest,
+        call: &Call<'_>,
     ) -> Result<SpeechResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, speech::speech(req, ctx, host))
+        speech::speech(&req, call).await
     }
 
-    fn video_submit(
-        &self,
-        req: &VideoRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<VideoJob, PluginError> {
-        runtime::run(host, 120_000, video::submit(req, ctx, host))
+    async fn video_submit(&self, req: VideoRequest, call: &Call<'_>) -> Result<VideoJob, PluginError> {
+        video::submit(&req, call).await
     }
 
-    fn video_wait(
-        &self,
-        job: &VideoJob,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<VideoResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, video::wait(job, ctx, host)).map_err(|mut e| {
+    async fn video_wait(&self, job: VideoJob, call: &Call<'_>) -> Result<VideoResponse, PluginError> {
+        video::wait(&job, call).await.map_err(|mut e| {
             if e.job_id.is_none() {
-                e.job_id = ROption::RSome(job.id.clone());
-            }
-            if e.kind == ErrorKind::TIMEOUT && e.status.is_none() {
-                e.message = format!(
-                    "job {} did not finish within the timeout ({} s); it keeps running at OpenRouter",
-                    job.id,
-                    ctx.timeout_ms as f64 / 1000.0
-                )
-                .into();
+                e = e.with_job_id(job.id.as_str());
             }
             e
         })
     }
 
-    fn video_status(
+    async fn video_status(
         &self,
-        job: &VideoJob,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
+        job: VideoJob,
+        call: &Call<'_>,
     ) -> Result<VideoJobState, PluginError> {
-        runtime::run(host, 60_000, video::status_once(job, ctx, host))
+        video::status_once(&job, call).await
     }
 
-    fn catalog(&self, ctx: &CallContext, host: &HostRef<'_>) -> Result<String, PluginError> {
-        runtime::run(host, 120_000, catalog::fetch(ctx, host))
+    async fn catalog(&self, call: &Call<'_>) -> Result<Catalog, PluginError> {
+        catalog::fetch(call).await
     }
 
-    fn check_key(&self, ctx: &CallContext, host: &HostRef<'_>) -> Result<KeyStatus, PluginError> {
-        runtime::run(host, 60_000, client::check_key(ctx, host))
+    async fn check_key(&self, call: &Call<'_>) -> Result<KeyStatus, PluginError> {
+        client::check_key(call).await
     }
 }
 
-export_provider!(OpenRouter, OpenRouter);
+export_provider!(OpenRouter, OpenRouter, include_str!("../manifest.toml"));
 
 /// The id OpenRouter's API uses for a model ref: `openrouter/<provider>/<model>`
 /// is sent as `<provider>/<model>`; `openrouter/auto` (no second slash) is
@@ -176,10 +118,6 @@ mod tests {
             "moonshotai/kimi-k2.6"
         );
         assert_eq!(
-            api_model("openrouter/moonshotai/kimi-k2.6"),
-            "moonshotai/kimi-k2.6"
-        );
-        assert_eq!(
             api_model("openrouter/google/veo-3.1-fast"),
             "google/veo-3.1-fast"
         );
@@ -195,5 +133,14 @@ mod tests {
         assert_eq!(api_model(r), &r["openrouter/".len()..]);
         assert_eq!(api_model("openrouteré/x/y"), "openrouteré/x/y");
         assert_eq!(api_model("openroute"), "openroute");
+    }
+
+    #[test]
+    fn hints_name_no_host_setting() {
+        for (k, _) in ErrorKind::ALL {
+            if let Some(h) = hint(k) {
+                assert!(!h.contains("models.providers") && !h.contains("--"), "{h}");
+            }
+        }
     }
 }

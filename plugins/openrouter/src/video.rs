@@ -11,8 +11,10 @@ Hardening, by failure mode:
 - Transient failures (5xx, network, 429) are retried within a budget of
   consecutive failures; a malformed or unknown-status body is retried a few
   times, then reported.
-- `failed`, `cancelled`, `expired` end the job with OpenRouter's `error`
-  text verbatim (kind `job_failed`).
+- `failed`, `cancelled`, `expired` (and the undocumented `dead`) end the
+  job with OpenRouter's `error` text verbatim (kind `job_failed`).
+- Every output is downloaded: each of `unsigned_urls`, else the content
+  endpoint's `index` 0, 1, ... until it answers that there is no such index.
 - Downloads stream to the host's sink (memory flat whatever the size): a
   200 that is JSON, HTML or empty, a non-video `Content-Type`, or a body
   shorter than `Content-Length` is refused and retried; a foreign-origin
@@ -21,16 +23,17 @@ Hardening, by failure mode:
   fallback.
 */
 
-use crate::api_model;
-use crate::client::{
-    self, api_headers, base, check_foreign_url, endpoint, log_request, same_origin, send,
-    transport_error,
-};
-use crate::errors::{self, Endpoint};
+use crate::client::{self, check_foreign_url, to_api};
+use crate::{api_model, API};
 use reqwest::Url;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use switchyard_plugin_api::*;
+use switchyard_provider_kit::api::doc::*;
+use switchyard_provider_kit::api::{ErrorKind, PluginError, Progress, Stage};
+use switchyard_provider_kit::errors::Endpoint;
+use switchyard_provider_kit::http::{self, base, endpoint, same_origin};
+use switchyard_provider_kit::sink::Meter;
+use switchyard_provider_kit::{openai, Call};
 
 /// OpenRouter's documented request body cap.
 pub const MAX_BODY: usize = 50 * 1024 * 1024;
@@ -42,6 +45,8 @@ pub const TRANSIENT_BUDGET: u32 = 8;
 pub const MALFORMED_BUDGET: u32 = 3;
 /// Attempts per download route.
 pub const DOWNLOAD_ATTEMPTS: u32 = 3;
+/// Outputs probed on the content endpoint when a job lists no URLs.
+pub const MAX_PROBED_OUTPUTS: u32 = 16;
 
 fn malformed(what: &str) -> PluginError {
     PluginError::new(
@@ -50,102 +55,79 @@ fn malformed(what: &str) -> PluginError {
     )
 }
 
-/// Writes a whole buffer to sink output `index`.
-pub fn write_bytes(
-    host: &HostRef<'_>,
-    index: u32,
-    mime: &str,
-    bytes: &[u8],
-) -> Result<(), PluginError> {
-    host.open_output(index, mime.into(), ROption::RSome(bytes.len() as u64))
-        .into_result()?;
-    for c in bytes.chunks(64 * 1024) {
-        host.write_output(index, c.into()).into_result()?;
+/// The `POST /videos` body for `req` (local images as data URLs).
+pub fn submit_body(req: &VideoRequest, call: &Call<'_>) -> Result<Value, PluginError> {
+    let mut body = json!({"model": api_model(&req.model), "prompt": req.prompt});
+    if let Some(d) = req.duration {
+        body["duration"] = json!(d);
     }
-    Ok(())
+    if let Some(r) = &req.resolution {
+        body["resolution"] = json!(r);
+    }
+    if let Some(a) = &req.aspect_ratio {
+        body["aspect_ratio"] = json!(a);
+    }
+    if !req.frame_images.is_empty() {
+        let mut frames = Vec::new();
+        for f in &req.frame_images {
+            let url = call.data_url(&f.image)?;
+            frames.push(json!({"type": "image_url", "image_url": {"url": url}, "frame_type": f.frame_type}));
+        }
+        body["frame_images"] = Value::Array(frames);
+    }
+    if !req.references.is_empty() {
+        let mut refs = Vec::new();
+        for r in &req.references {
+            refs.push(json!({"type": "image_url", "image_url": {"url": call.data_url(r)?}}));
+        }
+        body["input_references"] = Value::Array(refs);
+    }
+    openai::apply_params(&mut body, &req.params)?;
+    Ok(body)
 }
 
 /// Submits a job.
-pub async fn submit(
-    req: &VideoRequest,
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-) -> Result<VideoJob, PluginError> {
-    let mut body = json!({"model": api_model(&req.model), "prompt": req.prompt.as_str()});
-    if let ROption::RSome(d) = req.duration {
-        body["duration"] = json!(d);
-    }
-    if let ROption::RSome(r) = &req.resolution {
-        body["resolution"] = json!(r.as_str());
-    }
-    if let ROption::RSome(a) = &req.aspect_ratio {
-        body["aspect_ratio"] = json!(a.as_str());
-    }
-    if !req.frame_images.is_empty() {
-        body["frame_images"] = Value::Array(
-            req.frame_images
-                .iter()
-                .map(|f| json!({"type": "image_url", "image_url": {"url": f.url.as_str()}, "frame_type": f.frame_type.as_str()}))
-                .collect(),
-        );
-    }
-    if !req.references.is_empty() {
-        body["input_references"] = Value::Array(
-            req.references
-                .iter()
-                .map(|u| json!({"type": "image_url", "image_url": {"url": u.as_str()}}))
-                .collect(),
-        );
-    }
+pub async fn submit(req: &VideoRequest, call: &Call<'_>) -> Result<VideoJob, PluginError> {
+    let body = submit_body(req, call)?;
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| PluginError::new(ErrorKind::INTERNAL, e.to_string()))?;
     if bytes.len() > MAX_BODY {
         return Err(PluginError::new(
             ErrorKind::INVALID_INPUT,
             format!(
-                "the request body is {} bytes; OpenRouter accepts at most 50 MiB",
-                bytes.len()
+                "the request is {} MiB with its images; OpenRouter accepts at most 50 MiB: use smaller images or http(s) URLs",
+                bytes.len() / (1024 * 1024)
             ),
         ));
     }
+    let ctx = call.ctx();
     let url = endpoint(ctx, "videos")?;
-    let c = client::client(ctx)?;
-    let r = c
-        .post(url.clone())
-        .headers(api_headers(ctx)?)
+    let r = client::client(ctx)?
+        .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(bytes);
-    let resp = send(host, r, "POST", &url, "video submit", Endpoint::Model).await?;
-    let body = client::read_capped(resp, 1 << 20)
-        .await
-        .map_err(|e| transport_error(&e, "video submit"))?;
-    let v: Value =
-        serde_json::from_slice(&body).map_err(|_| malformed("the submit answer is not JSON"))?;
+    let resp = http::send(call, &API, to_api(ctx, r)?, "video submit", Endpoint::Model).await?;
+    let v = http::read_json(call, resp, 1 << 20, "video submit").await?;
     let id = v
         .get("id")
         .and_then(|i| i.as_str())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| malformed("the submit answer has no job id"))?;
-    let polling = v
-        .get("polling_url")
-        .and_then(|p| p.as_str())
-        .unwrap_or("")
-        .to_string();
-    let status = v
-        .get("status")
-        .and_then(|s| s.as_str())
-        .unwrap_or("pending")
-        .to_string();
+    let status = JobStatus::from(v.get("status").and_then(|s| s.as_str()).unwrap_or("pending"));
     let mut p = Progress::new(Stage::SUBMITTED);
     p.job_id = id.into();
     p.status = status.as_str().into();
-    host.progress(&p);
+    call.host().progress(&p);
     Ok(VideoJob {
-        id: id.into(),
-        polling_url: polling.into(),
-        status: status.into(),
+        id: id.to_string(),
+        polling_url: v
+            .get("polling_url")
+            .and_then(|p| p.as_str())
+            .unwrap_or("")
+            .to_string(),
+        status,
         model: req.model.clone(),
-        unsigned_urls: urls_of(&v).into_iter().map(RString::from).collect(),
+        unsigned_urls: urls_of(&v),
     })
 }
 
@@ -162,19 +144,17 @@ fn urls_of(v: &Value) -> Vec<String> {
 
 /// The URL to poll: the job's `polling_url` resolved against the base URL
 /// if it is on the API's origin, else `<base>/videos/{id}`.
-pub fn poll_url(ctx: &CallContext, host: &HostRef<'_>, job: &VideoJob) -> Result<Url, PluginError> {
+pub fn poll_url(call: &Call<'_>, job: &VideoJob) -> Result<Url, PluginError> {
+    let ctx = call.ctx();
     let b = base(ctx)?;
     let fallback = endpoint(ctx, &format!("videos/{}", job.id))?;
     if job.polling_url.is_empty() {
         return Ok(fallback);
     }
-    match b.join(job.polling_url.as_str()) {
+    match b.join(&job.polling_url) {
         Ok(u) if same_origin(&u, &b) && matches!(u.scheme(), "http" | "https") => Ok(u),
         Ok(u) => {
-            host.log(
-                LogLevel::WARN,
-                format!("note: the polling URL {u} is not on the API's origin; polling {fallback} instead (the key is only sent to the API)").as_str().into(),
-            );
+            call.warn(&format!("note: the polling URL {u} is not on the API's origin; polling {fallback} instead (the key is only sent to the API)"));
             Ok(fallback)
         }
         Err(_) => Ok(fallback),
@@ -184,9 +164,8 @@ pub fn poll_url(ctx: &CallContext, host: &HostRef<'_>, job: &VideoJob) -> Result
 /// One parsed status answer of a video job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Poll {
-    /// `pending`, `in_progress`, `completed`, `failed`, `cancelled`,
-    /// `expired` or `dead`.
-    pub status: String,
+    /// The job's status.
+    pub status: JobStatus,
     /// OpenRouter's `error`: a string, or an object's `message` (else its
     /// `code`, as text).
     pub error: Option<String>,
@@ -197,7 +176,6 @@ pub struct Poll {
     /// `generation_id`.
     pub generation_id: Option<String>,
 }
-
 /// Why a status answer could not be used; each names the body's fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusError {
@@ -221,7 +199,7 @@ impl std::fmt::Display for StatusError {
 
 impl std::error::Error for StatusError {}
 
-/// The documented job states.
+/// The documented job states (and `dead`, which OpenRouter's own SDK treats as terminal).
 pub const JOB_STATES: [&str; 7] = [
     "pending",
     "in_progress",
@@ -253,7 +231,7 @@ pub fn parse_status(body: &[u8]) -> Result<Poll, StatusError> {
         _ => None,
     };
     Ok(Poll {
-        status: status.to_string(),
+        status: JobStatus::from(status),
         error,
         urls: urls_of(&v),
         cost: v
@@ -274,22 +252,19 @@ enum PollOutcome {
     Malformed(String),
 }
 
-async fn poll_once(
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-    url: &Url,
-) -> Result<PollOutcome, PluginError> {
-    let c = client::client(ctx)?;
-    let r = c.get(url.clone()).headers(api_headers(ctx)?);
-    let resp = match send(host, r, "GET", url, "video poll", Endpoint::Job).await {
+async fn poll_once(call: &Call<'_>, url: &Url) -> Result<PollOutcome, PluginError> {
+    let ctx = call.ctx();
+    let r = to_api(ctx, client::client(ctx)?.get(url.clone()))?;
+    let resp = match http::send(call, &API, r, "video poll", Endpoint::Job).await {
         Ok(r) => r,
         Err(e) if e.kind.is_transient() => return Ok(PollOutcome::Transient(e)),
         Err(e) => return Err(e),
     };
-    let body = match client::read_capped(resp, 4 << 20).await {
+    let body = match http::read_capped(resp, 4 << 20, "video poll").await {
         Ok(b) => b,
-        Err(e) => return Ok(PollOutcome::Transient(transport_error(&e, "video poll"))),
+        Err(e) => return Ok(PollOutcome::Transient(e)),
     };
+    http::log_body(call, "video poll answer body", &body);
     Ok(match parse_status(&body) {
         Ok(p) => PollOutcome::Ok(p),
         Err(e) => PollOutcome::Malformed(e.to_string()),
@@ -314,169 +289,181 @@ fn terminal_error(job: &VideoJob, p: &Poll) -> PluginError {
         ErrorKind::JOB_FAILED,
         format!("video job {} {}: {text}", job.id, p.status),
     )
-    .with_provider_code(p.status.clone())
+    .with_provider_code(p.status.as_str())
     .with_job_id(job.id.as_str())
 }
 
 /// Polls once (for `video status`).
-pub async fn status_once(
-    job: &VideoJob,
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-) -> Result<VideoJobState, PluginError> {
-    let url = poll_url(ctx, host, job)?;
-    match poll_once(ctx, host, &url).await? {
+pub async fn status_once(job: &VideoJob, call: &Call<'_>) -> Result<VideoJobState, PluginError> {
+    let url = poll_url(call, job)?;
+    match poll_once(call, &url).await? {
         PollOutcome::Ok(p) => Ok(VideoJobState {
-            status: p.status.as_str().into(),
-            error: p
-                .error
-                .map(RString::from)
-                .map_or(ROption::RNone, ROption::RSome),
             outputs: p.urls.len() as u32,
-            cost: p.cost.map_or(ROption::RNone, ROption::RSome),
+            status: p.status,
+            error: p.error,
+            cost: p.cost,
         }),
         PollOutcome::Transient(e) => Err(e),
         PollOutcome::Malformed(m) => Err(malformed(&m)),
     }
 }
 
-/// Polls until the job ends, then downloads every output to the sink.
-pub async fn wait(
-    job: &VideoJob,
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-) -> Result<VideoResponse, PluginError> {
+/// Counts consecutive failures of each kind while polling.
+struct Budget {
+    polls: u32,
+    transient: u32,
+    bad: u32,
+}
+
+/// Polls until the job completes (returning its last answer) or ends.
+async fn poll_until_done(call: &Call<'_>, job: &VideoJob, b: &mut Budget) -> Result<Poll, PluginError> {
     let started = Instant::now();
-    let url = poll_url(ctx, host, job)?;
-    let mut interval = Duration::from_millis(ctx.poll_interval_ms.clamp(10, 30_000));
-    let mut polls = 0u32;
-    let mut transient = 0u32;
-    let mut bad = 0u32;
-    let mut state = Poll {
-        status: job.status.to_string(),
-        error: None,
-        urls: job.unsigned_urls.iter().map(|u| u.to_string()).collect(),
-        cost: None,
-        generation_id: None,
-    };
-    let skip_polling = state.status == "completed" && !state.urls.is_empty();
-    if !skip_polling {
-        loop {
-            match poll_once(ctx, host, &url).await? {
-                PollOutcome::Ok(p) => {
-                    polls += 1;
-                    transient = 0;
-                    bad = 0;
-                    state = p;
-                    let mut ev = Progress::new(Stage::POLLING);
-                    ev.job_id = job.id.clone();
-                    ev.status = state.status.as_str().into();
-                    ev.poll_count = polls;
-                    ev.elapsed_ms = started.elapsed().as_millis() as u64;
-                    host.progress(&ev);
-                    match state.status.as_str() {
-                        "completed" => break,
-                        "failed" | "cancelled" | "expired" | "dead" => {
-                            return Err(terminal_error(job, &state))
-                        }
-                        _ => {}
-                    }
-                    tokio::time::sleep(jitter(interval)).await;
-                    interval = interval.mul_f64(1.5).min(MAX_POLL_INTERVAL);
+    let url = poll_url(call, job)?;
+    let mut interval = Duration::from_millis(call.ctx().poll_interval_ms.clamp(10, 30_000));
+    loop {
+        match poll_once(call, &url).await? {
+            PollOutcome::Ok(p) => {
+                b.polls += 1;
+                b.transient = 0;
+                b.bad = 0;
+                let mut ev = Progress::new(Stage::POLLING);
+                ev.job_id = job.id.as_str().into();
+                ev.status = p.status.as_str().into();
+                ev.poll_count = b.polls;
+                ev.elapsed_ms = started.elapsed().as_millis() as u64;
+                call.host().progress(&ev);
+                if p.status == JobStatus::Completed {
+                    return Ok(p);
                 }
-                PollOutcome::Transient(e) => {
-                    transient += 1;
-                    if transient > TRANSIENT_BUDGET {
-                        return Err(PluginError::new(
-                            e.kind,
-                            format!(
-                                "polling job {} failed {transient} times in a row; last: {}",
-                                job.id, e.message
-                            ),
-                        )
+                if p.status.is_failure() {
+                    return Err(terminal_error(job, &p));
+                }
+                tokio::time::sleep(jitter(interval)).await;
+                interval = interval.mul_f64(1.5).min(MAX_POLL_INTERVAL);
+            }
+            PollOutcome::Transient(e) => {
+                b.transient += 1;
+                if b.transient > TRANSIENT_BUDGET {
+                    return Err(PluginError::new(
+                        e.kind,
+                        format!(
+                            "polling job {} failed {} times in a row; last: {}",
+                            job.id, b.transient, e.message
+                        ),
+                    )
+                    .with_job_id(job.id.as_str()));
+                }
+                let wait = e.retry_after_ms.into_option().map_or_else(
+                    || {
+                        interval
+                            .mul_f64(1.5f64.powi(b.transient as i32))
+                            .min(MAX_POLL_INTERVAL)
+                    },
+                    Duration::from_millis,
+                );
+                let note = format!("{} (poll retry {}/{TRANSIENT_BUDGET})", e.message, b.transient);
+                retry_note(call, &note);
+                tokio::time::sleep(wait).await;
+            }
+            PollOutcome::Malformed(m) => {
+                b.bad += 1;
+                if b.bad > MALFORMED_BUDGET {
+                    return Err(malformed(&format!("{m} ({} times in a row)", b.bad))
                         .with_job_id(job.id.as_str()));
-                    }
-                    let wait = e
-                        .retry_after_ms
-                        .into_option()
-                        .map(Duration::from_millis)
-                        .unwrap_or_else(|| {
-                            interval
-                                .mul_f64(1.5f64.powi(transient as i32))
-                                .min(MAX_POLL_INTERVAL)
-                        });
-                    retry_note(
-                        host,
-                        &format!("{} (poll retry {transient}/{TRANSIENT_BUDGET})", e.message),
-                    );
-                    tokio::time::sleep(wait).await;
                 }
-                PollOutcome::Malformed(m) => {
-                    bad += 1;
-                    if bad > MALFORMED_BUDGET {
-                        return Err(malformed(&format!("{m} ({bad} times in a row)"))
-                            .with_job_id(job.id.as_str()));
-                    }
-                    retry_note(host, &format!("{m}; polling again"));
-                    tokio::time::sleep(jitter(interval)).await;
-                }
+                retry_note(call, &format!("{m}; polling again"));
+                tokio::time::sleep(jitter(interval)).await;
             }
         }
     }
-    let count = state.urls.len().max(1) as u32;
-    for i in 0..count {
-        let content = endpoint(ctx, &format!("videos/{}/content?index={i}", job.id))?;
-        let first = state
-            .urls
-            .get(i as usize)
-            .and_then(|u| base(ctx).ok()?.join(u).ok())
-            .filter(|u| u != &content);
-        let mut result = Err(PluginError::new(ErrorKind::UPSTREAM, "no download route"));
-        for route in first.iter().chain(std::iter::once(&content)) {
-            result = download(ctx, host, route, i, "video").await;
-            match &result {
-                Ok(()) => break,
-                Err(e)
-                    if e.kind == ErrorKind::CANCELLED
-                        || e.kind == ErrorKind::INVALID_REQUEST && e.status.is_none() =>
-                {
-                    break
-                }
-                Err(e) if route != &content => retry_note(
-                    host,
-                    &format!("{}; trying the job content endpoint", e.message),
-                ),
-                Err(_) => {}
-            }
+}
+
+/// Downloads output `i`: its unsigned URL first (when it has one), then the
+/// job's content endpoint.
+async fn download_output(
+    call: &Call<'_>,
+    job: &VideoJob,
+    url: Option<&str>,
+    i: u32,
+) -> Result<(), PluginError> {
+    let ctx = call.ctx();
+    let content = endpoint(ctx, &format!("videos/{}/content?index={i}", job.id))?;
+    let first = url
+        .and_then(|u| base(ctx).ok()?.join(u).ok())
+        .filter(|u| u != &content);
+    let mut result = Err(PluginError::new(ErrorKind::UPSTREAM, "no download route"));
+    for route in first.iter().chain(std::iter::once(&content)) {
+        result = download(call, route, i, "video").await;
+        match &result {
+            Ok(()) => break,
+            Err(e) if e.kind == ErrorKind::CANCELLED || e.status.is_none() && !e.kind.is_transient() => break,
+            Err(e) if route != &content => retry_note(
+                call,
+                &format!("{}; trying the job content endpoint", e.message),
+            ),
+            Err(_) => {}
         }
-        result.map_err(|e| e.with_job_id(job.id.as_str()))?;
     }
+    result.map_err(|e| e.with_job_id(job.id.as_str()))
+}
+
+/// Polls until the job ends, then downloads every output to the sink.
+pub async fn wait(job: &VideoJob, call: &Call<'_>) -> Result<VideoResponse, PluginError> {
+    let mut budget = Budget {
+        polls: 0,
+        transient: 0,
+        bad: 0,
+    };
+    let state = if job.status == JobStatus::Completed && !job.unsigned_urls.is_empty() {
+        Poll {
+            status: JobStatus::Completed,
+            error: None,
+            urls: job.unsigned_urls.clone(),
+            cost: None,
+            generation_id: None,
+        }
+    } else {
+        poll_until_done(call, job, &mut budget).await?
+    };
+    let outputs = if state.urls.is_empty() {
+        probe_outputs(call, job).await?
+    } else {
+        for (i, u) in state.urls.iter().enumerate() {
+            download_output(call, job, Some(u), i as u32).await?;
+        }
+        state.urls.len() as u32
+    };
     Ok(VideoResponse {
         job_id: job.id.clone(),
-        status: "completed".into(),
-        outputs: count,
-        generation_id: state
-            .generation_id
-            .map(RString::from)
-            .map_or(ROption::RNone, ROption::RSome),
-        cost: state.cost.map_or(ROption::RNone, ROption::RSome),
-        polls,
+        status: JobStatus::Completed,
+        outputs,
+        generation_id: state.generation_id,
+        cost: state.cost,
+        polls: budget.polls,
     })
 }
 
-fn retry_note(host: &HostRef<'_>, msg: &str) {
+/// A completed job that lists no URLs: downloads the content endpoint's
+/// index 0, 1, ... until an index the job does not have (404 or 400).
+async fn probe_outputs(call: &Call<'_>, job: &VideoJob) -> Result<u32, PluginError> {
+    download_output(call, job, None, 0).await?;
+    for i in 1..MAX_PROBED_OUTPUTS {
+        match download_output(call, job, None, i).await {
+            Ok(()) => {}
+            Err(e) if matches!(e.status.into_option(), Some(400 | 404)) => return Ok(i),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(MAX_PROBED_OUTPUTS)
+}
+
+fn retry_note(call: &Call<'_>, msg: &str) {
     let mut p = Progress::new(Stage::RETRYING);
     p.message = msg.into();
-    host.progress(&p);
+    call.host().progress(&p);
 }
 
 fn acceptable_media_type(ct: &str, kind: &str) -> bool {
-    let ct = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
     ct.starts_with(&format!("{kind}/"))
         || ct == "application/octet-stream"
         || ct == "binary/octet-stream"
@@ -485,24 +472,18 @@ fn acceptable_media_type(ct: &str, kind: &str) -> bool {
 
 /// Downloads `url` into sink output `index`, retrying transient failures;
 /// `kind` is `video` or `image` (for the media type check).
-pub async fn download(
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-    url: &Url,
-    index: u32,
-    kind: &str,
-) -> Result<(), PluginError> {
-    let b = base(ctx)?;
-    let own = same_origin(url, &b);
+pub async fn download(call: &Call<'_>, url: &Url, index: u32, kind: &str) -> Result<(), PluginError> {
+    let ctx = call.ctx();
+    let own = same_origin(url, &base(ctx)?);
     if !own {
         check_foreign_url(ctx, url).await?;
     }
     let mut last = PluginError::new(ErrorKind::UPSTREAM, "download not attempted");
     for attempt in 1..=DOWNLOAD_ATTEMPTS {
-        match download_once(ctx, host, url, index, kind, own).await {
+        match download_once(call, url, index, kind, own).await {
             Ok(()) => return Ok(()),
             Err(e) if e.kind.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
-                retry_note(host, &format!("{} (download retry {attempt})", e.message));
+                retry_note(call, &format!("{} (download retry {attempt})", e.message));
                 let wait = e
                     .retry_after_ms
                     .into_option()
@@ -517,112 +498,73 @@ pub async fn download(
     Err(last)
 }
 
+fn refused(url: &Url, kind: &str, why: &str) -> PluginError {
+    PluginError::new(
+        ErrorKind::UPSTREAM,
+        format!("the {kind} download from {url} {why}, not a {kind}"),
+    )
+}
+
 async fn download_once(
-    ctx: &CallContext,
-    host: &HostRef<'_>,
+    call: &Call<'_>,
     url: &Url,
     index: u32,
     kind: &str,
     own: bool,
 ) -> Result<(), PluginError> {
-    let c = client::client(ctx)?;
-    let mut req = c.get(url.clone());
+    let ctx = call.ctx();
+    let mut req = client::client(ctx)?.get(url.clone());
     if own {
-        req = req.headers(api_headers(ctx)?);
+        req = to_api(ctx, req)?;
     }
     let what = format!("{kind} download");
-    let mut resp = send(host, req, "GET", url, &what, Endpoint::Job).await?;
-    let ct = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let mut resp = http::send(call, &API, req, &what, Endpoint::Job).await?;
+    let ct = http::content_type(&resp);
     if !acceptable_media_type(&ct, kind) {
-        let _ = log_request;
-        let body = client::read_capped(resp, 4096).await.unwrap_or_default();
-        let inner = serde_json::from_slice::<Value>(&body)
+        let body = http::read_capped(resp, 4096, &what).await.unwrap_or_default();
+        if let Some(err) = serde_json::from_slice::<Value>(&body)
             .ok()
-            .and_then(|v| v.get("error").cloned());
-        if let Some(err) = inner {
-            return Err(errors::classify_inline(&err));
+            .and_then(|v| v.get("error").cloned())
+        {
+            return Err(API.classify_inline(&err));
         }
-        return Err(PluginError::new(
-            ErrorKind::UPSTREAM,
-            format!("the {kind} download from {url} answered 200 with Content-Type {ct:?}, which is not a {kind}"),
-        ));
+        return Err(refused(url, kind, &format!("answered 200 with Content-Type {ct:?}, which is")));
     }
     let declared = resp.content_length();
     if declared == Some(0) {
-        return Err(PluginError::new(
-            ErrorKind::UPSTREAM,
-            format!("the {kind} download from {url} is empty (0 bytes), not a {kind}"),
-        ));
+        return Err(refused(url, kind, "is empty (0 bytes)"));
     }
-    if let Some(len) = declared {
-        if len > ctx.max_output_bytes {
-            return Err(PluginError::new(
-                ErrorKind::INVALID_REQUEST,
-                format!("the {kind} is {len} bytes, over the size cap of {} bytes (agents.defaults.mediaMaxMb)", ctx.max_output_bytes),
-            ));
-        }
-    }
-    host.open_output(
-        index,
-        ct.as_str().into(),
-        declared.map_or(ROption::RNone, ROption::RSome),
-    )
-    .into_result()?;
+    let host = call.host();
+    host.open_output(index, ct.as_str().into(), declared.into())
+        .into_result()?;
+    let mut meter = Meter::new("");
     let mut got: u64 = 0;
-    let mut last_report = Instant::now();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if got == 0 {
-                    let head = &chunk[..chunk.len().min(16)];
-                    let t = head.iter().find(|b| !b.is_ascii_whitespace());
-                    if matches!(t, Some(b'{') | Some(b'<')) {
-                        return Err(PluginError::new(
-                            ErrorKind::UPSTREAM,
-                            format!("the {kind} download from {url} is an HTML/JSON document, not a {kind}"),
-                        ));
-                    }
-                }
-                got += chunk.len() as u64;
-                host.write_output(index, chunk.as_ref().into())
-                    .into_result()?;
-                if last_report.elapsed() >= Duration::from_millis(200) {
-                    last_report = Instant::now();
-                    let mut p = Progress::new(Stage::DOWNLOADING);
-                    p.index = index;
-                    p.bytes = got;
-                    p.total_bytes = declared.map_or(ROption::RNone, ROption::RSome);
-                    host.progress(&p);
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return Err(transport_error(
-                    &e,
-                    &format!("{kind} download ({got} bytes received)"),
-                ))
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| http::transport_error(&e, &format!("{what} ({got} bytes received)")))?
+    {
+        if got == 0 {
+            let first = chunk.iter().find(|b| !b.is_ascii_whitespace());
+            if matches!(first, Some(b'{') | Some(b'<')) {
+                return Err(refused(url, kind, "is an HTML/JSON document"));
             }
         }
+        got += chunk.len() as u64;
+        host.write_output(index, chunk.as_ref().into())
+            .into_result()?;
+        meter.report(host, index, got, declared, false);
     }
-    if let Some(len) = declared {
-        if got < len {
-            return Err(PluginError::new(
-                ErrorKind::NETWORK,
-                format!("the {kind} download was truncated: {got} of {len} bytes"),
-            ));
-        }
+    if let Some(len) = declared.filter(|&len| got < len) {
+        return Err(PluginError::new(
+            ErrorKind::NETWORK,
+            format!("the {kind} download was truncated: {got} of {len} bytes"),
+        ));
     }
     if got == 0 {
-        return Err(PluginError::new(
-            ErrorKind::UPSTREAM,
-            format!("the {kind} download from {url} is empty (0 bytes), not a {kind}"),
-        ));
+        return Err(refused(url, kind, "is empty (0 bytes)"));
     }
+    meter.report(host, index, got, declared, true);
     Ok(())
 }
 
@@ -633,7 +575,7 @@ mod tests {
     #[test]
     fn status_bodies_parse_to_typed_values() {
         let p = parse_status(br#"{"id":"j","status":"completed","unsigned_urls":["u1",7,"u2"],"usage":{"cost":0.5},"generation_id":"g"}"#).unwrap();
-        assert_eq!(p.status, "completed");
+        assert_eq!(p.status, JobStatus::Completed);
         assert_eq!(p.urls, vec!["u1", "u2"]);
         assert_eq!(p.cost, Some(0.5));
         assert_eq!(p.generation_id.as_deref(), Some("g"));
