@@ -4,106 +4,92 @@ image generation against any server that speaks OpenAI's HTTP API: Ollama,
 vLLM, llama.cpp's server, LM Studio, LocalAI, or a hosted service.
 
 Model refs are `local/<model>`, sent to the server as `<model>` (the rest of
-the ref, slashes included: `local/Qwen/Qwen2.5-7B-Instruct`). The base URL
-is `models.providers.openai-compatible.baseUrl`, by default Ollama's
-`http://127.0.0.1:11434/v1`; the key is optional (local servers need none)
-and, when set, is sent as a Bearer token to the base URL only.
+the ref, slashes included: `local/Qwen/Qwen2.5-7B-Instruct`; see
+[`api_model`]). The base URL defaults to Ollama's `http://127.0.0.1:11434/v1`;
+the key is optional (local servers need none) and, when set, is sent as a
+Bearer token to the base URL only.
 
-It depends only on `switchyard-plugin-api` and a few third-party crates.
-Every entry point is blocking for the host and runs its work on this
-library's own tokio runtime ([`runtime`]); errors are classified by one
-module ([`errors`]).
+It is this provider's request shapes over the provider kit: the kit exports
+the entry points (with the manifest, `manifest.toml`, embedded), runs every
+call on the plugin's own runtime, sends and logs requests, classifies errors
+([`API`]), reads chat answers and streams, and writes to the host's sink.
+Modules: [`client`] (the client and the POST to the base URL), [`chat`],
+[`image`], [`speech`].
 */
 
 #![warn(missing_docs)]
 
 pub mod chat;
 pub mod client;
-pub mod errors;
-pub mod media;
-pub mod runtime;
+pub mod image;
+pub mod speech;
 
-use switchyard_plugin_api::*;
-
-/// This plugin's id (must match `manifests/openai-compatible.toml`).
-pub const ID: &str = "openai-compatible";
+use switchyard_provider_kit::api::doc::*;
+use switchyard_provider_kit::api::{ErrorKind, PluginError};
+use switchyard_provider_kit::errors::Api;
+use switchyard_provider_kit::{export_provider, Call, Provider};
 
 /// The model-ref prefix this plugin serves.
 pub const PREFIX: &str = "local/";
 
-/// Capabilities this plugin implements.
-pub const CAPABILITIES: [&str; 3] = [CAP_CHAT, CAP_IMAGE, CAP_SPEECH];
+/// How this provider's errors read ("the server answered 404 Not Found:
+/// ..."), with its own hints (never a host flag or config key: the host
+/// adds those itself).
+pub const API: Api = Api::new("the server").with_hint(hint);
 
-/// Models this plugin describes, with their capabilities. The manifest lists
-/// the same models (with limits); any other `local/<model>` works too.
-pub const MODELS: &[(&str, &[&str])] = &[
-    ("local/llama3.2", &[CAP_CHAT]),
-    ("local/qwen2.5", &[CAP_CHAT]),
-    ("local/gpt-image-1", &[CAP_IMAGE]),
-    ("local/tts-1", &[CAP_SPEECH]),
-];
-
-/// The model name the server knows for a model ref (`local/x` -> `x`).
-pub fn api_model(model_ref: &str) -> &str {
-    match model_ref.get(..PREFIX.len()) {
-        Some(p) if p.eq_ignore_ascii_case(PREFIX) => &model_ref[PREFIX.len()..],
-        _ => model_ref,
+/// The sentence added to an error of `kind`, if any (see [`API`]).
+fn hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::AUTH => Some("Check the API key; local servers usually need no key."),
+        ErrorKind::MODEL_UNAVAILABLE => Some(
+            "Check that the server serves this model: the model ref is local/<the server's model name> (e.g. `ollama list`).",
+        ),
+        ErrorKind::NETWORK => {
+            Some("Is the server running, and is the base URL the one it listens on?")
+        }
+        _ => None,
     }
 }
 
-fn strings(items: &[&str]) -> RVec<RString> {
-    items.iter().map(|c| RString::from(*c)).collect()
+/// The model name the server knows for a model ref (`local/x` -> `x`; the
+/// prefix in any case, as the host routes refs case-insensitively).
+pub fn api_model(model_ref: &str) -> &str {
+    match (model_ref.get(..PREFIX.len()), model_ref.get(PREFIX.len()..)) {
+        (Some(p), Some(rest)) if p.eq_ignore_ascii_case(PREFIX) => rest,
+        _ => model_ref,
+    }
 }
 
 /// The OpenAI-compatible provider.
 pub struct OpenAiCompatible;
 
 impl Provider for OpenAiCompatible {
-    fn describe(&self) -> PluginDescription {
-        PluginDescription {
-            id: ID.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            plugin_api: PLUGIN_API_VERSION.into(),
-            capabilities: strings(&CAPABILITIES),
-            models: MODELS
-                .iter()
-                .map(|(r, caps)| ModelDescription {
-                    model_ref: (*r).into(),
-                    capabilities: strings(caps),
-                })
-                .collect(),
-        }
+    async fn chat(&self, req: ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
+        chat::chat(&req, call).await
     }
 
-    fn chat(
+    async fn image(
         &self,
-        req: &ChatRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<ChatResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, chat::chat(req, ctx, host))
-    }
-
-    fn image(
-        &self,
-        req: &ImageRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
+        req: ImageRequest,
+        call: &Call<'_>,
     ) -> Result<ImageResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, media::image(req, ctx, host))
+        image::image(&req, call).await
     }
 
-    fn speech(
+    async fn speech(
         &self,
-        req: &SpeechRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
+        req: SpeechRequest,
+        call: &Call<'_>,
     ) -> Result<SpeechResponse, PluginError> {
-        runtime::run(host, ctx.timeout_ms, media::speech(req, ctx, host))
+        speech::speech(&req, call).await
     }
 }
 
-export_provider!(OpenAiCompatible, OpenAiCompatible);
+export_provider!(
+    OpenAiCompatible,
+    OpenAiCompatible,
+    include_str!("../manifest.toml")
+);
 
 #[cfg(test)]
 mod tests {
@@ -119,17 +105,39 @@ mod tests {
         );
         assert_eq!(api_model("llama3.2"), "llama3.2");
         assert_eq!(api_model("loc"), "loc");
+        assert_eq!(api_model("localé/x"), "localé/x");
     }
 
     #[test]
-    fn description_lists_every_model_with_declared_capabilities() {
-        let d = OpenAiCompatible.describe();
-        assert_eq!(d.id.as_str(), ID);
-        assert_eq!(d.models.len(), MODELS.len());
-        for m in d.models.iter() {
-            for c in m.capabilities.iter() {
-                assert!(CAPABILITIES.contains(&c.as_str()));
+    fn hints_name_no_host_setting() {
+        for (k, _) in ErrorKind::ALL {
+            if let Some(h) = hint(k) {
+                assert!(
+                    !h.contains("models.providers")
+                        && !h.contains("--")
+                        && !h.contains("API_KEY")
+                        && !h.contains("baseUrl"),
+                    "{h}"
+                );
             }
+        }
+    }
+
+    #[test]
+    fn the_embedded_manifest_is_this_plugin_on_api_2() {
+        let m = include_str!("../manifest.toml");
+        for line in [
+            "id = \"openai-compatible\"",
+            "plugin_api = \"^2.0\"",
+            "library = \"switchyard_openai_compatible\"",
+            "model_prefix = \"local/\"",
+            "capabilities = [\"chat\", \"image\", \"speech\"]",
+            &format!("version = \"{}\"", env!("CARGO_PKG_VERSION")),
+        ] {
+            assert!(m.lines().any(|l| l == line), "{line}");
+        }
+        for r in m.lines().filter_map(|l| l.strip_prefix("ref = \"")) {
+            assert!(r.starts_with(PREFIX), "{r}");
         }
     }
 }
