@@ -165,8 +165,10 @@ pub struct ErrorBody {
     pub numeric_code: Option<u16>,
     /// The human message.
     pub message: Option<String>,
-    /// `type`, `error_type` or `metadata.error_type`.
+    /// `metadata.error_type` or `error_type` (OpenRouter's specific type).
     pub error_type: Option<String>,
+    /// `type` (OpenAI's broad class, e.g. `invalid_request_error`).
+    pub type_name: Option<String>,
     /// `param`, the request field at fault.
     pub param: Option<String>,
     /// `availability.code` (model availability errors).
@@ -239,9 +241,9 @@ impl ErrorBody {
         };
         b.message = text(err.get("message")).or_else(|| text(err.get("error")));
         let meta = err.get("metadata");
-        b.error_type = text(meta.and_then(|m| m.get("error_type")))
-            .or_else(|| text(err.get("error_type")))
-            .or_else(|| text(err.get("type")));
+        b.error_type =
+            text(meta.and_then(|m| m.get("error_type"))).or_else(|| text(err.get("error_type")));
+        b.type_name = text(err.get("type"));
         b.param = text(err.get("param"));
         b.provider = text(meta.and_then(|m| m.get("provider_name")));
         b.reasons = meta
@@ -267,7 +269,19 @@ impl ErrorBody {
             .and_then(kind_for_code)
             .or_else(|| self.error_type.as_deref().and_then(kind_for_code))
             .or_else(|| self.code.as_deref().and_then(kind_for_code))
+            .or_else(|| self.type_name.as_deref().and_then(kind_for_code))
             .or_else(|| self.message.as_deref().and_then(kind_for_message))
+    }
+
+    /// The provider's own code for this error, most specific first.
+    pub fn provider_code(&self) -> Option<String> {
+        let textual = self.code.clone().filter(|_| self.numeric_code.is_none());
+        self.error_type
+            .clone()
+            .or(self.availability.clone())
+            .or(textual)
+            .or(self.type_name.clone())
+            .or(self.code.clone())
     }
 }
 
@@ -333,12 +347,7 @@ impl Api {
         let mut msg = format!("{} answered {status}{reason}: {text}", self.name);
         self.details(&mut msg, &eb, kind);
         let mut e = PluginError::new(kind, msg).with_status(status);
-        if let Some(code) = eb
-            .error_type
-            .clone()
-            .or(eb.availability.clone())
-            .or(eb.code.clone())
-        {
+        if let Some(code) = eb.provider_code() {
             e = e.with_provider_code(code);
         }
         let ra = retry_after
@@ -371,14 +380,14 @@ impl Api {
         if let Some(c) = eb.numeric_code {
             e = e.with_status(c);
         }
-        if let Some(code) = eb.error_type.clone().or(eb.code.clone()) {
+        if let Some(code) = eb.provider_code() {
             e = e.with_provider_code(code);
         }
         e
     }
 
     fn details(&self, msg: &mut String, eb: &ErrorBody, kind: ErrorKind) {
-        if let Some(t) = &eb.error_type {
+        if let Some(t) = eb.error_type.as_ref().or(eb.type_name.as_ref()) {
             if !msg.contains(t.as_str()) {
                 msg.push_str(&format!(" ({t})"));
             }

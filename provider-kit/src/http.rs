@@ -206,7 +206,11 @@ pub async fn send(
         Ok(r) => r,
         Err(e) => {
             log_line(call, &method, &url, None, started);
-            return Err(transport_error(&e, what));
+            let mut err = transport_error(&e, what);
+            if let Some(h) = (api.hint)(err.kind) {
+                err.message = format!("{}. {h}", err.message).into();
+            }
+            return Err(err);
         }
     };
     let status = resp.status().as_u16();

@@ -59,7 +59,6 @@ fn openai_context_body_keeps_its_parameter() {
 /// report): prefer a string `code` over the plain `type` field, keeping
 /// `metadata.error_type` / `error_type` first.
 #[test]
-#[ignore = "kit: provider_code prefers `type` over OpenAI's more specific `code`"]
 fn openai_provider_code_is_the_specific_code() {
     let ctx = r#"{"error":{"message":"This model's maximum context length is 8192 tokens","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#;
     assert_eq!(
