@@ -4,7 +4,8 @@ The two ways to reach the OpenRouter client code, measured side by side:
 - `plugin`: the cdylib, found through its manifest and loaded by the host's
   loader (ABI checked), called through its `extern "C"` entry point;
 - `direct`: the same crate linked here as an rlib, called through the
-  [`Provider`] trait with no plugin boundary.
+  provider kit's [`Provider`] trait on a runtime of its own, with no plugin
+  boundary (no documents encoded, no `extern "C"` call).
 
 Both get the host's own [`HostCalls`] as callbacks and talk to one fake
 OpenRouter server started in this process. The cdylib and the rlib each
@@ -25,7 +26,13 @@ use switchyard::loader::{self, Plugin};
 use switchyard::registry::LookupTable;
 use switchyard_openrouter::OpenRouter;
 use switchyard_plugin_api::abi_stable::sabi_trait::TD_Opaque;
+use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse, Context as CallContext};
 use switchyard_plugin_api::*;
+use switchyard_provider_kit::runtime::PluginRuntime;
+use switchyard_provider_kit::{Call, Provider};
+
+/// The direct path's runtime (the rlib's own, as the cdylib has its own).
+static DIRECT_RUNTIME: PluginRuntime = PluginRuntime::new("bench-direct");
 
 /// Which side of the boundary a call goes through.
 enum Via {
@@ -48,8 +55,15 @@ impl Via {
         host: HostRef<'_>,
     ) -> Result<ChatResponse, PluginError> {
         match self {
-            Via::Plugin(p) => p.chat(req, ctx, host),
-            Via::Direct => Provider::chat(&OpenRouter, req, ctx, &host),
+            Via::Plugin(p) => p.call(ops::CHAT, ctx, req, &[], host),
+            Via::Direct => {
+                let call = Call::new(ops::CHAT, ctx.clone(), host);
+                DIRECT_RUNTIME.run(
+                    call.host(),
+                    ctx.timeout_ms,
+                    OpenRouter.chat(req.clone(), &call),
+                )
+            }
         }
     }
 }
@@ -65,8 +79,8 @@ fn load_plugin(dir: &Path) -> Result<Arc<Plugin>, String> {
 
 fn context(server: &FakeServer) -> CallContext {
     CallContext {
-        api_key: ROption::RSome(server.api_key().into()),
-        base_url: server.base_url().into(),
+        api_key: Some(server.api_key().to_string()),
+        base_url: server.base_url().to_string(),
         timeout_ms: 120_000,
         poll_interval_ms: 2000,
         max_output_bytes: 1 << 30,
@@ -77,13 +91,9 @@ fn context(server: &FakeServer) -> CallContext {
 fn request(stream: bool) -> ChatRequest {
     ChatRequest {
         model: "openrouter/openai/gpt-4o-mini".into(),
-        messages: RVec::from(vec![ChatMessage {
-            role: "user".into(),
-            content: "Say hello to the benchmark.".into(),
-        }]),
+        messages: vec![ChatMessage::user("Say hello to the benchmark.")],
         stream,
-        max_tokens: ROption::RNone,
-        temperature: ROption::RNone,
+        ..Default::default()
     }
 }
 
@@ -197,6 +207,9 @@ struct Timed {
 impl Host for Timed {
     fn is_cancelled(&self) -> bool {
         self.calls.is_cancelled()
+    }
+    fn on_cancel(&self, waker: CancelWakerBox) {
+        self.calls.on_cancel(waker)
     }
     fn log(&self, level: u8, message: RStr<'_>) {
         self.calls.log(level, message)

@@ -12,11 +12,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use switchyard_plugin_api::{
-    abi_stable::sabi_trait::TD_Opaque, Host, HostRef, Host_TO, LogLevel, PluginError, Progress,
-    ROption, RResult, RSlice, RStr, Stage,
+    abi_stable::sabi_trait::TD_Opaque, CancelWakerBox, Host, HostRef, Host_TO, LogLevel,
+    PluginError, Progress, ROption, RResult, RSlice, RStr, Stage,
 };
 
 static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Wakers plugins registered for the calls in flight, by call number.
+static WAKERS: Mutex<Vec<(u64, CancelWakerBox)>> = Mutex::new(Vec::new());
+static NEXT_CALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn lock_wakers() -> std::sync::MutexGuard<'static, Vec<(u64, CancelWakerBox)>> {
+    WAKERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Asks every call in flight to stop: sets the flag and wakes the plugins
+/// that registered a waker (no plugin polls the flag).
+pub fn cancel_all() {
+    CANCELLED.store(true, Ordering::SeqCst);
+    let wakers: Vec<(u64, CancelWakerBox)> = std::mem::take(&mut *lock_wakers());
+    for (_, w) in &wakers {
+        w.wake();
+    }
+}
 
 /// How long a plugin may take to stop after Ctrl-C, or to return after its
 /// deadline, before the host exits without it.
@@ -36,9 +54,10 @@ fn force_exit(code: i32, why: &str) -> ! {
 /// [`GRACE`] later; a second press exits at once with code 130.
 pub fn install_ctrlc() {
     let _ = ctrlc::set_handler(|| {
-        if CANCELLED.swap(true, Ordering::SeqCst) {
+        if CANCELLED.load(Ordering::SeqCst) {
             force_exit(130, "interrupted");
         }
+        cancel_all();
         let _ = std::thread::Builder::new()
             .name("switchyard-ctrlc-grace".into())
             .spawn(|| {
@@ -189,6 +208,14 @@ pub struct HostCalls {
     /// The job status last reported by a poll.
     last_status: Mutex<Option<String>>,
     started: Instant,
+    /// This call's number in [`WAKERS`].
+    call_id: u64,
+}
+
+impl Drop for HostCalls {
+    fn drop(&mut self) {
+        lock_wakers().retain(|(id, _)| *id != self.call_id);
+    }
 }
 
 impl HostCalls {
@@ -201,6 +228,7 @@ impl HostCalls {
             label: label.into(),
             last_status: Mutex::new(None),
             started: Instant::now(),
+            call_id: NEXT_CALL.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -240,6 +268,16 @@ fn fmt_elapsed(ms: u64) -> String {
 impl Host for HostCalls {
     fn is_cancelled(&self) -> bool {
         cancelled()
+    }
+
+    fn on_cancel(&self, waker: CancelWakerBox) {
+        let mut w = lock_wakers();
+        if cancelled() {
+            drop(w);
+            waker.wake();
+        } else {
+            w.push((self.call_id, waker));
+        }
     }
 
     fn log(&self, level: u8, message: RStr<'_>) {

@@ -28,60 +28,8 @@ pub struct Cached {
     pub models: Vec<CatalogModel>,
 }
 
-/// A catalog model (the manifest shape, stored as JSON).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CatalogModel {
-    /// Full model ref.
-    #[serde(rename = "ref")]
-    pub model_ref: String,
-    /// Capabilities.
-    pub capabilities: Vec<String>,
-    /// Video durations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub durations: Option<Vec<u32>>,
-    /// Resolutions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolutions: Option<Vec<String>>,
-    /// Aspect ratios.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratios: Option<Vec<String>>,
-    /// Image sizes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sizes: Option<Vec<String>>,
-    /// Frame image kinds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frame_images: Option<Vec<String>>,
-    /// Input reference kinds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_references: Option<Vec<String>>,
-    /// Video modes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modes: Option<Vec<String>>,
-    /// Voices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voices: Option<Vec<String>>,
-    /// Audio formats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub formats: Option<Vec<String>>,
-}
-
-impl From<CatalogModel> for ModelEntry {
-    fn from(c: CatalogModel) -> Self {
-        ModelEntry {
-            model_ref: c.model_ref,
-            capabilities: c.capabilities,
-            durations: c.durations,
-            resolutions: c.resolutions,
-            aspect_ratios: c.aspect_ratios,
-            sizes: c.sizes,
-            frame_images: c.frame_images,
-            input_references: c.input_references,
-            modes: c.modes,
-            voices: c.voices,
-            formats: c.formats,
-        }
-    }
-}
+/// A catalog model: the API's `ModelInfo`, as the plugin answered it.
+pub type CatalogModel = ModelEntry;
 
 /// The cache directory.
 pub fn dir() -> PathBuf {
@@ -98,13 +46,8 @@ pub fn path(plugin: &str) -> PathBuf {
     dir().join(format!("catalog-{plugin}.json"))
 }
 
-/// Parses a plugin's catalog JSON and stores it with the current time.
-pub fn save(plugin: &str, json_text: &str) -> Result<Cached, HostError> {
-    let models: Vec<CatalogModel> = serde_json::from_str(json_text).map_err(|e| {
-        HostError::BadOutput(format!(
-            "plugin {plugin:?} returned a malformed catalog: {e}"
-        ))
-    })?;
+/// Stores a plugin's catalog with the current time.
+pub fn save(plugin: &str, models: Vec<CatalogModel>) -> Result<Cached, HostError> {
     let c = Cached {
         fetched_at: crate::journal::now(),
         plugin: plugin.to_string(),

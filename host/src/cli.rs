@@ -69,6 +69,20 @@ pub enum PluginsCmd {
         /// Only this plugin id.
         id: Option<String>,
     },
+    /// Run the contract suite on the plugins of DIR (a manifest directory or
+    /// a plugin crate; its library is found in target/ or built).
+    Test {
+        /// A directory of manifests, or a plugin crate (Cargo.toml beside
+        /// `manifest.toml` or a `manifest/` directory).
+        dir: std::path::PathBuf,
+        /// Send the capability probes to this server (the provider's API or
+        /// a test server of yours); without it they are skipped.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// How long one probe may take before it counts as hung.
+        #[arg(long, value_name = "DUR", default_value = "30s")]
+        timeout: String,
+    },
 }
 
 /// Capability names for filters.

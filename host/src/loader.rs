@@ -1,7 +1,8 @@
 /*!
 Loading plugin libraries: find the file, check the ABI and versions, check
-the self-description against the manifest, and keep the module for the rest
-of the process.
+the manifest embedded in the library against the one the plugin was
+installed with, keep the module for the rest of the process, and call its
+operations ([`Plugin::call`]: documents in, documents out).
 
 Each library is opened at most once per process and never unloaded. Loading
 goes through `lib_header_from_path` + `init_root_module` rather than
@@ -11,12 +12,12 @@ would hand every later plugin the first one's entry points.
 
 use crate::manifest::Manifest;
 use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
+use serde::{de::DeserializeOwned, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use switchyard_plugin_api::{
-    CallContext, HostRef, PluginDescription, PluginError, PluginModuleRef, RResult,
-    PLUGIN_API_VERSION,
+    doc, ErrorKind, HostRef, PluginError, PluginModuleRef, RSlice, RStr, PLUGIN_API_VERSION,
 };
 
 /// Why a plugin could not be loaded.
@@ -74,8 +75,8 @@ pub enum LoadError {
         /// abi_stable's explanation, shortened.
         reason: String,
     },
-    /// The library's self-description contradicts its manifest.
-    #[error("plugin {id:?}: library {library} contradicts manifest {manifest}: {what}")]
+    /// The manifest embedded in the library contradicts the installed one.
+    #[error("plugin {id:?}: library {library} contradicts manifest {manifest}: {what}; reinstall the plugin so its library and manifest come from the same build")]
     Contradiction {
         /// Plugin id.
         id: String,
@@ -86,61 +87,27 @@ pub enum LoadError {
         /// Each contradiction, field by field.
         what: String,
     },
-    /// The plugin failed while describing itself.
-    #[error("plugin {id:?}: describe() failed: {message}")]
-    Describe {
+    /// The manifest embedded in the library does not parse.
+    #[error("plugin {id:?}: entry point `manifest`: the manifest embedded in library {library} is invalid: {reason}")]
+    EmbeddedManifest {
         /// Plugin id.
         id: String,
-        /// The plugin's error message.
-        message: String,
+        /// Library path.
+        library: String,
+        /// What is wrong with it.
+        reason: String,
     },
 }
 
 /// A loaded, checked plugin.
 pub struct Plugin {
-    /// Its manifest.
+    /// Its manifest (the installed file).
     pub manifest: Arc<Manifest>,
     /// The library file it was loaded from.
     pub library: PathBuf,
-    /// Its self-description, as plain Rust.
-    pub description: Description,
-    module: PluginModuleRef,
-}
-
-/// A plugin's self-description in plain Rust.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Description {
-    /// Plugin id.
-    pub id: String,
-    /// Plugin version.
-    pub version: String,
     /// The plugin API version the library was built against.
     pub plugin_api: String,
-    /// Capability names.
-    pub capabilities: Vec<String>,
-    /// Models and their capabilities.
-    pub models: Vec<(String, Vec<String>)>,
-}
-
-impl From<PluginDescription> for Description {
-    fn from(d: PluginDescription) -> Self {
-        Description {
-            id: d.id.into(),
-            version: d.version.into(),
-            plugin_api: d.plugin_api.into(),
-            capabilities: d.capabilities.into_iter().map(Into::into).collect(),
-            models: d
-                .models
-                .into_iter()
-                .map(|m| {
-                    (
-                        m.model_ref.into(),
-                        m.capabilities.into_iter().map(Into::into).collect(),
-                    )
-                })
-                .collect(),
-        }
-    }
+    module: PluginModuleRef,
 }
 
 /// Every load attempt of this process, by plugin id (successes and refusals).
@@ -241,16 +208,15 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
     // older minor version, which the compatibility promise accepts.
     let module = switchyard_plugin_api::module::init_root_module(header)
         .map_err(|e| abi_err(short_library_error(&e)))?;
-    let description: Description = match (module.describe())() {
-        RResult::ROk(d) => d.into(),
-        RResult::RErr(e) => {
-            return Err(LoadError::Describe {
-                id,
-                message: e.message.to_string(),
-            })
+    let embedded_text = (module.manifest())().as_str();
+    let embedded = Manifest::parse(&library, embedded_text).map_err(|e| {
+        LoadError::EmbeddedManifest {
+            id: id.clone(),
+            library: lib_display.clone(),
+            reason: e.to_string(),
         }
-    };
-    let problems = contradictions(manifest, &description, &lib_api_text);
+    })?;
+    let problems = contradictions(manifest, &embedded);
     if !problems.is_empty() {
         return Err(LoadError::Contradiction {
             id,
@@ -262,7 +228,7 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
     Ok(Plugin {
         manifest: manifest.clone(),
         library,
-        description,
+        plugin_api: lib_api_text,
         module,
     })
 }
@@ -278,51 +244,40 @@ fn short_library_error(e: &LibraryError) -> String {
     lines.join(" | ")
 }
 
-/// Every way `d` contradicts `m`, each naming the manifest field.
-pub fn contradictions(m: &Manifest, d: &Description, lib_api: &str) -> Vec<String> {
+/// Every way the library's embedded manifest `e` contradicts the installed
+/// manifest `m`, each naming the field.
+pub fn contradictions(m: &Manifest, e: &Manifest) -> Vec<String> {
     let mut out = Vec::new();
-    if d.id != m.id {
-        out.push(format!(
-            "field `id`: manifest says {:?}, library says {:?}",
-            m.id, d.id
-        ));
-    }
-    if d.version != m.version.to_string() {
-        out.push(format!(
-            "field `version`: manifest says {:?}, library says {:?}",
-            m.version.to_string(),
-            d.version
-        ));
-    }
-    if d.plugin_api != lib_api {
-        out.push(format!(
-            "entry point `describe`: reports plugin_api {:?} but the library header says {:?}",
-            d.plugin_api, lib_api
-        ));
-    }
+    let mut field = |name: &str, installed: String, embedded: String| {
+        if installed != embedded {
+            out.push(format!(
+                "field `{name}`: the manifest says {installed:?}, the library's says {embedded:?}"
+            ));
+        }
+    };
+    field("id", m.id.clone(), e.id.clone());
+    field("version", m.version.to_string(), e.version.to_string());
+    field("library", m.library.clone(), e.library.clone());
+    field("model_prefix", m.model_prefix.clone(), e.model_prefix.clone());
     let mc: BTreeSet<&str> = m.capabilities.iter().map(String::as_str).collect();
-    let dc: BTreeSet<&str> = d.capabilities.iter().map(String::as_str).collect();
-    if mc != dc {
+    let ec: BTreeSet<&str> = e.capabilities.iter().map(String::as_str).collect();
+    if mc != ec {
         out.push(format!(
-            "field `capabilities`: manifest says {mc:?}, library says {dc:?}"
+            "field `capabilities`: the manifest says {mc:?}, the library's says {ec:?}"
         ));
     }
     for (i, model) in m.models.iter().enumerate() {
-        match d
-            .models
-            .iter()
-            .find(|(r, _)| r.eq_ignore_ascii_case(&model.model_ref))
-        {
+        match e.model(&model.model_ref) {
             None => out.push(format!(
                 "field `models[{i}].ref`: {:?} is not a model the library knows",
                 model.model_ref
             )),
-            Some((_, caps)) => {
+            Some(theirs) => {
                 let a: BTreeSet<&str> = model.capabilities.iter().map(String::as_str).collect();
-                let b: BTreeSet<&str> = caps.iter().map(String::as_str).collect();
+                let b: BTreeSet<&str> = theirs.capabilities.iter().map(String::as_str).collect();
                 if a != b {
                     out.push(format!(
-                        "field `models[{i}].capabilities` ({}): manifest says {a:?}, library says {b:?}",
+                        "field `models[{i}].capabilities` ({}): the manifest says {a:?}, the library's says {b:?}",
                         model.model_ref
                     ));
                 }
@@ -332,117 +287,119 @@ pub fn contradictions(m: &Manifest, d: &Description, lib_api: &str) -> Vec<Strin
     out
 }
 
-/// The deadline a plugin enforces for an entry point (0 = none): the call
-/// context's timeout, except for a video submit, which plugins may give up
-/// to two minutes of its own whatever the job's timeout.
-fn deadline_of(entry: &str, ctx: &CallContext) -> u64 {
-    match (entry, ctx.timeout_ms) {
-        (_, 0) => 0,
-        ("video_submit", t) => t.max(120_000),
-        (_, t) => t,
-    }
-}
-
-macro_rules! entry {
-    ($name:ident, $req:ty, $resp:ty) => {
-        /// Calls the plugin's entry point of the same name.
-        pub fn $name(
-            &self,
-            req: &$req,
-            ctx: &CallContext,
-            host: HostRef<'_>,
-        ) -> Result<$resp, PluginError> {
-            let _bound = crate::call::Watchdog::arm(
-                stringify!($name),
-                deadline_of(stringify!($name), ctx),
-                crate::call::GRACE,
-            );
-            (self.module.$name())(req, ctx, host).into_result()
-        }
-    };
+/// Runs `f` with the error's message prefixed by the plugin and operation
+/// (`openrouter: image: ...`), so every runtime error names where it came from.
+fn named(id: &str, op: &str, mut e: PluginError) -> PluginError {
+    e.message = format!("{id}: {op}: {}", e.message).into();
+    e
 }
 
 impl Plugin {
-    entry!(
-        chat,
-        switchyard_plugin_api::ChatRequest,
-        switchyard_plugin_api::ChatResponse
-    );
-    entry!(
-        image,
-        switchyard_plugin_api::ImageRequest,
-        switchyard_plugin_api::ImageResponse
-    );
-    entry!(
-        speech,
-        switchyard_plugin_api::SpeechRequest,
-        switchyard_plugin_api::SpeechResponse
-    );
-    entry!(
-        video_submit,
-        switchyard_plugin_api::VideoRequest,
-        switchyard_plugin_api::VideoJob
-    );
-    entry!(
-        video_wait,
-        switchyard_plugin_api::VideoJob,
-        switchyard_plugin_api::VideoResponse
-    );
-
-    /// Calls `check_key`, or says the plugin predates it (built against 1.0).
-    pub fn check_key(
+    /// Runs operation `op` with `request` (and the binary inputs it refers
+    /// to by index); the answer is decoded as `T`. A plugin that has not
+    /// returned a grace period after the context's deadline is abandoned
+    /// (the host exits 5).
+    pub fn call<Req: Serialize, T: DeserializeOwned>(
         &self,
-        ctx: &CallContext,
+        op: &str,
+        ctx: &doc::Context,
+        request: &Req,
+        blobs: &[&[u8]],
         host: HostRef<'_>,
-    ) -> Result<switchyard_plugin_api::KeyStatus, PluginError> {
-        match self.module.check_key() {
-            Some(f) => f(ctx, host).into_result(),
-            None => Err(PluginError::new(
-                switchyard_plugin_api::ErrorKind::UNSUPPORTED,
-                format!(
-                    "plugin {:?} was built against plugin API {} and has no key check (added in 1.1)",
-                    self.manifest.id, self.description.plugin_api
-                ),
-            )),
-        }
+    ) -> Result<T, PluginError> {
+        self.call_inner(op, ctx, request, blobs, host, true)
     }
 
-    /// Polls a video job once, or says the plugin predates it.
-    pub fn video_status(
+    /// [`Plugin::call`] without the watchdog: for callers that guard the
+    /// call themselves (the contract suite runs each on its own thread).
+    pub fn call_unwatched<Req: Serialize, T: DeserializeOwned>(
         &self,
-        job: &switchyard_plugin_api::VideoJob,
-        ctx: &CallContext,
+        op: &str,
+        ctx: &doc::Context,
+        request: &Req,
+        blobs: &[&[u8]],
         host: HostRef<'_>,
-    ) -> Result<switchyard_plugin_api::VideoJobState, PluginError> {
-        match self.module.video_status() {
-            Some(f) => f(job, ctx, host).into_result(),
-            None => Err(PluginError::new(
-                switchyard_plugin_api::ErrorKind::UNSUPPORTED,
-                format!(
-                    "plugin {:?} was built against plugin API {} and cannot poll a job once (added in 1.1)",
-                    self.manifest.id, self.description.plugin_api
-                ),
-            )),
-        }
+    ) -> Result<T, PluginError> {
+        self.call_inner(op, ctx, request, blobs, host, false)
     }
 
-    /// Fetches the live catalog (JSON), or says the plugin predates it.
-    pub fn catalog(&self, ctx: &CallContext, host: HostRef<'_>) -> Result<String, PluginError> {
-        match self.module.catalog() {
-            Some(f) => f(ctx, host).into_result().map(|s| s.into_string()),
-            None => Err(PluginError::new(
-                switchyard_plugin_api::ErrorKind::UNSUPPORTED,
-                format!(
-                    "plugin {:?} was built against plugin API {} and has no live catalog (added in 1.1)",
-                    self.manifest.id, self.description.plugin_api
+    fn call_inner<Req: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &str,
+        ctx: &doc::Context,
+        request: &Req,
+        blobs: &[&[u8]],
+        host: HostRef<'_>,
+        watch: bool,
+    ) -> Result<T, PluginError> {
+        let id = self.manifest.id.as_str();
+        let encode = |what: &str, r: serde_json::Result<String>| {
+            r.map_err(|e| {
+                PluginError::new(ErrorKind::INTERNAL, format!("cannot encode the {what}: {e}"))
+            })
+        };
+        let ctx_text = encode("context", serde_json::to_string(ctx))?;
+        let req_text = encode("request", serde_json::to_string(request))?;
+        let slices: Vec<RSlice<'_, u8>> = blobs.iter().map(|b| RSlice::from_slice(b)).collect();
+        let answer = {
+            let deadline = if watch { ctx.timeout_ms } else { 0 };
+            let _bound = crate::call::Watchdog::arm(op, deadline, crate::call::GRACE);
+            (self.module.call())(
+                RStr::from_str(op),
+                RStr::from_str(&ctx_text),
+                RStr::from_str(&req_text),
+                RSlice::from_slice(&slices),
+                host,
+            )
+            .into_result()
+        };
+        let text = answer.map_err(|e| self.with_hint(named(id, op, e)))?;
+        serde_json::from_str(text.as_str()).map_err(|e| {
+            named(
+                id,
+                op,
+                PluginError::new(
+                    ErrorKind::UPSTREAM,
+                    format!("the plugin answered a malformed {op} document: {e}"),
                 ),
-            )),
-        }
+            )
+        })
     }
 
-    /// Whether the library exports entry points appended after 1.0.
-    pub fn has_check_key(&self) -> bool {
-        self.module.check_key().is_some()
+    /// Adds where the key goes to an `auth` error: the plugin names no host
+    /// setting, its manifest says which ones hold its key.
+    fn with_hint(&self, mut e: PluginError) -> PluginError {
+        let sep = if e.message.ends_with(['.', '!', '?']) { "" } else { "." };
+        if e.kind == ErrorKind::NETWORK && e.status.is_none() {
+            e.message = format!(
+                "{}{sep} The base URL is set by `models.providers.{}.baseUrl` in the config{}.",
+                e.message,
+                self.manifest.id,
+                self.manifest
+                    .base_url
+                    .as_deref()
+                    .map(|u| format!(" (default {u})"))
+                    .unwrap_or_default()
+            )
+            .into();
+            return e;
+        }
+        if e.kind != ErrorKind::AUTH {
+            return e;
+        }
+        let auth = &self.manifest.auth;
+        let mut places: Vec<String> = auth.config_keys.iter().map(|k| format!("`{k}`")).collect();
+        places.extend(auth.env.iter().map(|v| format!("{v}")));
+        if !places.is_empty() {
+            e.message = format!(
+                "{}{sep} Check the API key ({}), or run `switchyard onboard --provider {}`.",
+                e.message,
+                places.join(" or "),
+                self.manifest.id
+            )
+            .into();
+        }
+        e
     }
 
     /// The path of the library's file.

@@ -10,7 +10,7 @@ checks everything that can be checked without the library.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use switchyard_plugin_api::ALL_CAPABILITIES;
+use switchyard_plugin_api::caps;
 
 /// A parsed, validated manifest.
 #[derive(Debug, Clone)]
@@ -37,11 +37,16 @@ pub struct Manifest {
     pub auth: Auth,
     /// Models with their limits.
     pub models: Vec<ModelEntry>,
+    /// How long the provider may take to accept an asynchronous job
+    /// (`submit_timeout_ms`, default 2 minutes), whatever the job's timeout.
+    pub submit_timeout_ms: u64,
+    /// What this host ignored: fields and capabilities it does not know
+    /// (written for a newer switchyard, or a typo), each naming the field.
+    pub warnings: Vec<String>,
 }
 
 /// The `[auth]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Auth {
     /// Config paths holding the key, in resolution order.
     #[serde(default)]
@@ -61,37 +66,11 @@ pub struct Auth {
     pub optional: bool,
 }
 
-/// One model and its limits. Absent lists mean "not limited / not offered".
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ModelEntry {
-    /// Full model ref, e.g. `openrouter/google/veo-3.1-fast`.
-    #[serde(rename = "ref")]
-    pub model_ref: String,
-    /// Capabilities of this model.
-    pub capabilities: Vec<String>,
-    /// Video: allowed durations in seconds.
-    pub durations: Option<Vec<u32>>,
-    /// Video: allowed resolutions (API spelling).
-    pub resolutions: Option<Vec<String>>,
-    /// Video and image: allowed aspect ratios.
-    pub aspect_ratios: Option<Vec<String>>,
-    /// Image: allowed sizes (`image_config.image_size`).
-    pub sizes: Option<Vec<String>>,
-    /// Video: allowed frame image kinds (`first_frame`, `last_frame`).
-    pub frame_images: Option<Vec<String>>,
-    /// Video: allowed input reference kinds (`image`, `audio`, `video`).
-    pub input_references: Option<Vec<String>>,
-    /// Video: generation modes (`text-to-video`, `image-to-video`, `video-to-video`).
-    pub modes: Option<Vec<String>>,
-    /// Speech: voices.
-    pub voices: Option<Vec<String>>,
-    /// Speech: audio formats.
-    pub formats: Option<Vec<String>>,
-}
+/// One model and its limits: the API's [`ModelInfo`](switchyard_plugin_api::doc::ModelInfo),
+/// the same type the live catalog uses. Absent lists mean "not stated".
+pub type ModelEntry = switchyard_plugin_api::doc::ModelInfo;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawManifest {
     id: String,
     name: Option<String>,
@@ -101,6 +80,7 @@ struct RawManifest {
     model_prefix: String,
     capabilities: Vec<String>,
     base_url: Option<String>,
+    submit_timeout_ms: Option<u64>,
     #[serde(default)]
     auth: Auth,
     #[serde(default)]
@@ -150,7 +130,17 @@ impl Manifest {
 
     /// Parses and validates manifest text; `path` is used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ManifestError> {
-        let raw: RawManifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+        let mut warnings = Vec::new();
+        let de = toml::Deserializer::parse(text).map_err(|e| ManifestError::Parse {
+            path: path.to_path_buf(),
+            reason: one_line(&e.to_string()),
+        })?;
+        let raw: RawManifest = serde_ignored::deserialize(de, |field| {
+            warnings.push(format!(
+                "field `{field}` is not one this switchyard knows (ignored; a typo, or written for a newer switchyard)"
+            ))
+        })
+        .map_err(|e| ManifestError::Parse {
             path: path.to_path_buf(),
             reason: one_line(&e.to_string()),
         })?;
@@ -204,6 +194,7 @@ impl Manifest {
             ));
         }
         check_capabilities(&raw.capabilities).map_err(|r| invalid("capabilities", r))?;
+        warnings.extend(unknown_capabilities("capabilities", &raw.capabilities));
         if let Some(url) = &raw.base_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(invalid(
@@ -234,6 +225,10 @@ impl Manifest {
             }
             check_capabilities(&m.capabilities)
                 .map_err(|r| invalid(&format!("{field}.capabilities"), r))?;
+            warnings.extend(unknown_capabilities(
+                &format!("{field}.capabilities"),
+                &m.capabilities,
+            ));
             for c in &m.capabilities {
                 if !raw.capabilities.contains(c) {
                     return Err(invalid(
@@ -258,6 +253,8 @@ impl Manifest {
             base_url: raw.base_url,
             auth: raw.auth,
             models: raw.models,
+            submit_timeout_ms: raw.submit_timeout_ms.unwrap_or(120_000),
+            warnings,
         })
     }
 
@@ -284,26 +281,25 @@ impl Manifest {
     }
 }
 
-impl ModelEntry {
-    /// Whether this model offers `capability`.
-    pub fn has_capability(&self, capability: &str) -> bool {
-        self.capabilities.iter().any(|c| c == capability)
-    }
-}
-
-fn check_capabilities(caps: &[String]) -> Result<(), String> {
-    if caps.is_empty() {
-        return Err(format!("must list at least one of {ALL_CAPABILITIES:?}"));
-    }
-    for c in caps {
-        if !ALL_CAPABILITIES.contains(&c.as_str()) {
-            return Err(format!(
-                "{c:?} is not a capability; allowed: {}",
-                ALL_CAPABILITIES.join(", ")
-            ));
-        }
+fn check_capabilities(list: &[String]) -> Result<(), String> {
+    if list.is_empty() {
+        return Err(format!("must list at least one of {:?}", caps::ALL));
     }
     Ok(())
+}
+
+/// A warning for each capability this host does not know: it is ignored
+/// (never asked for), the plugin's other capabilities still work.
+fn unknown_capabilities(field: &str, list: &[String]) -> Vec<String> {
+    list.iter()
+        .filter(|c| !caps::ALL.contains(&c.as_str()))
+        .map(|c| {
+            format!(
+                "field `{field}`: {c:?} is not a capability this switchyard knows (ignored); known: {}",
+                caps::ALL.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Folds a multi-line parser message into one line.
@@ -322,7 +318,7 @@ mod tests {
     const GOOD: &str = r#"
 id = "demo"
 version = "1.2.3"
-plugin_api = "^1.0"
+plugin_api = "^2.0"
 library = "demo_plugin"
 model_prefix = "demo/"
 capabilities = ["chat", "video"]
@@ -341,17 +337,14 @@ durations = [4, 8]
     }
 
     #[test]
-    fn unknown_capability_names_field_and_allowed_values() {
-        let bad = GOOD.replace("[\"chat\", \"video\"]", "[\"chat\", \"telepathy\"]");
-        let e = Manifest::parse(Path::new("x.toml"), &bad)
-            .unwrap_err()
-            .to_string();
+    fn unknown_capability_is_ignored_with_a_warning_naming_field_and_known_values() {
+        let newer = GOOD.replace("[\"chat\", \"video\"]", "[\"chat\", \"video\", \"telepathy\"]");
+        let m = Manifest::parse(Path::new("x.toml"), &newer).unwrap();
+        assert!(m.has_capability("chat"));
+        let w = m.warnings.join("\n");
         assert!(
-            e.contains("x.toml")
-                && e.contains("capabilities")
-                && e.contains("telepathy")
-                && e.contains("speech"),
-            "{e}"
+            w.contains("`capabilities`") && w.contains("telepathy") && w.contains("speech"),
+            "{w}"
         );
     }
 
@@ -373,16 +366,15 @@ durations = [4, 8]
     }
 
     #[test]
-    fn unknown_field_is_rejected_by_name() {
-        let e = Manifest::parse(Path::new("x.toml"), &format!("{GOOD}\nlibary = \"x\"\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("libary"), "{e}");
+    fn unknown_field_is_a_warning_naming_it() {
+        let text = GOOD.replace("library =", "libary = \"x\"\nlibrary =");
+        let m = Manifest::parse(Path::new("x.toml"), &text).unwrap();
+        assert!(m.warnings.iter().any(|w| w.contains("libary")), "{:?}", m.warnings);
     }
 
     #[test]
     fn bad_plugin_api_requirement_is_explained() {
-        let bad = GOOD.replace("^1.0", "one");
+        let bad = GOOD.replace("^2.0", "one");
         let e = Manifest::parse(Path::new("x.toml"), &bad)
             .unwrap_err()
             .to_string();
@@ -400,7 +392,7 @@ durations = [4, 8]
             prop_assert!(m.model_prefix.len() >= 2 && m.model_prefix.ends_with('/'));
             prop_assert!(!m.library.is_empty() && !m.library.contains(['/', '\\']));
             for c in &m.capabilities {
-                prop_assert!(ALL_CAPABILITIES.contains(&c.as_str()));
+                prop_assert!(caps::ALL.contains(&c.as_str()));
             }
             for e in &m.models {
                 prop_assert!(e.model_ref.starts_with(&m.model_prefix));

@@ -104,7 +104,16 @@ impl LookupTable {
         let mut parsed: Vec<Manifest> = Vec::with_capacity(files.len());
         for (path, result) in files.iter().zip(load_all(&files)) {
             match result {
-                Ok(m) => parsed.push(m),
+                Ok(m) => {
+                    for w in &m.warnings {
+                        self.diagnostics.push(Diagnostic {
+                            path: path.clone(),
+                            message: format!("{}: {w}", path.display()),
+                            is_error: false,
+                        });
+                    }
+                    parsed.push(m)
+                }
                 Err(e) => self.diagnostics.push(Diagnostic {
                     path: path.clone(),
                     message: e.to_string(),

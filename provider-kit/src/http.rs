@@ -261,7 +261,7 @@ pub async fn read_json(
     serde_json::from_slice(&body).map_err(|_| {
         PluginError::new(
             ErrorKind::UPSTREAM,
-            format!("the {what} answer is not JSON"),
+            format!("the {what} answer is malformed: it is not JSON"),
         )
     })
 }

@@ -3,12 +3,11 @@ Crates that live outside the workspace on purpose and are built by
 `cargo xtask test` before the tests run:
 
 - `examples/plugin-template`: the standalone plugin a third party starts
-  from (its own `[workspace]`, depending on `switchyard-plugin-api` as an
-  outside crate would); after the tests it must pass the contract suite;
-- `tests/abi-fixtures/old-minor` and `tests/abi-fixtures/new-major`: plugins
-  built against plugin API 1.0.0 and 2.0.0 (each its own `[workspace]`,
-  through the `plugin-api-1-0` / `plugin-api-2-0` packagings of the same
-  sources), for the ABI-evolution tests.
+  from (its own `[workspace]`, depending on the provider kit as an outside
+  crate would); after the tests it must pass the contract suite;
+- the crates under `tests/abi-fixtures/`: plugins (and a host) built against other releases
+  of the plugin API (frozen copies of their sources), for the ABI-evolution
+  tests.
 
 Each is built with `CARGO_TARGET_DIR` set to the workspace's target
 directory, so its library lands in `target/debug` beside `switchyard`,
@@ -20,11 +19,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The out-of-workspace crates, relative to the workspace root.
-pub const CRATES: [&str; 3] = [
-    "examples/plugin-template",
-    "tests/abi-fixtures/old-minor",
-    "tests/abi-fixtures/new-major",
-];
+pub const CRATES: [&str; 2] = ["examples/plugin-template", "tests/abi-fixtures/old-major"];
 
 /// The template's manifest directory, relative to the workspace root.
 pub const TEMPLATE_MANIFESTS: &str = "examples/plugin-template/manifest";

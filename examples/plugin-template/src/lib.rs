@@ -1,229 +1,110 @@
 /*!
-A complete switchyard provider plugin in one file: chat and speech against
-any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, a hosted
-API), model refs `template/<model>`.
+A complete switchyard provider plugin in one file: chat (plain and streamed)
+and speech against any OpenAI-compatible server (Ollama, vLLM, llama.cpp,
+LM Studio, a hosted API), model refs `template/<model>`.
 
-Copy this crate to start a plugin of your own; `docs/plugin-authors.md` in
-the switchyard repository walks through it section by section. Each entry
-point is blocking for the host: it starts a small tokio runtime of its own,
-runs the request on it, and gives up when the host cancels the call or its
-deadline passes. Every failure becomes a typed [`PluginError`].
+Copy this crate to start a plugin of your own (or run `switchyard plugins
+new NAME`); `docs/plugin-authors.md` walks through it section by section.
+The provider kit does the plumbing: it exports the entry points with
+`manifest/template.toml` embedded, runs each call on the plugin's own
+runtime (ended by the deadline or the user's Ctrl-C), keeps one pooled HTTP
+client, caps every read, and turns each failure into a typed error.
 */
 
-use serde_json::{json, Value};
-use std::future::Future;
+use serde_json::json;
 use std::time::Duration;
-use switchyard_plugin_api::*;
+use switchyard_provider_kit::api::doc::*;
+use switchyard_provider_kit::api::{ErrorKind, PluginError};
+use switchyard_provider_kit::errors::{Api, Endpoint};
+use switchyard_provider_kit::sink::{self, Meter};
+use switchyard_provider_kit::{export_provider, http, openai, Call, Provider};
 
-/// The provider. It holds no state: each call builds what it needs.
+/// How this provider's errors read in messages, with a hint per kind.
+const API: Api = Api::new("the server").with_hint(hint);
+
+/// A sentence added to errors of a kind (never a switchyard flag or key).
+fn hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::NETWORK => Some("Is the server running at the configured base URL?"),
+        ErrorKind::MODEL_UNAVAILABLE => Some("Check that the server serves this model."),
+        _ => None,
+    }
+}
+
+/// The largest answer read into memory (audio streams to the sink instead).
+const ANSWER_CAP: usize = 16 * 1024 * 1024;
+
+/// The provider. It holds no state: the kit keeps the runtime and clients.
 pub struct Template;
 
-impl Provider for Template {
-    fn describe(&self) -> PluginDescription {
-        let chat = RVec::from(vec![RString::from(CAP_CHAT)]);
-        PluginDescription {
-            id: "template".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            plugin_api: PLUGIN_API_VERSION.into(),
-            capabilities: RVec::from(vec![RString::from(CAP_CHAT), RString::from(CAP_SPEECH)]),
-            models: RVec::from(vec![ModelDescription {
-                model_ref: "template/llama3.2".into(),
-                capabilities: chat,
-            }]),
-        }
-    }
-
-    fn chat(
-        &self,
-        req: &ChatRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<ChatResponse, PluginError> {
-        block_on(host, ctx.timeout_ms, run_chat(req, ctx, host))
-    }
-
-    fn speech(
-        &self,
-        req: &SpeechRequest,
-        ctx: &CallContext,
-        host: &HostRef<'_>,
-    ) -> Result<SpeechResponse, PluginError> {
-        block_on(host, ctx.timeout_ms, run_speech(req, ctx, host))
-    }
-}
-
-export_provider!(Template, Template);
-
-/// Runs `work` on a runtime of this plugin's own, until it ends, the host
-/// cancels (checked every 100 ms) or `timeout_ms` passes (0: no deadline).
-fn block_on<T>(
-    host: &HostRef<'_>,
-    timeout_ms: u64,
-    work: impl Future<Output = Result<T, PluginError>>,
-) -> Result<T, PluginError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PluginError::new(ErrorKind::INTERNAL, format!("no runtime: {e}")))?;
-    runtime.block_on(async {
-        let cancelled = async {
-            while !host.is_cancelled() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        };
-        tokio::select! {
-            result = work => result,
-            () = cancelled => Err(PluginError::cancelled()),
-            () = tokio::time::sleep(Duration::from_millis(timeout_ms)), if timeout_ms > 0 => {
-                Err(PluginError::new(ErrorKind::TIMEOUT, "the call's deadline passed"))
-            }
-        }
-    })
-}
-
 /// The model name the server knows: `template/llama3.2` -> `llama3.2`.
-fn model_name(model_ref: &str) -> &str {
+fn api_model(model_ref: &str) -> &str {
     model_ref.strip_prefix("template/").unwrap_or(model_ref)
 }
 
-/// A transport failure: no connection, a timeout, a body cut short.
-fn network(e: reqwest::Error) -> PluginError {
-    let kind = if e.is_timeout() {
-        ErrorKind::TIMEOUT
-    } else if e.is_builder() {
-        ErrorKind::INVALID_INPUT
-    } else if e.is_decode() {
-        ErrorKind::UPSTREAM
-    } else {
-        ErrorKind::NETWORK
-    };
-    PluginError::new(kind, format!("request to the server failed: {e}"))
-}
-
-/// A non-2xx answer: the status decides the kind; an OpenAI-style body
-/// `{"error": {"message", "type", "code"}}` sharpens it and names the cause.
-fn http_error(status: u16, body: &[u8]) -> PluginError {
-    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let err = &v["error"];
-    let code = err["code"].as_str().or(err["type"].as_str());
-    let kind = match code {
-        Some("context_length_exceeded") => ErrorKind::CONTEXT_LENGTH,
-        Some("insufficient_quota") => ErrorKind::BILLING,
-        Some("model_not_found") => ErrorKind::MODEL_UNAVAILABLE,
-        _ if status == 404 => ErrorKind::MODEL_UNAVAILABLE,
-        _ => ErrorKind::from_http_status(status),
-    };
-    let message = err["message"]
-        .as_str()
-        .or(err.as_str())
-        .unwrap_or("no details");
-    let e = PluginError::new(kind, format!("the server answered {status}: {message}"));
-    match code {
-        Some(code) => e.with_status(status).with_provider_code(code),
-        None => e.with_status(status),
-    }
-}
-
-/// `POST {base_url}/{path}` with the key, when one is configured.
+/// `POST <base URL>/<path>` with a JSON body and the key (when one is set).
 async fn post(
-    ctx: &CallContext,
+    call: &Call<'_>,
     path: &str,
-    body: &Value,
+    body: &serde_json::Value,
+    what: &str,
 ) -> Result<reqwest::Response, PluginError> {
-    let url = format!("{}/{path}", ctx.base_url.trim_end_matches('/'));
-    let client = reqwest::Client::builder().build().map_err(network)?;
-    let mut request = client.post(url).json(body);
-    if let ROption::RSome(key) = &ctx.api_key {
-        request = request.bearer_auth(key.as_str());
-    }
-    let response = request.send().await.map_err(network)?;
-    let status = response.status().as_u16();
-    if response.status().is_success() {
-        return Ok(response);
-    }
-    let body = response.bytes().await.unwrap_or_default();
-    Err(http_error(status, &body))
+    let ctx = call.ctx();
+    let read_timeout = http::read_timeout(ctx, Duration::from_secs(120));
+    let client = http::client("switchyard-plugin-template", read_timeout)?;
+    let request = client
+        .post(http::endpoint(ctx, path)?)
+        .headers(http::bearer(ctx)?)
+        .json(body);
+    http::send(call, &API, request, what, Endpoint::Model).await
 }
 
-/// Chat completion. The answer comes back whole; when the host asked for a
-/// stream it is handed over as one text delta.
-async fn run_chat(
-    req: &ChatRequest,
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-) -> Result<ChatResponse, PluginError> {
-    if req.messages.is_empty() {
-        return Err(PluginError::new(ErrorKind::INVALID_INPUT, "no messages"));
+impl Provider for Template {
+    /// Chat: the whole answer, or each piece as it arrives when streamed.
+    async fn chat(&self, req: ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
+        let body = openai::chat_body(&req, api_model(&req.model))?;
+        let resp = post(call, "chat/completions", &body, "chat completion").await?;
+        if req.stream && http::content_type(&resp) == "text/event-stream" {
+            return openai::stream_chat(&API, call, &req, resp, |_chunk| {}).await;
+        }
+        let answer = http::read_json(call, resp, ANSWER_CAP, "chat").await?;
+        openai::parse_chat(&API, call, &req, &answer)
     }
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content.as_str()}))
-        .collect();
-    let mut body = json!({"model": model_name(&req.model), "messages": messages});
-    if let ROption::RSome(n) = req.max_tokens {
-        body["max_tokens"] = json!(n);
+
+    /// Speech: the audio is streamed to the host's output 0 as it arrives.
+    async fn speech(
+        &self,
+        req: SpeechRequest,
+        call: &Call<'_>,
+    ) -> Result<SpeechResponse, PluginError> {
+        let mut body = json!({
+            "model": api_model(&req.model),
+            "input": req.input,
+            "voice": req.voice.as_deref().unwrap_or("alloy"),
+            "response_format": req.format,
+        });
+        if let Some(speed) = req.speed {
+            body["speed"] = json!(speed);
+        }
+        openai::apply_params(&mut body, &req.params)?;
+        let resp = post(call, "audio/speech", &body, "speech").await?;
+        let media_type = http::content_type(&resp);
+        if media_type.contains("json") || media_type.starts_with("text/") {
+            return Err(sink::not_media(&API, resp, &media_type, "speech", "audio").await);
+        }
+        let mut meter = Meter::new("");
+        let bytes =
+            sink::stream_to_sink(resp, call.host(), 0, &media_type, "speech", &mut meter).await?;
+        Ok(SpeechResponse {
+            media_type,
+            bytes,
+            ..Default::default()
+        })
     }
-    if let ROption::RSome(t) = req.temperature {
-        body["temperature"] = json!(t);
-    }
-    let v: Value = post(ctx, "chat/completions", &body)
-        .await?
-        .json()
-        .await
-        .map_err(network)?;
-    let Some(text) = v["choices"][0]["message"]["content"].as_str() else {
-        let what = "the answer has no choices[0].message.content";
-        return Err(PluginError::new(ErrorKind::UPSTREAM, what));
-    };
-    if req.stream {
-        host.text(text.into());
-    }
-    Ok(ChatResponse {
-        text: text.into(),
-        model: v["model"].as_str().unwrap_or(&req.model).into(),
-        finish_reason: v["choices"][0]["finish_reason"]
-            .as_str()
-            .unwrap_or("")
-            .into(),
-        usage: Usage {
-            prompt_tokens: v["usage"]["prompt_tokens"].as_u64().into(),
-            completion_tokens: v["usage"]["completion_tokens"].as_u64().into(),
-            total_tokens: v["usage"]["total_tokens"].as_u64().into(),
-            cost: ROption::RNone,
-        },
-        generation_id: v["id"].as_str().map(RString::from).into(),
-    })
 }
 
-/// Text-to-speech. The audio goes to the host's sink piece by piece as it
-/// arrives, with a progress report per piece, so memory stays flat.
-async fn run_speech(
-    req: &SpeechRequest,
-    ctx: &CallContext,
-    host: &HostRef<'_>,
-) -> Result<SpeechResponse, PluginError> {
-    let voice = req.voice.as_ref().map_or("alloy", |v| v.as_str());
-    let body = json!({"model": model_name(&req.model), "input": req.input.as_str(),
-        "voice": voice, "response_format": req.format.as_str()});
-    let mut response = post(ctx, "audio/speech", &body).await?;
-    let media_type = match response.headers().get("content-type") {
-        Some(v) => v.to_str().unwrap_or("audio/mpeg").to_string(),
-        None => "audio/mpeg".to_string(),
-    };
-    let total = response.content_length();
-    host.open_output(0, media_type.as_str().into(), total.into())
-        .into_result()?;
-    let mut progress = Progress::new(Stage::DOWNLOADING);
-    progress.total_bytes = total.into();
-    while let Some(piece) = response.chunk().await.map_err(network)? {
-        host.write_output(0, piece.as_ref().into()).into_result()?;
-        progress.bytes += piece.len() as u64;
-        host.progress(&progress);
-    }
-    Ok(SpeechResponse {
-        media_type: media_type.into(),
-        bytes: progress.bytes,
-        generation_id: ROption::RNone,
-    })
-}
+export_provider!(
+    Template,
+    Template,
+    include_str!("../manifest/template.toml")
+);

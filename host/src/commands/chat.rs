@@ -11,9 +11,8 @@ use crate::error::HostError;
 use crate::failover::{self, RetryPolicy};
 use crate::term;
 use serde_json::json;
-use switchyard_plugin_api::{
-    ChatMessage, ChatRequest, ChatResponse, ErrorKind, PluginError, ROption, RVec, CAP_CHAT,
-};
+use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse};
+use switchyard_plugin_api::{caps::CHAT as CAP_CHAT, ops, ErrorKind, PluginError};
 
 /// The default chat model.
 pub const DEFAULT_CHAT_MODEL: &str = "openrouter/auto";
@@ -47,17 +46,11 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         let plugin = ctx.load(&r.manifest)?;
         targets.push((m.clone(), plugin, cc));
     }
-    let mut messages = RVec::new();
+    let mut messages = Vec::new();
     if let Some(s) = &args.system {
-        messages.push(ChatMessage {
-            role: "system".into(),
-            content: s.as_str().into(),
-        });
+        messages.push(ChatMessage::system(s.as_str()));
     }
-    messages.push(ChatMessage {
-        role: "user".into(),
-        content: prompt.as_str().into(),
-    });
+    messages.push(ChatMessage::user(prompt.as_str()));
     let stream = args.stream;
     let mut printed_any = false;
     let printed = std::cell::Cell::new(false);
@@ -77,10 +70,10 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
                 model: model.into(),
                 messages: messages.clone(),
                 stream,
-                max_tokens: args.max_tokens.map_or(ROption::RNone, ROption::RSome),
-                temperature: ROption::RNone,
+                max_tokens: args.max_tokens,
+                ..Default::default()
             };
-            let r = plugin.chat(&req, cc, calls.as_host());
+            let r = plugin.call::<_, ChatResponse>(ops::CHAT, cc, &req, &[], calls.as_host());
             let streamed = calls
                 .streamed
                 .lock()
@@ -152,18 +145,18 @@ fn report(
     let usage = &r.usage;
     if ctx.json {
         ctx.print_json(&json!({
-            "text": r.text.as_str(),
-            "model": r.model.as_str(),
+            "text": r.text,
+            "model": r.model,
             "model_ref": model_ref,
             "fallback_used": !model_ref.eq_ignore_ascii_case(primary),
-            "finish_reason": r.finish_reason.as_str(),
+            "finish_reason": r.finish_reason,
             "usage": {
-                "prompt_tokens": usage.prompt_tokens.into_option(),
-                "completion_tokens": usage.completion_tokens.into_option(),
-                "total_tokens": usage.total_tokens.into_option(),
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "total_tokens": usage.total_tokens,
             },
-            "cost": usage.cost.into_option(),
-            "generation_id": r.generation_id.as_ref().map(|s| s.to_string()).into_option(),
+            "cost": usage.cost,
+            "generation_id": r.generation_id,
             "speech": speech.map(|p| p.display().to_string()),
         }));
         return;
@@ -173,7 +166,6 @@ fn report(
     }
     let cost = usage
         .cost
-        .into_option()
         .map(|c| format!(", cost ${c:.6}"))
         .unwrap_or_default();
     let via = if model_ref.eq_ignore_ascii_case(primary) {

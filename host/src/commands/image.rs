@@ -12,7 +12,8 @@ use crate::output::{Expect, Outputs};
 use crate::term;
 use serde_json::json;
 use std::path::PathBuf;
-use switchyard_plugin_api::{ImageRequest, ROption, CAP_IMAGE};
+use switchyard_plugin_api::doc::{ImageRequest, ImageResponse};
+use switchyard_plugin_api::{caps::IMAGE as CAP_IMAGE, ops};
 
 /// Default image model.
 pub const DEFAULT_IMAGE_MODEL: &str = "openrouter/google/gemini-3.1-flash-image-preview";
@@ -54,28 +55,27 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let req = ImageRequest {
-        model: model.as_str().into(),
-        prompt: prompt.as_str().into(),
-        aspect_ratio: aspect
-            .map(Into::into)
-            .map_or(ROption::RNone, ROption::RSome),
-        size: size.map(Into::into).map_or(ROption::RNone, ROption::RSome),
+        model: model.clone(),
+        prompt,
+        aspect_ratio: aspect,
+        size,
+        ..Default::default()
     };
     // Retried like chat when the provider answered with a transient error
     // (no image was generated or billed); not after the answer started.
     let (resp, outputs) = crate::failover::run_with_outputs(
         &model,
         || Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes),
-        |host| plugin.image(&req, &cc, host),
+        |host| plugin.call::<_, ImageResponse>(ops::IMAGE, &cc, &req, &[], host),
     )?;
     let written = outputs.finish(resp.images)?;
     if ctx.json {
         ctx.print_json(&json!({
-            "model": resp.model.as_str(),
+            "model": resp.model,
             "model_ref": model,
-            "text": resp.text.as_str(),
+            "text": resp.text,
             "outputs": written.iter().map(|w| json!({"path": w.path.display().to_string(), "bytes": w.bytes, "format": w.format.map(|f| f.mime())})).collect::<Vec<_>>(),
-            "cost": resp.usage.cost.into_option(),
+            "cost": resp.usage.cost,
         }));
     } else {
         if !resp.text.trim().is_empty() {

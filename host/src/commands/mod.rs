@@ -22,7 +22,7 @@ use crate::registry::LookupTable;
 use crate::term;
 use std::path::PathBuf;
 use std::sync::Arc;
-use switchyard_plugin_api::{CallContext, ROption, RString};
+use switchyard_plugin_api::doc::Context as CallContext;
 
 /// Shared state of one command run.
 pub struct Ctx {
@@ -158,14 +158,12 @@ impl Ctx {
             .media_max_mb
             .unwrap_or(4096);
         Ok(CallContext {
-            api_key: key
-                .map(|(k, _)| RString::from(k))
-                .map_or(ROption::RNone, ROption::RSome),
-            base_url: base_url.into(),
+            api_key: key.map(|(k, _)| k),
+            base_url,
             timeout_ms,
             poll_interval_ms: vm.poll_interval_ms.unwrap_or(2000),
             max_output_bytes: max_mb.saturating_mul(1024 * 1024),
-            settings_json: self.config.provider_settings_json(&m.id).into(),
+            settings_json: self.config.provider_settings_json(&m.id),
         })
     }
 

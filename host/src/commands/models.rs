@@ -14,6 +14,7 @@ use crate::error::HostError;
 use crate::manifest::ModelEntry;
 use crate::term;
 use serde_json::json;
+use switchyard_plugin_api::{doc, ops};
 
 /// Runs a `models` subcommand.
 pub fn run(ctx: &Ctx, cmd: ModelsCmd) -> Result<(), HostError> {
@@ -235,9 +236,16 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
         };
         let cc = ctx.call_context_with(m, false, 120_000, false)?;
         let calls = HostCalls::new(&m.id);
-        match plugin.catalog(&cc, calls.as_host()) {
-            Ok(text) => {
-                let c = catalog::save(&m.id, &text)?;
+        let answer = plugin.call::<_, doc::Catalog>(
+            ops::CATALOG,
+            &cc,
+            &doc::Empty {},
+            &[],
+            calls.as_host(),
+        );
+        match answer {
+            Ok(cat) => {
+                let c = catalog::save(&m.id, cat.models)?;
                 if !ctx.json {
                     term::out(&format!(
                         "{}: {} models cached in {}",

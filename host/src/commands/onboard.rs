@@ -14,7 +14,7 @@ use crate::error::HostError;
 use crate::term;
 use serde_json::json;
 use std::io::{BufRead, IsTerminal};
-use switchyard_plugin_api::{ErrorKind, ROption};
+use switchyard_plugin_api::{doc, ops, ErrorKind};
 
 /// Runs `onboard`.
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
@@ -59,10 +59,12 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
         ));
     };
     let mut cc = ctx.call_context_with(&m, false, 60_000, false)?;
-    cc.api_key = ROption::RSome(key.as_str().into());
+    cc.api_key = Some(key.clone());
     let plugin = ctx.load(&m)?;
     let calls = HostCalls::new(&m.id);
-    let status = match plugin.check_key(&cc, calls.as_host()) {
+    let checked =
+        plugin.call::<_, doc::KeyStatus>(ops::KEY_CHECK, &cc, &doc::Empty {}, &[], calls.as_host());
+    let status = match checked {
         Ok(s) => Some(s),
         Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
             term::notice(&format!("note: {}; the key was not checked", e.message));
@@ -90,13 +92,13 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
             "provider": m.id,
             "config": path.display().to_string(),
             "label": status.as_ref().map(|s| s.label.to_string()),
-            "limit_remaining": status.as_ref().and_then(|s| s.limit_remaining.into_option()),
+            "limit_remaining": status.as_ref().and_then(|s| s.limit_remaining),
             "primary_set": set_primary,
         }));
         return Ok(());
     }
     if let Some(s) = &status {
-        let remaining = match s.limit_remaining.into_option() {
+        let remaining = match s.limit_remaining {
             Some(r) => format!("{r:.2} credits left under its limit"),
             None => "no credit limit".to_string(),
         };

@@ -1,6 +1,7 @@
 /*!
-`plugins list` and `plugins check`: what is installed, and whether each
-plugin loads and keeps its contract (ABI, API version, self-description).
+`plugins list`, `plugins check` and `plugins test`: what is installed,
+whether each plugin loads and keeps its contract (ABI, API version,
+embedded manifest), and the full contract suite ([`crate::contract`]).
 */
 
 use super::Ctx;
@@ -8,13 +9,21 @@ use crate::cli::PluginsCmd;
 use crate::error::HostError;
 use crate::loader;
 use crate::term;
+use crate::manifest::Manifest;
+use crate::registry::LookupTable;
 use serde_json::json;
+use std::path::{Path, PathBuf};
 
 /// Runs a `plugins` subcommand.
 pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
     match cmd {
         PluginsCmd::List => list(ctx),
         PluginsCmd::Check { id } => check(ctx, id.as_deref()),
+        PluginsCmd::Test {
+            dir,
+            base_url,
+            timeout,
+        } => test(ctx, &dir, base_url, &timeout),
     }
 }
 
@@ -117,13 +126,13 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     for m in plugins {
         match loader::load(m) {
             Ok(p) => {
-                results.push(json!({"id": m.id, "ok": true, "library": p.library.display().to_string(), "plugin_api": p.description.plugin_api}));
+                results.push(json!({"id": m.id, "ok": true, "library": p.library.display().to_string(), "plugin_api": p.plugin_api}));
                 if !ctx.json {
                     term::out(&format!(
                         "ok      {} {} (plugin API {}, {})",
                         m.id,
                         m.version,
-                        p.description.plugin_api,
+                        p.plugin_api,
                         p.library.display()
                     ));
                 }
@@ -156,4 +165,162 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
             failures.len()
         )))
     }
+}
+
+/// Where the manifests and the crate of `plugins test DIR` are: a manifest
+/// directory (maybe inside a crate, as the template's `manifest/`), or a
+/// crate holding `manifest.toml` or `manifest/`.
+fn test_layout(dir: &Path) -> Result<(LookupTable, Option<PathBuf>), HostError> {
+    if !dir.is_dir() {
+        return Err(HostError::InvalidInput(format!(
+            "plugins test {}: not a directory; give a directory of plugin manifests or a plugin crate",
+            dir.display()
+        )));
+    }
+    let has_cargo = |d: &Path| d.join("Cargo.toml").is_file();
+    if has_cargo(dir) {
+        if dir.join("manifest.toml").is_file() {
+            let m = Manifest::load(&dir.join("manifest.toml"))
+                .map_err(|e| HostError::InvalidInput(e.to_string()))?;
+            return Ok((LookupTable::from_manifests([m]), Some(dir.to_path_buf())));
+        }
+        if dir.join("manifest").is_dir() {
+            return Ok((LookupTable::scan(&[dir.join("manifest")]), Some(dir.to_path_buf())));
+        }
+        return Err(HostError::InvalidInput(format!(
+            "plugins test {}: a crate without `manifest.toml` or `manifest/`; the manifest is what the suite checks",
+            dir.display()
+        )));
+    }
+    let parent = dir.parent().filter(|p| has_cargo(p)).map(Path::to_path_buf);
+    Ok((LookupTable::scan(&[dir.to_path_buf()]), parent))
+}
+
+/// Makes the libraries of a plugin crate findable: its target directories go
+/// on the library path; when none holds a manifest's library, the crate is
+/// built (`cargo build --release`, its progress shown).
+fn find_or_build(table: &LookupTable, crate_dir: &Path) -> Result<(), HostError> {
+    let dirs = crate::contract::crate_library_dirs(crate_dir);
+    let mut path: Vec<PathBuf> = dirs.clone();
+    if let Some(old) = std::env::var_os("SWITCHYARD_LIBRARY_PATH") {
+        path.extend(std::env::split_paths(&old));
+    }
+    if let Ok(joined) = std::env::join_paths(&path) {
+        // Single-threaded here: nothing else reads the environment yet.
+        std::env::set_var("SWITCHYARD_LIBRARY_PATH", joined);
+    }
+    let missing = table
+        .plugins()
+        .iter()
+        .any(|m| loader::find_library(m).is_err());
+    if !missing {
+        return Ok(());
+    }
+    term::notice(&format!(
+        "building {} (cargo build --release) to test it",
+        crate_dir.display()
+    ));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| HostError::Io(format!("cannot run cargo: {e}")))?;
+    if !status.success() {
+        return Err(HostError::Io(format!(
+            "cargo build --release failed in {} ({status})",
+            crate_dir.display()
+        )));
+    }
+    Ok(())
+}
+
+fn test(
+    ctx: &Ctx,
+    dir: &Path,
+    base_url: Option<String>,
+    timeout: &str,
+) -> Result<(), HostError> {
+    let probe_timeout = crate::duration::parse(timeout)
+        .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
+    if let Some(u) = &base_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(HostError::InvalidInput(format!(
+                "--base-url {u:?}: give an http(s) URL, e.g. http://127.0.0.1:8080/v1"
+            )));
+        }
+    }
+    let (table, crate_dir) = test_layout(dir)?;
+    if table.plugins().is_empty() && table.diagnostics.is_empty() {
+        return Err(HostError::InvalidInput(format!(
+            "plugins test {}: no plugin manifest (*.toml) found there",
+            dir.display()
+        )));
+    }
+    if let Some(c) = &crate_dir {
+        find_or_build(&table, c)?;
+    }
+    crate::secrets::register_all(&ctx.config, table.plugins());
+    let opts = crate::contract::Options {
+        base_url,
+        probe_timeout,
+    };
+    let base = |m: &Manifest| {
+        ctx.call_context_with(m, false, 0, false)
+            .unwrap_or_default()
+    };
+    let lines = crate::contract::run(&table, base, &opts);
+    report(ctx, &lines, &opts)
+}
+
+fn report(
+    ctx: &Ctx,
+    lines: &[crate::contract::Line],
+    opts: &crate::contract::Options,
+) -> Result<(), HostError> {
+    use crate::contract::Outcome;
+    let count = |f: fn(&Outcome) -> bool| lines.iter().filter(|l| f(&l.outcome)).count();
+    let failed = count(|o| matches!(o, Outcome::Fail(_)));
+    let skipped = count(|o| matches!(o, Outcome::Skip(_)));
+    let passed = lines.len() - failed - skipped;
+    if ctx.json {
+        let rows: Vec<_> = lines
+            .iter()
+            .map(|l| {
+                let (status, note) = match &l.outcome {
+                    Outcome::Ok(n) => ("ok", n),
+                    Outcome::Fail(n) => ("fail", n),
+                    Outcome::Skip(n) => ("skip", n),
+                };
+                json!({"plugin": l.subject, "check": l.what, "status": status, "note": note})
+            })
+            .collect();
+        ctx.print_json(&json!({"checks": rows, "passed": passed, "failed": failed, "skipped": skipped}));
+    } else {
+        let server = opts.base_url.as_deref().unwrap_or("none: capability probes skipped");
+        term::out(&format!("plugin contract suite (probe server: {server})"));
+        let mut subject = "";
+        for l in lines {
+            if l.subject != subject {
+                subject = &l.subject;
+                term::out(&format!("plugin {subject}"));
+            }
+            let line = match &l.outcome {
+                Outcome::Ok(n) if n.is_empty() => format!("  [ok]   {}", l.what),
+                Outcome::Ok(n) => format!("  [ok]   {}: {n}", l.what),
+                Outcome::Fail(n) => format!("  [FAIL] {}: {n}", l.what),
+                Outcome::Skip(n) => format!("  [skip] {}: {n}", l.what),
+            };
+            term::out(&line);
+        }
+        term::out(&format!(
+            "{} checks: {passed} passed, {failed} failed, {skipped} skipped",
+            lines.len()
+        ));
+    }
+    if failed > 0 {
+        return Err(HostError::Load(format!("{failed} contract check(s) failed")));
+    }
+    Ok(())
 }

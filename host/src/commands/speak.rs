@@ -11,7 +11,8 @@ use crate::output::{Expect, Outputs};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use switchyard_plugin_api::{ROption, SpeechRequest, CAP_SPEECH};
+use switchyard_plugin_api::doc::{SpeechRequest, SpeechResponse};
+use switchyard_plugin_api::{caps::SPEECH as CAP_SPEECH, ops};
 
 /// Default speech model (provider-local id).
 pub const DEFAULT_TTS_MODEL: &str = "hexgrad/kokoro-82m";
@@ -147,18 +148,19 @@ pub fn synthesize(
         }
     };
     let req = SpeechRequest {
-        model: plan.model.as_str().into(),
-        input: text.into(),
-        voice: voice.map(Into::into).map_or(ROption::RNone, ROption::RSome),
-        format: format.as_str().into(),
-        speed: plan.speed.map_or(ROption::RNone, ROption::RSome),
+        model: plan.model.clone(),
+        input: text.to_string(),
+        voice,
+        format: format.to_string(),
+        speed: plan.speed,
+        ..Default::default()
     };
     // Retried like chat when the provider answered with a transient error
     // (nothing was synthesized); not after the audio started to arrive.
     let (_, outputs) = crate::failover::run_with_outputs(
         &plan.model,
         || Outputs::new(plan.out.clone(), expect, cc.max_output_bytes),
-        |host| plugin.speech(&req, &cc, host),
+        |host| plugin.call::<_, SpeechResponse>(ops::SPEECH, &cc, &req, &[], host),
     )?;
     let w = outputs.finish(1)?;
     let first = w

@@ -23,16 +23,16 @@ use crate::output::{self, Expect, Outputs};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use switchyard_plugin_api::{
-    CallContext, ErrorKind, FrameImage, ROption, RVec, VideoJob, VideoRequest, CAP_VIDEO,
+use switchyard_plugin_api::doc::{
+    Context as CallContext, FrameImage, Input, JobStatus, VideoJob, VideoJobState, VideoRequest,
+    VideoResponse,
 };
+use switchyard_plugin_api::{caps::VIDEO as CAP_VIDEO, ops, ErrorKind};
 
 /// The bundled default video model.
 pub const DEFAULT_VIDEO_MODEL: &str = "openrouter/google/veo-3.1-fast";
 /// Default overall job timeout (15 minutes).
 pub const DEFAULT_TIMEOUT_MS: u64 = 900_000;
-/// OpenRouter's documented request body cap.
-pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
 
 /// Runs `video`.
 pub fn run(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
@@ -52,15 +52,57 @@ fn refuse_video_input(flag: &str, what: &str) -> HostError {
     ))
 }
 
-/// Turns an image argument into a URL: http(s) passes through, a local file
-/// becomes a data URL with the MIME type sniffed from its bytes.
-pub fn image_input(flag: &str, arg: &str) -> Result<String, HostError> {
+/// The binary inputs of one request: local files, passed beside the
+/// request document and referred to by index (never base64 inside it).
+#[derive(Default)]
+pub struct Blobs(pub Vec<Vec<u8>>);
+
+impl Blobs {
+    /// The blobs as the slices a plugin call takes.
+    pub fn slices(&self) -> Vec<&[u8]> {
+        self.0.iter().map(Vec::as_slice).collect()
+    }
+
+    /// An image argument as an input: an http(s) URL passes through; a local
+    /// file is read, checked from its bytes, and added as a blob.
+    pub fn image(&mut self, flag: &str, arg: &str) -> Result<Input, HostError> {
+        match image_input(flag, arg)? {
+            ImageArg::Url(url) => Ok(Input {
+                url: Some(url),
+                ..Default::default()
+            }),
+            ImageArg::File(mime, bytes) => {
+                self.0.push(bytes);
+                Ok(Input {
+                    blob: Some(self.0.len() as u32 - 1),
+                    media_type: Some(mime.to_string()),
+                    name: Path::new(arg)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned()),
+                    ..Default::default()
+                })
+            }
+        }
+    }
+}
+
+/// An image argument: a URL, or a local image's type and bytes.
+pub enum ImageArg {
+    /// An http(s) URL.
+    Url(String),
+    /// A local image file.
+    File(&'static str, Vec<u8>),
+}
+
+/// Reads an image argument: http(s) passes through, a local file is read
+/// and its type sniffed from its bytes.
+pub fn image_input(flag: &str, arg: &str) -> Result<ImageArg, HostError> {
     let lower = arg.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
         if media::has_video_extension(arg) {
             return Err(refuse_video_input(flag, arg));
         }
-        return Ok(arg.to_string());
+        return Ok(ImageArg::Url(arg.to_string()));
     }
     if lower.contains("://") || lower.starts_with("data:") {
         return Err(HostError::InvalidInput(format!(
@@ -70,7 +112,7 @@ pub fn image_input(flag: &str, arg: &str) -> Result<String, HostError> {
     let bytes = std::fs::read(arg)
         .map_err(|e| HostError::InvalidInput(format!("{flag} {arg}: cannot read the file: {e}")))?;
     match media::sniff(&bytes) {
-        Some(f) if f.is_image() => Ok(media::data_url(f.mime(), &bytes)),
+        Some(f) if f.is_image() => Ok(ImageArg::File(f.mime(), bytes)),
         Some(f) if f.is_video() => Err(refuse_video_input(flag, arg)),
         _ if media::has_video_extension(arg) => Err(refuse_video_input(flag, arg)),
         _ => Err(HostError::InvalidInput(format!(
@@ -84,6 +126,7 @@ fn build_request(
     model: &str,
     args: &VideoArgs,
     prompt: &str,
+    blobs: &mut Blobs,
 ) -> Result<VideoRequest, HostError> {
     let l = route.limits.as_ref();
     let duration = match args.duration {
@@ -112,7 +155,7 @@ fn build_request(
         )?),
         None => None,
     };
-    let mut frames = RVec::new();
+    let mut frames = Vec::new();
     for (flag, value, kind) in [
         ("--first-frame", &args.first_frame, "first_frame"),
         ("--last-frame", &args.last_frame, "last_frame"),
@@ -131,7 +174,7 @@ fn build_request(
             }
         }
         frames.push(FrameImage {
-            url: image_input(flag, v)?.into(),
+            image: blobs.image(flag, v)?,
             frame_type: kind.into(),
         });
     }
@@ -145,7 +188,7 @@ fn build_request(
             }
         }
     }
-    let mut refs: RVec<switchyard_plugin_api::RString> = RVec::new();
+    let mut refs = Vec::new();
     for r in &args.references {
         if let Some(allowed) = l.and_then(|l| l.input_references.as_ref()) {
             if !allowed.iter().any(|a| a == "image") {
@@ -159,30 +202,17 @@ fn build_request(
                 )));
             }
         }
-        refs.push(image_input("--reference", r)?.into());
-    }
-    let size: usize = prompt.len()
-        + frames.iter().map(|f| f.url.len() + 64).sum::<usize>()
-        + refs.iter().map(|r| r.len() + 64).sum::<usize>()
-        + 1024;
-    if size > MAX_BODY_BYTES {
-        return Err(HostError::InvalidInput(format!(
-            "the request would be about {} but OpenRouter accepts at most 50 MiB per request; use smaller images or http(s) URLs",
-            term::human_bytes(size as u64)
-        )));
+        refs.push(blobs.image("--reference", r)?);
     }
     Ok(VideoRequest {
         model: model.into(),
         prompt: prompt.into(),
-        duration: duration.map_or(ROption::RNone, ROption::RSome),
-        resolution: resolution
-            .map(Into::into)
-            .map_or(ROption::RNone, ROption::RSome),
-        aspect_ratio: aspect
-            .map(Into::into)
-            .map_or(ROption::RNone, ROption::RSome),
+        duration,
+        resolution,
+        aspect_ratio: aspect,
         frame_images: frames,
         references: refs,
+        ..Default::default()
     })
 }
 
@@ -227,7 +257,8 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
             route.manifest.id
         ));
     }
-    let req = build_request(&route, &model, &args, &prompt)?;
+    let mut blobs = Blobs::default();
+    let req = build_request(&route, &model, &args, &prompt, &mut blobs)?;
     if let Some(o) = &args.out {
         check_out_dir(o)?;
     }
@@ -253,7 +284,18 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     };
     record.save()?;
     let calls = HostCalls::new(&model);
-    let job = match plugin.video_submit(&req, &cc, calls.as_host()) {
+    let submit_cc = CallContext {
+        timeout_ms: submit_deadline(&route.manifest, cc.timeout_ms),
+        ..cc.clone()
+    };
+    let sent = plugin.call::<_, VideoJob>(
+        ops::VIDEO_SUBMIT,
+        &submit_cc,
+        &req,
+        &blobs.slices(),
+        calls.as_host(),
+    );
+    let job = match sent {
         Ok(j) => j,
         Err(e) => {
             if e.status.is_some()
@@ -275,7 +317,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         record.output = absolute(Path::new(&format!("video-{}.mp4", sanitize(&job.id))));
     }
     record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
-    record.assign_id(&job.id, &job.polling_url, &job.status)?;
+    record.assign_id(&job.id, &job.polling_url, job.status.as_str())?;
     term::notice(&format!(
         "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
         job.id, model, job.id
@@ -308,7 +350,7 @@ fn wait_and_download(
     }
     let outputs = Outputs::new(target.clone(), Expect::Video, cc.max_output_bytes);
     let mut calls = HostCalls::with_outputs(&record.model, outputs);
-    let result = plugin.video_wait(job, cc, calls.as_host());
+    let result = plugin.call::<_, VideoResponse>(ops::VIDEO_WAIT, cc, job, &[], calls.as_host());
     let outputs = calls.take_outputs();
     term::clear_progress();
     let resp = match result {
@@ -316,7 +358,7 @@ fn wait_and_download(
         Err(mut e) => {
             drop(outputs);
             if e.job_id.is_none() {
-                e.job_id = ROption::RSome(job.id.clone());
+                e = e.with_job_id(job.id.as_str());
             }
             if e.kind == ErrorKind::JOB_FAILED {
                 let st = e
@@ -350,10 +392,9 @@ fn wait_and_download(
                 job.id, job.id
             ));
             return Err(match e {
-                HostError::Plugin { mut error } => {
-                    error.job_id = ROption::RSome(job.id.clone());
-                    HostError::Plugin { error }
-                }
+                HostError::Plugin { error } => HostError::Plugin {
+                    error: error.with_job_id(job.id.as_str()),
+                },
                 other => other,
             });
         }
@@ -361,7 +402,7 @@ fn wait_and_download(
     record.outputs = written.iter().map(|w| w.path.clone()).collect();
     record.error = None;
     record.set_status("downloaded", None)?;
-    let cost = resp.cost.into_option();
+    let cost = resp.cost;
     if ctx.json {
         ctx.print_json(&json!({
             "job_id": job.id.as_str(),
@@ -372,7 +413,7 @@ fn wait_and_download(
             "polls": resp.polls,
             "usage": {"cost": cost},
             "cost": cost,
-            "generation_id": resp.generation_id.as_ref().map(|s| s.to_string()).into_option(),
+            "generation_id": resp.generation_id,
         }));
     } else {
         for w in &written {
@@ -399,11 +440,22 @@ fn load_record(job: &str) -> Result<JobRecord, HostError> {
 
 fn job_of(r: &JobRecord) -> VideoJob {
     VideoJob {
-        id: r.id.as_str().into(),
-        polling_url: r.polling_url.as_str().into(),
-        status: r.status.as_str().into(),
-        model: r.model.as_str().into(),
-        unsigned_urls: r.urls.iter().map(|u| u.as_str().into()).collect(),
+        id: r.id.clone(),
+        polling_url: r.polling_url.clone(),
+        status: JobStatus::from(r.status.as_str()),
+        model: r.model.clone(),
+        unsigned_urls: r.urls.clone(),
+    }
+}
+
+/// The deadline of a video submit: the provider may take up to the
+/// manifest's `submit_timeout_ms` to answer (default 2 minutes), however
+/// short the job's own timeout; never longer than the job's timeout allows
+/// when that is longer.
+fn submit_deadline(m: &crate::manifest::Manifest, job_timeout_ms: u64) -> u64 {
+    match job_timeout_ms {
+        0 => 0,
+        t => t.max(m.submit_timeout_ms),
     }
 }
 
@@ -478,10 +530,8 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
 
 fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
     let record = load_record(job)?;
-    let finished = matches!(
-        record.status.as_str(),
-        "downloaded" | "failed" | "cancelled" | "expired"
-    );
+    let finished = record.status == "downloaded"
+        || JobStatus::from(record.status.as_str()).is_failure();
     let mut live: Option<(String, Option<String>)> = None;
     if !finished && !record.id.is_empty() {
         let attempt = ctx
@@ -494,15 +544,18 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
             .and_then(|m| Ok((ctx.call_context(&m, false, 30_000)?, ctx.load(&m)?)))
             .and_then(|(cc, p)| {
                 let calls = HostCalls::new(&record.model);
-                p.video_status(&job_of(&record), &cc, calls.as_host())
-                    .map_err(HostError::from)
+                p.call::<_, VideoJobState>(
+                    ops::VIDEO_STATUS,
+                    &cc,
+                    &job_of(&record),
+                    &[],
+                    calls.as_host(),
+                )
+                .map_err(HostError::from)
             });
         match attempt {
             Ok(s) => {
-                live = Some((
-                    s.status.to_string(),
-                    s.error.as_ref().map(|e| e.to_string()).into_option(),
-                ))
+                live = Some((s.status.to_string(), s.error))
             }
             Err(e) => term::notice(&format!(
                 "could not ask the provider for the live status ({e}); showing the journal"

@@ -128,12 +128,12 @@ fn a_library_that_does_not_exist_is_named() {
 
 #[test]
 fn a_plugin_api_range_without_this_host_is_named() {
-    let m = broken("plugin_api = \"^1.1\"", "plugin_api = \"^2.0\"");
+    let m = broken("plugin_api = \"^2.0\"", "plugin_api = \"^3.0\"");
     assert_named(&m, Some("openai-compatible"), "field `plugin_api`");
 }
 
 #[test]
 fn a_malformed_plugin_api_requirement_is_named() {
-    let m = broken("plugin_api = \"^1.1\"", "plugin_api = \"one point one\"");
+    let m = broken("plugin_api = \"^2.0\"", "plugin_api = \"one point one\"");
     assert_named(&m, None, "field `plugin_api`");
 }

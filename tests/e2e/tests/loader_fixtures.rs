@@ -8,7 +8,7 @@ use switchyard_e2e::{list_files, Env, TempDir};
 
 fn manifest(id: &str, library: &str, prefix: &str, caps: &str, extra: &str) -> String {
     format!(
-        "id = \"{id}\"\nversion = \"0.1.0\"\nplugin_api = \"^1.0\"\nlibrary = \"{library}\"\nmodel_prefix = \"{prefix}\"\ncapabilities = {caps}\n{extra}\n"
+        "id = \"{id}\"\nversion = \"0.1.0\"\nplugin_api = \"^2.0\"\nlibrary = \"{library}\"\nmodel_prefix = \"{prefix}\"\ncapabilities = {caps}\n{extra}\n"
     )
 }
 
@@ -27,7 +27,7 @@ fn run_with(env: &Env, dir: &Path, args: &[&str]) -> switchyard_e2e::Output {
 }
 
 fn faulty_manifest() -> String {
-    "id = \"faulty\"\nversion = \"0.1.0\"\nplugin_api = \"^1.0\"\nlibrary = \"fixture_faulty\"\nmodel_prefix = \"faulty/\"\ncapabilities = [\"chat\", \"video\"]\nbase_url = \"http://127.0.0.1:9/api/v1\"\n[auth]\noptional = true\n".to_string()
+    "id = \"faulty\"\nversion = \"0.1.0\"\nplugin_api = \"^2.0\"\nlibrary = \"fixture_faulty\"\nmodel_prefix = \"faulty/\"\ncapabilities = [\"chat\", \"video\"]\nbase_url = \"http://127.0.0.1:9/api/v1\"\n[auth]\noptional = true\n".to_string()
 }
 
 #[test]
@@ -35,12 +35,12 @@ fn manifest_requiring_another_major_api_is_refused_naming_both_versions() {
     let env = Env::new();
     let d = plugin_dir(&[(
         "liar.toml",
-        manifest("liar", "fixture_liar", "liar/", "[\"chat\"]", "").replace("^1.0", "^2.0"),
+        manifest("liar", "fixture_liar", "liar/", "[\"chat\"]", "").replace("^2.0", "^3.0"),
     )]);
     let out = run_with(&env, d.path(), &["plugins", "check", "liar"]);
     assert_ne!(out.code, 0, "{}", out.all());
     assert!(
-        out.stdout.contains("^2.0") && out.stdout.contains("1.1.0"),
+        out.stdout.contains("^3.0") && out.stdout.contains("2.0.0"),
         "{}",
         out.all()
     );

@@ -12,7 +12,7 @@ fn plugin_dir_with(env: &Env, name: &str, edit: impl Fn(String) -> String) -> Pa
 }
 
 fn with_plugin_api(manifest: String, req: &str) -> String {
-    let old = "plugin_api = \"^1.1\"";
+    let old = "plugin_api = \"^2.0\"";
     assert!(manifest.contains(old), "the bundled manifest changed");
     manifest.replace(old, &format!("plugin_api = \"{req}\""))
 }
@@ -121,35 +121,35 @@ fn plugins_check_reports_the_broken_manifest() {
 }
 
 #[test]
-fn manifest_requiring_plugin_api_2_is_refused_naming_both_versions() {
+fn manifest_requiring_plugin_api_3_is_refused_naming_both_versions() {
     let env = Env::new();
-    let dir = plugin_dir_with(&env, "api2", |m| with_plugin_api(m, "^2.0"));
+    let dir = plugin_dir_with(&env, "api2", |m| with_plugin_api(m, "^3.0"));
     let out = env.run(&["--plugin-dir", path_str(&dir), "plugins", "check"]);
     out.assert_code(3);
     let text = out.all();
     assert!(text.contains("FAILED  openrouter"), "{text}");
-    assert!(text.contains("2.0"), "the manifest's version: {text}");
+    assert!(text.contains("3.0"), "the manifest's version: {text}");
     assert!(
-        text.contains("plugin API 1.1"),
+        text.contains("plugin API 2."),
         "the host's version: {text}"
     );
 }
 
 #[test]
-fn chat_through_a_plugin_api_2_manifest_exits_3_without_a_request() {
+fn chat_through_a_plugin_api_3_manifest_exits_3_without_a_request() {
     let env = Env::new();
-    let dir = plugin_dir_with(&env, "api2", |m| with_plugin_api(m, "^2.0"));
+    let dir = plugin_dir_with(&env, "api2", |m| with_plugin_api(m, "^3.0"));
     let out = env.run(&["--plugin-dir", path_str(&dir), "chat", "hi"]);
     out.assert_code(3);
-    assert!(out.stderr.contains("^2.0"), "{}", out.stderr);
-    assert!(out.stderr.contains("1.1"), "{}", out.stderr);
+    assert!(out.stderr.contains("^3.0"), "{}", out.stderr);
+    assert!(out.stderr.contains("2.0"), "{}", out.stderr);
     assert!(env.server.requests().is_empty());
 }
 
 #[test]
 fn plugin_path_variable_directories_are_scanned() {
     let env = Env::new();
-    let dir = plugin_dir_with(&env, "from-env", |m| with_plugin_api(m, "^2.0"));
+    let dir = plugin_dir_with(&env, "from-env", |m| with_plugin_api(m, "^3.0"));
     let out = env.run_with_env(
         &["--json", "plugins", "list"],
         &[("SWITCHYARD_PLUGIN_PATH", path_str(&dir))],

@@ -103,10 +103,38 @@ fn single_truncation_then_good_answer_is_byte_exact() {
     let out = env.run(&["video", "a fox"]);
     assert_eq!(out.code, 0, "{out:?}");
     let id = job_id(&env.server).expect("job id");
-    assert_eq!(content_gets(&env.server, &id), 2);
+    // Index 0 twice (truncated, then whole), then one probe of index 1,
+    // which this job does not have (404): the job lists no URLs.
+    assert_eq!(content_gets(&env.server, &id), 3);
     let name = format!("video-{id}.mp4");
     assert_eq!(env.work_files(), vec![name.clone()]);
     assert!(std::fs::read(env.work().join(name)).unwrap() == generated_bytes(2 * 1024 * 1024, 3));
+}
+
+#[test]
+fn a_job_with_two_outputs_and_no_unsigned_urls_writes_both_files() {
+    let env = fast_env();
+    env.server.set_video_job(VideoJobSpec {
+        url_style: VideoUrlStyle::Omitted,
+        video: ServedFile::generated_mp4(50_000, 7),
+        videos: 2,
+        ..VideoJobSpec::default()
+    });
+    let out = env.run(&["video", "two foxes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let id = job_id(&env.server).expect("job id");
+    let (first, second) = (format!("video-{id}.mp4"), format!("video-{id}-2.mp4"));
+    let mut want = vec![first.clone(), second.clone()];
+    want.sort();
+    assert_eq!(env.work_files(), want);
+    for name in [first, second] {
+        assert!(
+            std::fs::read(env.work().join(&name)).unwrap() == generated_bytes(50_000, 7),
+            "{name} is not the served video"
+        );
+    }
+    // Indices 0 and 1, then the probe of index 2 that ends the list.
+    assert_eq!(content_gets(&env.server, &id), 3);
 }
 
 #[test]

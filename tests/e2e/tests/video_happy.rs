@@ -90,7 +90,8 @@ fn content_endpoint_is_used_when_unsigned_urls_are_omitted() {
     let out = env.run(&["video", "waves"]);
     assert_eq!(out.code, 0, "{out:?}");
     let id = job_id(&env.server).expect("job id");
-    assert_eq!(content_gets(&env.server, &id), 1);
+    // Index 0, then the probe of index 1 that says the job has no more.
+    assert_eq!(content_gets(&env.server, &id), 2);
     let name = format!("video-{id}.mp4");
     assert_eq!(env.work_files(), vec![name.clone()]);
     assert!(std::fs::read(env.work().join(name)).unwrap() == generated_bytes(200_000, 11));

@@ -1,18 +1,20 @@
 /*!
-ABI-evolution fixture: a provider built against plugin API 2.0.0, an
-incompatible major version. The host must refuse to load it and name both
-versions; if it were ever loaded, its chat would say so.
+ABI-evolution fixture: a provider built against plugin API 1.1.0, whose root
+module has the 1.x layout (typed `repr(C)` entry points per capability).
+
+A host of plugin API 2.x reads its library header, sees major version 1,
+and refuses it naming both versions, before any entry point is called.
 */
 
 use switchyard_plugin_api::*;
 
 /// The fixture provider.
-pub struct NewMajor;
+pub struct OldMajor;
 
-impl Provider for NewMajor {
+impl Provider for OldMajor {
     fn describe(&self) -> PluginDescription {
         PluginDescription {
-            id: "new-major".into(),
+            id: "old-major".into(),
             version: "0.1.0".into(),
             plugin_api: PLUGIN_API_VERSION.into(),
             capabilities: RVec::from(vec![RString::from(CAP_CHAT)]),
@@ -27,7 +29,7 @@ impl Provider for NewMajor {
         _host: &HostRef<'_>,
     ) -> Result<ChatResponse, PluginError> {
         Ok(ChatResponse {
-            text: "a 2.0 plugin was loaded by a 1.x host: this must not happen".into(),
+            text: format!("old major (plugin API {PLUGIN_API_VERSION})").into(),
             model: req.model.clone(),
             finish_reason: "stop".into(),
             usage: Usage::default(),
@@ -36,4 +38,4 @@ impl Provider for NewMajor {
     }
 }
 
-export_provider!(NewMajor, NewMajor);
+export_provider!(OldMajor, OldMajor);
