@@ -114,8 +114,7 @@ pub fn entry(plugin: &str, model_ref: &str) -> Option<ModelEntry> {
         State::Fresh(c) => c
             .models
             .into_iter()
-            .find(|m| m.model_ref.eq_ignore_ascii_case(model_ref))
-            .map(Into::into),
+            .find(|m| m.model_ref.eq_ignore_ascii_case(model_ref)),
         State::Stale(c) => {
             notice_once(plugin, &format!(
                 "note: the {plugin} model catalog is {} days old; using the manifest's limits (run `switchyard models refresh`)",

@@ -38,9 +38,18 @@ use switchyard_plugin_api::{caps, ops, ErrorKind, PluginError};
 /// The probe requests, as documented for plugin authors: what each declared
 /// capability is sent (its model is the manifest's first model with it).
 pub const PROBES: &[(&str, &str)] = &[
-    (caps::CHAT, "chat: one user message \"contract ping\", not streamed"),
-    (caps::IMAGE, "image: prompt \"a contract\", no aspect ratio or size"),
-    (caps::SPEECH, "speech: input \"contract\", format mp3, no voice"),
+    (
+        caps::CHAT,
+        "chat: one user message \"contract ping\", not streamed",
+    ),
+    (
+        caps::IMAGE,
+        "image: prompt \"a contract\", no aspect ratio or size",
+    ),
+    (
+        caps::SPEECH,
+        "speech: input \"contract\", format mp3, no voice",
+    ),
     (
         caps::VIDEO,
         "video.submit: prompt \"a contract\", then video.wait polling every 20 ms",
@@ -167,7 +176,10 @@ fn output_call(
             .finish(count(&answer))
             .map_err(|e| PluginError::new(ErrorKind::UPSTREAM, e.to_string()))?;
         let bytes: u64 = written.iter().map(|w| w.bytes).sum();
-        Ok(format!("{} verified output(s), {bytes} bytes", written.len()))
+        Ok(format!(
+            "{} verified output(s), {bytes} bytes",
+            written.len()
+        ))
     })
 }
 
@@ -188,7 +200,15 @@ fn probe(
         }
         caps::IMAGE => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});
-            output_call(p, ops::IMAGE, ctx, req, Expect::Image, "contract.png", limit)
+            output_call(
+                p,
+                ops::IMAGE,
+                ctx,
+                req,
+                Expect::Image,
+                "contract.png",
+                limit,
+            )
         }
         caps::SPEECH => {
             let req = serde_json::json!({"model": model, "input": "contract", "format": "mp3"});
@@ -201,7 +221,15 @@ fn probe(
                 Err(e) => return Some(Err(e)),
             };
             let job = serde_json::to_value(&job).unwrap_or_default();
-            output_call(p, ops::VIDEO_WAIT, ctx, job, Expect::Video, "contract.mp4", limit)
+            output_call(
+                p,
+                ops::VIDEO_WAIT,
+                ctx,
+                job,
+                Expect::Video,
+                "contract.mp4",
+                limit,
+            )
         }
     }
 }
@@ -226,21 +254,41 @@ fn typed(r: Option<Result<serde_json::Value, PluginError>>, op: &str, limit: Dur
 }
 
 /// The checks of one loaded plugin.
-fn plugin_checks(p: &std::sync::Arc<Plugin>, ctx: &Context, opts: &Options) -> Vec<(String, Outcome)> {
+fn plugin_checks(
+    p: &std::sync::Arc<Plugin>,
+    ctx: &Context,
+    opts: &Options,
+) -> Vec<(String, Outcome)> {
     let m = &p.manifest;
     let limit = opts.probe_timeout + Duration::from_secs(2);
     let mut out = Vec::new();
-    let unknown = plain_call::<serde_json::Value>(p, "contract.no-such-operation", ctx, serde_json::json!({}), limit);
+    let unknown = plain_call::<serde_json::Value>(
+        p,
+        "contract.no-such-operation",
+        ctx,
+        serde_json::json!({}),
+        limit,
+    );
     out.push((
-        "call(\"contract.no-such-operation\"): an unknown operation answers `unsupported`".to_string(),
+        "call(\"contract.no-such-operation\"): an unknown operation answers `unsupported`"
+            .to_string(),
         match unknown {
             None => hung("contract.no-such-operation", limit),
             Some(Err(e)) if e.kind == ErrorKind::UNSUPPORTED => Outcome::Ok(String::new()),
-            Some(Err(e)) => Outcome::Fail(format!("expected `unsupported`, found {} error: {}", e.kind, e.message)),
+            Some(Err(e)) => Outcome::Fail(format!(
+                "expected `unsupported`, found {} error: {}",
+                e.kind, e.message
+            )),
             Some(Ok(_)) => Outcome::Fail("expected `unsupported`, found success".into()),
         },
     ));
-    let bad = plain_call::<serde_json::Value>(p, ops::CHAT, ctx, serde_json::json!({"messages": "not a list"}), limit);
+    let bad = plain_call::<serde_json::Value>(
+        p,
+        ops::CHAT,
+        ctx,
+        serde_json::json!({"messages": "not a list"}),
+        limit,
+    );
     out.push((
         "entry point `chat`: a malformed request document answers a typed error".to_string(),
         typed(bad, ops::CHAT, limit),
@@ -248,12 +296,17 @@ fn plugin_checks(p: &std::sync::Arc<Plugin>, ctx: &Context, opts: &Options) -> V
     if m.has_capability(caps::CHAT) {
         let req = serde_json::json!({"model": model_for(m, caps::CHAT), "messages": []});
         out.push((
-            "entry point `chat`: an invalid request (no messages) answers a typed error".to_string(),
+            "entry point `chat`: an invalid request (no messages) answers a typed error"
+                .to_string(),
             typed(plain_call(p, ops::CHAT, ctx, req, limit), ops::CHAT, limit),
         ));
     }
     for cap in caps::ALL {
-        let op = if cap == caps::VIDEO { ops::VIDEO_SUBMIT } else { cap };
+        let op = if cap == caps::VIDEO {
+            ops::VIDEO_SUBMIT
+        } else {
+            cap
+        };
         let declared = m.has_capability(cap);
         if declared && opts.base_url.is_none() {
             out.push((
@@ -272,7 +325,9 @@ fn plugin_checks(p: &std::sync::Arc<Plugin>, ctx: &Context, opts: &Options) -> V
             (false, Some(Ok(_))) => Outcome::Fail(format!("expected an `unsupported` error, found success: declare `{cap}` in the manifest's `capabilities`")),
         };
         let what = if declared {
-            format!("entry point `{op}`: a minimal valid request succeeds (manifest declares `{cap}`)")
+            format!(
+                "entry point `{op}`: a minimal valid request succeeds (manifest declares `{cap}`)"
+            )
         } else {
             format!("entry point `{op}`: answers `unsupported` (manifest does not declare `{cap}`)")
         };
@@ -298,22 +353,42 @@ pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Opti
         } else {
             "manifest names only fields and capabilities this switchyard knows"
         };
-        push(&d.path.display().to_string(), what, Outcome::Fail(d.message.clone()));
+        push(
+            &d.path.display().to_string(),
+            what,
+            Outcome::Fail(d.message.clone()),
+        );
     }
     for m in table.plugins() {
         let subject = m.id.clone();
-        push(&subject, "manifest parses", Outcome::Ok(m.path.display().to_string()));
+        push(
+            &subject,
+            "manifest parses",
+            Outcome::Ok(m.path.display().to_string()),
+        );
         match loader::find_library(m) {
-            Ok(p) => push(&subject, "field `library`: library file found", Outcome::Ok(p.display().to_string())),
+            Ok(p) => push(
+                &subject,
+                "field `library`: library file found",
+                Outcome::Ok(p.display().to_string()),
+            ),
             Err(e) => {
-                push(&subject, "field `library`: library file found", Outcome::Fail(e.to_string()));
+                push(
+                    &subject,
+                    "field `library`: library file found",
+                    Outcome::Fail(e.to_string()),
+                );
                 continue;
             }
         }
         let what = "loads: ABI layout, plugin API version, embedded manifest agrees";
         let plugin = match loader::load(m) {
             Ok(p) => {
-                push(&subject, what, Outcome::Ok(format!("plugin API {}", p.plugin_api)));
+                push(
+                    &subject,
+                    what,
+                    Outcome::Ok(format!("plugin API {}", p.plugin_api)),
+                );
                 p
             }
             Err(e) => {

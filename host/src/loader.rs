@@ -209,13 +209,12 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
     let module = switchyard_plugin_api::module::init_root_module(header)
         .map_err(|e| abi_err(short_library_error(&e)))?;
     let embedded_text = (module.manifest())().as_str();
-    let embedded = Manifest::parse(&library, embedded_text).map_err(|e| {
-        LoadError::EmbeddedManifest {
+    let embedded =
+        Manifest::parse(&library, embedded_text).map_err(|e| LoadError::EmbeddedManifest {
             id: id.clone(),
             library: lib_display.clone(),
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     let problems = contradictions(manifest, &embedded);
     if !problems.is_empty() {
         return Err(LoadError::Contradiction {
@@ -258,7 +257,11 @@ pub fn contradictions(m: &Manifest, e: &Manifest) -> Vec<String> {
     field("id", m.id.clone(), e.id.clone());
     field("version", m.version.to_string(), e.version.to_string());
     field("library", m.library.clone(), e.library.clone());
-    field("model_prefix", m.model_prefix.clone(), e.model_prefix.clone());
+    field(
+        "model_prefix",
+        m.model_prefix.clone(),
+        e.model_prefix.clone(),
+    );
     let mc: BTreeSet<&str> = m.capabilities.iter().map(String::as_str).collect();
     let ec: BTreeSet<&str> = e.capabilities.iter().map(String::as_str).collect();
     if mc != ec {
@@ -335,7 +338,10 @@ impl Plugin {
         let id = self.manifest.id.as_str();
         let encode = |what: &str, r: serde_json::Result<String>| {
             r.map_err(|e| {
-                PluginError::new(ErrorKind::INTERNAL, format!("cannot encode the {what}: {e}"))
+                PluginError::new(
+                    ErrorKind::INTERNAL,
+                    format!("cannot encode the {what}: {e}"),
+                )
             })
         };
         let ctx_text = encode("context", serde_json::to_string(ctx))?;
@@ -369,7 +375,11 @@ impl Plugin {
     /// Adds where the key goes to an `auth` error: the plugin names no host
     /// setting, its manifest says which ones hold its key.
     fn with_hint(&self, mut e: PluginError) -> PluginError {
-        let sep = if e.message.ends_with(['.', '!', '?']) { "" } else { "." };
+        let sep = if e.message.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        };
         if e.kind == ErrorKind::NETWORK && e.status.is_none() {
             e.message = format!(
                 "{}{sep} The base URL is set by `models.providers.{}.baseUrl` in the config{}.",
@@ -389,7 +399,7 @@ impl Plugin {
         }
         let auth = &self.manifest.auth;
         let mut places: Vec<String> = auth.config_keys.iter().map(|k| format!("`{k}`")).collect();
-        places.extend(auth.env.iter().map(|v| format!("{v}")));
+        places.extend(auth.env.iter().cloned());
         if !places.is_empty() {
             e.message = format!(
                 "{}{sep} Check the API key ({}), or run `switchyard onboard --provider {}`.",

@@ -338,7 +338,10 @@ durations = [4, 8]
 
     #[test]
     fn unknown_capability_is_ignored_with_a_warning_naming_field_and_known_values() {
-        let newer = GOOD.replace("[\"chat\", \"video\"]", "[\"chat\", \"video\", \"telepathy\"]");
+        let newer = GOOD.replace(
+            "[\"chat\", \"video\"]",
+            "[\"chat\", \"video\", \"telepathy\"]",
+        );
         let m = Manifest::parse(Path::new("x.toml"), &newer).unwrap();
         assert!(m.has_capability("chat"));
         let w = m.warnings.join("\n");
@@ -369,7 +372,11 @@ durations = [4, 8]
     fn unknown_field_is_a_warning_naming_it() {
         let text = GOOD.replace("library =", "libary = \"x\"\nlibrary =");
         let m = Manifest::parse(Path::new("x.toml"), &text).unwrap();
-        assert!(m.warnings.iter().any(|w| w.contains("libary")), "{:?}", m.warnings);
+        assert!(
+            m.warnings.iter().any(|w| w.contains("libary")),
+            "{:?}",
+            m.warnings
+        );
     }
 
     #[test]

@@ -97,7 +97,10 @@ pub fn kind_for_code(code: &str) -> Option<ErrorKind> {
         | "image_download_failed"
         | "precondition_failed"
         | "wrong_endpoint" => ErrorKind::INVALID_REQUEST,
-        "content_policy_violation" | "refusal" | "moderation" | "content_filter"
+        "content_policy_violation"
+        | "refusal"
+        | "moderation"
+        | "content_filter"
         | "moderation_blocked" => ErrorKind::CONTENT_POLICY,
         "not_found" => ErrorKind::NOT_FOUND,
         "timeout" => ErrorKind::TIMEOUT,

@@ -16,8 +16,8 @@ use crate::runtime::PluginRuntime;
 use serde::{de::DeserializeOwned, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
-use switchyard_plugin_api::doc::Context;
 use switchyard_plugin_api::abi_stable::sabi_trait::TD_Opaque;
+use switchyard_plugin_api::doc::Context;
 use switchyard_plugin_api::{
     ops, ErrorKind, HostRef, Host_TO, PluginError, RResult, RSlice, RString,
 };
@@ -80,7 +80,12 @@ fn decode<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, PluginError>
 fn encode<T: Serialize>(value: &T) -> Result<RString, PluginError> {
     serde_json::to_string(value)
         .map(RString::from)
-        .map_err(|e| PluginError::new(ErrorKind::INTERNAL, format!("cannot encode the answer: {e}")))
+        .map_err(|e| {
+            PluginError::new(
+                ErrorKind::INTERNAL,
+                format!("cannot encode the answer: {e}"),
+            )
+        })
 }
 
 /// The `call` entry point: runs operation `op` of `provider` (built on first
@@ -126,7 +131,9 @@ pub fn dispatch<P: Provider>(
             ops::VIDEO_STATUS => run!(video_status),
             ops::CATALOG => run!(catalog, no_request),
             ops::KEY_CHECK => run!(check_key, no_request),
-            other => rt.run(h, timeout, p.other(other, request, &call)).map(RString::from),
+            other => rt
+                .run(h, timeout, p.other(other, request, &call))
+                .map(RString::from),
         }
     })
 }
@@ -161,12 +168,11 @@ macro_rules! export_provider {
         mod __switchyard_export {
             use super::*;
             use $crate::api::abi_stable::library::{
-                CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+                __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
             };
             use $crate::api::abi_stable::prefix_type::PrefixTypeTrait;
             use $crate::api::{
-                HostRef, PluginError, PluginModule, PluginModuleRef, RResult, RSlice, RStr,
-                RString,
+                HostRef, PluginError, PluginModule, PluginModuleRef, RResult, RSlice, RStr, RString,
             };
 
             static PROVIDER: ::std::sync::OnceLock<$ty> = ::std::sync::OnceLock::new();

@@ -178,7 +178,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// An operation this kit version has no method for (named by a newer
     /// host): `request` is its JSON document; answer the response's JSON.
-    async fn other(&self, op: &str, _request: &str, _call: &Call<'_>) -> Result<String, PluginError> {
+    async fn other(
+        &self,
+        op: &str,
+        _request: &str,
+        _call: &Call<'_>,
+    ) -> Result<String, PluginError> {
         Err(unsupported(&format!("the operation {op:?}")))
     }
 }

@@ -75,10 +75,7 @@ impl PluginRuntime {
     ) -> Result<T, PluginError> {
         let rt = self.get()?;
         let notify = Arc::new(Notify::new());
-        host.on_cancel(CancelWaker_TO::from_value(
-            Waker(notify.clone()),
-            TD_Opaque,
-        ));
+        host.on_cancel(CancelWaker_TO::from_value(Waker(notify.clone()), TD_Opaque));
         rt.block_on(async {
             let deadline = async {
                 if timeout_ms == 0 {

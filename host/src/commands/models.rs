@@ -66,11 +66,7 @@ fn known_models(ctx: &Ctx) -> Vec<(ModelEntry, String, String)> {
             ),
             _ => (None, String::new()),
         };
-        let cat: Vec<ModelEntry> = cat
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect();
+        let cat: Vec<ModelEntry> = cat.unwrap_or_default();
         for m in &cat {
             rows.push((m.clone(), p.id.clone(), source.clone()));
         }
@@ -236,13 +232,8 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
         };
         let cc = ctx.call_context_with(m, false, 120_000, false)?;
         let calls = HostCalls::new(&m.id);
-        let answer = plugin.call::<_, doc::Catalog>(
-            ops::CATALOG,
-            &cc,
-            &doc::Empty {},
-            &[],
-            calls.as_host(),
-        );
+        let answer =
+            plugin.call::<_, doc::Catalog>(ops::CATALOG, &cc, &doc::Empty {}, &[], calls.as_host());
         match answer {
             Ok(cat) => {
                 let c = catalog::save(&m.id, cat.models)?;

@@ -8,9 +8,9 @@ use super::Ctx;
 use crate::cli::PluginsCmd;
 use crate::error::HostError;
 use crate::loader;
-use crate::term;
 use crate::manifest::Manifest;
 use crate::registry::LookupTable;
+use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -185,7 +185,10 @@ fn test_layout(dir: &Path) -> Result<(LookupTable, Option<PathBuf>), HostError> 
             return Ok((LookupTable::from_manifests([m]), Some(dir.to_path_buf())));
         }
         if dir.join("manifest").is_dir() {
-            return Ok((LookupTable::scan(&[dir.join("manifest")]), Some(dir.to_path_buf())));
+            return Ok((
+                LookupTable::scan(&[dir.join("manifest")]),
+                Some(dir.to_path_buf()),
+            ));
         }
         return Err(HostError::InvalidInput(format!(
             "plugins test {}: a crate without `manifest.toml` or `manifest/`; the manifest is what the suite checks",
@@ -236,12 +239,7 @@ fn find_or_build(table: &LookupTable, crate_dir: &Path) -> Result<(), HostError>
     Ok(())
 }
 
-fn test(
-    ctx: &Ctx,
-    dir: &Path,
-    base_url: Option<String>,
-    timeout: &str,
-) -> Result<(), HostError> {
+fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Result<(), HostError> {
     let probe_timeout = crate::duration::parse(timeout)
         .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
     if let Some(u) = &base_url {
@@ -296,9 +294,14 @@ fn report(
                 json!({"plugin": l.subject, "check": l.what, "status": status, "note": note})
             })
             .collect();
-        ctx.print_json(&json!({"checks": rows, "passed": passed, "failed": failed, "skipped": skipped}));
+        ctx.print_json(
+            &json!({"checks": rows, "passed": passed, "failed": failed, "skipped": skipped}),
+        );
     } else {
-        let server = opts.base_url.as_deref().unwrap_or("none: capability probes skipped");
+        let server = opts
+            .base_url
+            .as_deref()
+            .unwrap_or("none: capability probes skipped");
         term::out(&format!("plugin contract suite (probe server: {server})"));
         let mut subject = "";
         for l in lines {
@@ -320,7 +323,9 @@ fn report(
         ));
     }
     if failed > 0 {
-        return Err(HostError::Load(format!("{failed} contract check(s) failed")));
+        return Err(HostError::Load(format!(
+            "{failed} contract check(s) failed"
+        )));
     }
     Ok(())
 }

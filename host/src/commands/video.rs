@@ -530,8 +530,8 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
 
 fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
     let record = load_record(job)?;
-    let finished = record.status == "downloaded"
-        || JobStatus::from(record.status.as_str()).is_failure();
+    let finished =
+        record.status == "downloaded" || JobStatus::from(record.status.as_str()).is_failure();
     let mut live: Option<(String, Option<String>)> = None;
     if !finished && !record.id.is_empty() {
         let attempt = ctx
@@ -554,9 +554,7 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
                 .map_err(HostError::from)
             });
         match attempt {
-            Ok(s) => {
-                live = Some((s.status.to_string(), s.error))
-            }
+            Ok(s) => live = Some((s.status.to_string(), s.error)),
             Err(e) => term::notice(&format!(
                 "could not ask the provider for the live status ({e}); showing the journal"
             )),

@@ -115,7 +115,13 @@ fn add_video(out: &mut Vec<ModelInfo>, v: &Value) {
 
 /// Fetches both catalogs and merges them into one model list.
 pub async fn fetch(call: &Call<'_>) -> Result<Catalog, PluginError> {
-    let models = get_json(call, "models?output_modalities=all", "model catalog", 64 << 20).await?;
+    let models = get_json(
+        call,
+        "models?output_modalities=all",
+        "model catalog",
+        64 << 20,
+    )
+    .await?;
     let videos = get_json(call, "videos/models", "video model catalog", 64 << 20).await?;
     let mut out: Vec<ModelInfo> = models
         .get("data")

@@ -30,7 +30,14 @@ fn malformed(what: &str) -> PluginError {
 /// A chat completion, streamed through the host when asked.
 pub async fn chat(req: &ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
     let body = openai::chat_body(req, &api_model(&req.model))?;
-    let resp = post_json(call, "chat/completions", &body, "chat completion", Endpoint::Model).await?;
+    let resp = post_json(
+        call,
+        "chat/completions",
+        &body,
+        "chat completion",
+        Endpoint::Model,
+    )
+    .await?;
     if req.stream && http::content_type(&resp) == "text/event-stream" {
         return openai::stream_chat(&API, call, req, resp, |_| {}).await;
     }
@@ -75,7 +82,14 @@ fn image_urls(msg: &Value) -> Vec<String> {
 /// Image generation through chat completions; images go to the sink.
 pub async fn image(req: &ImageRequest, call: &Call<'_>) -> Result<ImageResponse, PluginError> {
     let body = image_body(req)?;
-    let resp = post_json(call, "chat/completions", &body, "image generation", Endpoint::Model).await?;
+    let resp = post_json(
+        call,
+        "chat/completions",
+        &body,
+        "image generation",
+        Endpoint::Model,
+    )
+    .await?;
     let v = http::read_json(call, resp, ANSWER_CAP, "image").await?;
     if let Some(e) = openai::inline_error(&API, &v) {
         return Err(e);

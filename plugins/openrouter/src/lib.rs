@@ -44,7 +44,11 @@ impl Provider for OpenRouter {
         chat::chat(&req, call).await
     }
 
-    async fn image(&self, req: ImageRequest, call: &Call<'_>) -> Result<ImageResponse, PluginError> {
+    async fn image(
+        &self,
+        req: ImageRequest,
+        call: &Call<'_>,
+    ) -> Result<ImageResponse, PluginError> {
         chat::image(&req, call).await
     }
 
@@ -56,11 +60,19 @@ impl Provider for OpenRouter {
         speech::speech(&req, call).await
     }
 
-    async fn video_submit(&self, req: VideoRequest, call: &Call<'_>) -> Result<VideoJob, PluginError> {
+    async fn video_submit(
+        &self,
+        req: VideoRequest,
+        call: &Call<'_>,
+    ) -> Result<VideoJob, PluginError> {
         video::submit(&req, call).await
     }
 
-    async fn video_wait(&self, job: VideoJob, call: &Call<'_>) -> Result<VideoResponse, PluginError> {
+    async fn video_wait(
+        &self,
+        job: VideoJob,
+        call: &Call<'_>,
+    ) -> Result<VideoResponse, PluginError> {
         video::wait(&job, call).await.map_err(|mut e| {
             if e.job_id.is_none() {
                 e = e.with_job_id(job.id.as_str());

@@ -21,7 +21,8 @@ pub async fn speech(req: &SpeechRequest, call: &Call<'_>) -> Result<SpeechRespon
             "there is no text to speak",
         ));
     }
-    let mut body = json!({"model": api_model(&req.model), "input": req.input, "response_format": req.format});
+    let mut body =
+        json!({"model": api_model(&req.model), "input": req.input, "response_format": req.format});
     if let Some(v) = &req.voice {
         body["voice"] = json!(v);
     }

@@ -71,7 +71,9 @@ pub fn submit_body(req: &VideoRequest, call: &Call<'_>) -> Result<Value, PluginE
         let mut frames = Vec::new();
         for f in &req.frame_images {
             let url = call.data_url(&f.image)?;
-            frames.push(json!({"type": "image_url", "image_url": {"url": url}, "frame_type": f.frame_type}));
+            frames.push(
+                json!({"type": "image_url", "image_url": {"url": url}, "frame_type": f.frame_type}),
+            );
         }
         body["frame_images"] = Value::Array(frames);
     }
@@ -113,7 +115,11 @@ pub async fn submit(req: &VideoRequest, call: &Call<'_>) -> Result<VideoJob, Plu
         .and_then(|i| i.as_str())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| malformed("the submit answer has no job id"))?;
-    let status = JobStatus::from(v.get("status").and_then(|s| s.as_str()).unwrap_or("pending"));
+    let status = JobStatus::from(
+        v.get("status")
+            .and_then(|s| s.as_str())
+            .unwrap_or("pending"),
+    );
     let mut p = Progress::new(Stage::SUBMITTED);
     p.job_id = id.into();
     p.status = status.as_str().into();
@@ -316,7 +322,11 @@ struct Budget {
 }
 
 /// Polls until the job completes (returning its last answer) or ends.
-async fn poll_until_done(call: &Call<'_>, job: &VideoJob, b: &mut Budget) -> Result<Poll, PluginError> {
+async fn poll_until_done(
+    call: &Call<'_>,
+    job: &VideoJob,
+    b: &mut Budget,
+) -> Result<Poll, PluginError> {
     let started = Instant::now();
     let url = poll_url(call, job)?;
     let mut interval = Duration::from_millis(call.ctx().poll_interval_ms.clamp(10, 30_000));
@@ -361,7 +371,10 @@ async fn poll_until_done(call: &Call<'_>, job: &VideoJob, b: &mut Budget) -> Res
                     },
                     Duration::from_millis,
                 );
-                let note = format!("{} (poll retry {}/{TRANSIENT_BUDGET})", e.message, b.transient);
+                let note = format!(
+                    "{} (poll retry {}/{TRANSIENT_BUDGET})",
+                    e.message, b.transient
+                );
                 retry_note(call, &note);
                 tokio::time::sleep(wait).await;
             }
@@ -396,7 +409,12 @@ async fn download_output(
         result = download(call, route, i, "video").await;
         match &result {
             Ok(()) => break,
-            Err(e) if e.kind == ErrorKind::CANCELLED || e.status.is_none() && !e.kind.is_transient() => break,
+            Err(e)
+                if e.kind == ErrorKind::CANCELLED
+                    || e.status.is_none() && !e.kind.is_transient() =>
+            {
+                break
+            }
             Err(e) if route != &content => retry_note(
                 call,
                 &format!("{}; trying the job content endpoint", e.message),
@@ -472,7 +490,12 @@ fn acceptable_media_type(ct: &str, kind: &str) -> bool {
 
 /// Downloads `url` into sink output `index`, retrying transient failures;
 /// `kind` is `video` or `image` (for the media type check).
-pub async fn download(call: &Call<'_>, url: &Url, index: u32, kind: &str) -> Result<(), PluginError> {
+pub async fn download(
+    call: &Call<'_>,
+    url: &Url,
+    index: u32,
+    kind: &str,
+) -> Result<(), PluginError> {
     let ctx = call.ctx();
     let own = same_origin(url, &base(ctx)?);
     if !own {
@@ -521,14 +544,20 @@ async fn download_once(
     let mut resp = http::send(call, &API, req, &what, Endpoint::Job).await?;
     let ct = http::content_type(&resp);
     if !acceptable_media_type(&ct, kind) {
-        let body = http::read_capped(resp, 4096, &what).await.unwrap_or_default();
+        let body = http::read_capped(resp, 4096, &what)
+            .await
+            .unwrap_or_default();
         if let Some(err) = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v.get("error").cloned())
         {
             return Err(API.classify_inline(&err));
         }
-        return Err(refused(url, kind, &format!("answered 200 with Content-Type {ct:?}, which is")));
+        return Err(refused(
+            url,
+            kind,
+            &format!("answered 200 with Content-Type {ct:?}, which is"),
+        ));
     }
     let declared = resp.content_length();
     if declared == Some(0) {
