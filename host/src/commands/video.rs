@@ -118,18 +118,9 @@ fn build_request(
         ("--last-frame", &args.last_frame, "last_frame"),
     ] {
         let Some(v) = value else { continue };
-        if let Some(allowed) = l.and_then(|l| l.frame_images.as_ref()) {
-            if !allowed.iter().any(|a| a == kind) {
-                return Err(HostError::InvalidInput(format!(
-                    "{flag} is not offered by {model}; frame images it takes: {}",
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        allowed.join(", ")
-                    }
-                )));
-            }
-        }
+        check::takes_kind(route, model, flag, kind, "frame images", |m| {
+            m.frame_images.as_ref()
+        })?;
         frames.push(FrameImage {
             url: image_input(flag, v)?.into(),
             frame_type: kind.into(),
@@ -147,18 +138,14 @@ fn build_request(
     }
     let mut refs: RVec<switchyard_plugin_api::RString> = RVec::new();
     for r in &args.references {
-        if let Some(allowed) = l.and_then(|l| l.input_references.as_ref()) {
-            if !allowed.iter().any(|a| a == "image") {
-                return Err(HostError::InvalidInput(format!(
-                    "--reference is not offered by {model}; input references it takes: {}",
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        allowed.join(", ")
-                    }
-                )));
-            }
-        }
+        check::takes_kind(
+            route,
+            model,
+            "--reference",
+            "image",
+            "input references",
+            |m| m.input_references.as_ref(),
+        )?;
         refs.push(image_input("--reference", r)?.into());
     }
     let size: usize = prompt.len()
