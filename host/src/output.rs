@@ -65,6 +65,104 @@ pub struct Outputs {
     failed: Option<PluginError>,
 }
 
+/// Where a command's output goes, decided and checked before anything is
+/// sent (DESIGN §4a): `--out DIR` (an existing directory) means the
+/// default name inside it; a directory that is missing or not writable is
+/// refused (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The directory the output goes to (absolute).
+    pub dir: PathBuf,
+    /// The file name `--out` gave, or `None` for the command's default name.
+    pub name: Option<std::ffi::OsString>,
+}
+
+/// `p` made absolute against the current directory, `.` components dropped.
+fn absolute(p: &Path) -> PathBuf {
+    let base = if p.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().unwrap_or_default()
+    };
+    p.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .fold(base, |acc, c| acc.join(c))
+}
+
+impl Target {
+    /// Checks `out` (the value of `flag`; `None` = the current directory).
+    pub fn check(flag: &str, out: Option<&Path>) -> Result<Target, HostError> {
+        let Some(out) = out else {
+            return Self::in_dir(flag, None, absolute(Path::new(".")));
+        };
+        let shown = out.display().to_string();
+        if out.is_dir() {
+            return Self::in_dir(flag, Some(&shown), absolute(out));
+        }
+        let ends_with_separator =
+            shown.ends_with(std::path::MAIN_SEPARATOR) || shown.ends_with('/');
+        let name = out.file_name().filter(|_| !ends_with_separator);
+        let Some(name) = name else {
+            return Err(HostError::InvalidInput(format!(
+                "{flag} {shown}: the directory {shown} does not exist; create it first or choose another {flag}"
+            )));
+        };
+        let parent = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut t = Self::in_dir(flag, Some(&shown), absolute(parent))?;
+        t.name = Some(name.to_os_string());
+        Ok(t)
+    }
+
+    fn in_dir(flag: &str, shown: Option<&str>, dir: PathBuf) -> Result<Target, HostError> {
+        let what = match shown {
+            Some(s) => format!("{flag} {s}: the directory {}", dir.display()),
+            None => format!("the current directory {}", dir.display()),
+        };
+        if !dir.is_dir() {
+            return Err(HostError::InvalidInput(format!(
+                "{what} does not exist; create it first or choose another {flag}"
+            )));
+        }
+        // Nothing tells writability as truly as writing (permission bits
+        // lie for root and for read-only mounts): a probe file, removed.
+        let probe = dir.join(format!(".switchyard-probe.{}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+        {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(HostError::InvalidInput(format!(
+                    "{what} is not writable ({e}); choose a directory you can write to with {flag}"
+                )))
+            }
+        }
+        Ok(Target { dir, name: None })
+    }
+
+    /// The output path: the name `--out` gave, else `default_name`, in [`Target::dir`].
+    pub fn path(&self, default_name: &str) -> PathBuf {
+        self.dir
+            .join(self.name.clone().unwrap_or_else(|| default_name.into()))
+    }
+
+    /// The extension of the name `--out` gave, lowercased.
+    pub fn extension(&self) -> Option<String> {
+        self.name
+            .as_deref()
+            .map(Path::new)
+            .and_then(Path::extension)
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    }
+}
+
 /// `NAME.EXT` for index 0, `NAME-2.EXT`, `NAME-3.EXT`... for the next ones.
 pub fn numbered(base: &Path, index: u32) -> PathBuf {
     if index == 0 {
@@ -469,6 +567,28 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn a_target_is_a_named_file_or_the_default_name_in_a_directory() {
+        let d = dir("target");
+        let t = Target::check("--out", Some(&d.join("a.png"))).unwrap();
+        assert_eq!(t.path("default.png"), d.join("a.png"));
+        assert_eq!(t.extension().as_deref(), Some("png"));
+        let t = Target::check("--out", Some(&d)).unwrap();
+        assert_eq!(t.path("default.png"), d.join("default.png"));
+        assert_eq!(t.extension(), None);
+        let e = Target::check("--out", Some(&d.join("missing/a.png"))).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        let e = Target::check("--out", Some(Path::new("missing-dir/"))).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        assert!(
+            files(&d).is_empty(),
+            "the probe is removed: {:?}",
+            files(&d)
+        );
+        assert_eq!(absolute(Path::new("/a/./b")), PathBuf::from("/a/b"));
     }
 
     fn files(d: &Path) -> Vec<String> {

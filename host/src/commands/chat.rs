@@ -12,7 +12,8 @@ use crate::failover::{self, RetryPolicy};
 use crate::term;
 use serde_json::json;
 use switchyard_plugin_api::{
-    ChatMessage, ChatRequest, ChatResponse, ErrorKind, PluginError, ROption, RVec, CAP_CHAT,
+    CallContext, ChatMessage, ChatRequest, ChatResponse, ErrorKind, PluginError, ROption, RVec,
+    CAP_CHAT,
 };
 
 /// The default chat model.
@@ -33,20 +34,29 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         }
     }
     let timeout = timeout_ms(args.timeout.as_deref(), None, 300_000)?;
-    // Route every model before the first request: a bad ref is exit 2 with nothing sent.
-    let mut targets = Vec::new();
-    for m in &chain {
-        let r = check::route(&ctx.table, m, CAP_CHAT)?;
-        if r.limits.is_none() {
-            term::notice(&format!(
-                "note: {m} is not listed in the {} manifest; its limits could not be checked",
-                r.manifest.id
-            ));
-        }
-        let cc = ctx.call_context(&r.manifest, false, timeout)?;
-        let plugin = ctx.load(&r.manifest)?;
-        targets.push((m.clone(), plugin, cc));
-    }
+    let targets = route_chain(ctx, &chain, timeout)?;
+    // Speaking the answer: its output path is checked before anything is sent.
+    let auto = ctx
+        .config
+        .file
+        .messages
+        .tts
+        .auto
+        .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case("always"));
+    let speech_plan = if auto || args.speak_to.is_some() {
+        Some(super::speak::plan(
+            ctx,
+            None,
+            None,
+            None,
+            ("--speak-to", args.speak_to.as_deref()),
+            24_000,
+            None,
+        )?)
+    } else {
+        None
+    };
     let mut messages = RVec::new();
     if let Some(s) = &args.system {
         messages.push(ChatMessage {
@@ -99,27 +109,9 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
     match result {
         Ok((resp, model_ref)) => {
-            let auto = ctx
-                .config
-                .file
-                .messages
-                .tts
-                .auto
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case("always"));
-            let speech = if auto || args.speak_to.is_some() {
-                let plan = super::speak::plan(
-                    ctx,
-                    None,
-                    None,
-                    None,
-                    args.speak_to.as_deref(),
-                    24_000,
-                    None,
-                )?;
-                Some(super::speak::synthesize(ctx, &plan, &resp.text, 120_000)?)
-            } else {
-                None
+            let speech = match &speech_plan {
+                Some(plan) => Some(super::speak::synthesize(ctx, plan, &resp.text, 120_000)?),
+                None => None,
             };
             report(
                 ctx,
@@ -139,6 +131,29 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
             Err(HostError::Plugin { error: e })
         }
     }
+}
+
+/// Routes every model of the chain before the first request (a bad ref is
+/// exit 2 with nothing sent), with its plugin and call context.
+fn route_chain(
+    ctx: &Ctx,
+    chain: &[String],
+    timeout: u64,
+) -> Result<Vec<(String, std::sync::Arc<crate::loader::Plugin>, CallContext)>, HostError> {
+    let mut targets = Vec::new();
+    for m in chain {
+        let r = check::route(&ctx.table, m, CAP_CHAT)?;
+        if r.limits.is_none() {
+            term::notice(&format!(
+                "note: {m} is not listed in the {} manifest; its limits could not be checked",
+                r.manifest.id
+            ));
+        }
+        let cc = ctx.call_context(&r.manifest, false, timeout)?;
+        let plugin = ctx.load(&r.manifest)?;
+        targets.push((m.clone(), plugin, cc));
+    }
+    Ok(targets)
 }
 
 fn report(

@@ -8,10 +8,9 @@ use super::{read_text_arg, stamp, timeout_ms, Ctx};
 use crate::check;
 use crate::cli::ImageArgs;
 use crate::error::HostError;
-use crate::output::{Expect, Outputs};
+use crate::output::{Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
-use std::path::PathBuf;
 use switchyard_plugin_api::{ImageRequest, ROption, CAP_IMAGE};
 
 /// Default image model.
@@ -46,11 +45,8 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         m.sizes.as_ref()
     })?;
     let timeout = timeout_ms(args.timeout.as_deref(), im.timeout_ms, DEFAULT_TIMEOUT_MS)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("image-{}.png", stamp())));
-    super::video::check_out_dir(&out)?;
+    let target = Target::check("--out", args.out.as_deref())?;
+    let out = target.path(&format!("image-{}.png", stamp()));
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let req = ImageRequest {

@@ -7,7 +7,7 @@ use super::{read_text_arg, stamp, timeout_ms, Ctx};
 use crate::check;
 use crate::cli::SpeakArgs;
 use crate::error::HostError;
-use crate::output::{Expect, Outputs};
+use crate::output::{Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,7 @@ pub fn plan(
     model: Option<&str>,
     voice: Option<&str>,
     format: Option<&str>,
-    out: Option<&Path>,
+    (out_flag, out): (&str, Option<&Path>),
     sample_rate: u32,
     speed: Option<f64>,
 ) -> Result<SpeechPlan, HostError> {
@@ -67,9 +67,8 @@ pub fn plan(
             }
         }
     };
-    let ext = out
-        .and_then(|o| o.extension())
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let target = Target::check(out_flag, out)?;
+    let ext = target.extension();
     let format = format
         .map(str::to_string)
         .or_else(|| pcfg.response_format.clone())
@@ -85,13 +84,11 @@ pub fn plan(
             "--format {format} is not supported; allowed: mp3, pcm"
         )));
     }
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "speech-{}.{}",
-            stamp(),
-            if format == "pcm" { "wav" } else { "mp3" }
-        ))
-    });
+    let out = target.path(&format!(
+        "speech-{}.{}",
+        stamp(),
+        if format == "pcm" { "wav" } else { "mp3" }
+    ));
     Ok(SpeechPlan {
         model,
         voice: voice.map(str::to_string).or(pcfg.voice.clone()),
@@ -126,7 +123,6 @@ pub fn synthesize(
         &plan.format,
         l.and_then(|l| l.formats.as_ref()),
     )?;
-    super::video::check_out_dir(&plan.out)?;
     let cc = ctx.call_context(&route.manifest, true, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let wav = plan
@@ -176,7 +172,7 @@ pub fn run(ctx: &Ctx, args: SpeakArgs) -> Result<(), HostError> {
         args.model.as_deref(),
         args.voice.as_deref(),
         args.format.as_deref(),
-        args.out.as_deref(),
+        ("--out", args.out.as_deref()),
         args.sample_rate,
         args.speed,
     )?;

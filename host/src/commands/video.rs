@@ -19,10 +19,10 @@ use crate::error::HostError;
 use crate::journal::{self, JobRecord};
 use crate::loader::Plugin;
 use crate::media;
-use crate::output::{self, Expect, Outputs};
+use crate::output::{self, Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use switchyard_plugin_api::{
     CallContext, ErrorKind, FrameImage, ROption, RVec, VideoJob, VideoRequest, CAP_VIDEO,
 };
@@ -173,32 +173,6 @@ fn build_request(
     })
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    }
-}
-
-/// Refuses (exit 2, before any request) an output path whose directory is missing.
-pub(crate) fn check_out_dir(out: &Path) -> Result<(), HostError> {
-    let dir = out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(HostError::InvalidInput(format!(
-            "--out {}: the directory {} does not exist",
-            out.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
 fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
     let vm = &ctx.config.file.agents.defaults.video_generation_model;
@@ -215,9 +189,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         ));
     }
     let req = build_request(&route, &model, &args, &prompt)?;
-    if let Some(o) = &args.out {
-        check_out_dir(o)?;
-    }
+    let target = Target::check("--out", args.out.as_deref())?;
     let timeout = timeout_ms(args.timeout.as_deref(), vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
@@ -229,7 +201,11 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         model: model.clone(),
         polling_url: String::new(),
         status: "submitting".into(),
-        output: args.out.as_deref().map(absolute).unwrap_or_default(),
+        output: target
+            .name
+            .as_ref()
+            .map(|n| target.dir.join(n))
+            .unwrap_or_default(),
         outputs: Vec::new(),
         error: None,
         urls: Vec::new(),
@@ -259,7 +235,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         }
     };
     if record.output.as_os_str().is_empty() {
-        record.output = absolute(Path::new(&format!("video-{}.mp4", sanitize(&job.id))));
+        record.output = target.path(&default_name(&job.id));
     }
     record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
     record.assign_id(&job.id, &job.polling_url, &job.status)?;
@@ -268,6 +244,11 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         job.id, model, job.id
     ));
     wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// `video-<job id>.mp4`, the id made safe as a file name.
+fn default_name(id: &str) -> String {
+    format!("video-{}.mp4", sanitize(id))
 }
 
 fn sanitize(id: &str) -> String {
@@ -300,42 +281,18 @@ fn wait_and_download(
     term::clear_progress();
     let resp = match result {
         Ok(r) => r,
-        Err(mut e) => {
+        Err(e) => {
             drop(outputs);
-            if e.job_id.is_none() {
-                e.job_id = ROption::RSome(job.id.clone());
-            }
-            if e.kind == ErrorKind::JOB_FAILED {
-                let st = e
-                    .provider_code
-                    .as_ref()
-                    .map(|s| s.to_string())
-                    .into_option()
-                    .unwrap_or_else(|| "failed".into());
-                let _ = record.set_status(&st, Some(e.message.to_string()));
-            } else {
-                // Keep the status the last poll reported (e.g. `completed`
-                // when only the download failed), so `video jobs` tells the truth.
-                let st = calls.last_status().unwrap_or_else(|| record.status.clone());
-                let _ = record.set_status(&st, Some(e.message.to_string()));
-                term::notice(&format!(
-                    "job {} is not lost: it is journaled; finish it with: switchyard video resume {}",
-                    job.id, job.id
-                ));
-            }
-            return Err(e.into());
+            return Err(journal_wait_error(record, &calls, job, e));
         }
     };
-    let outputs =
-        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
-    let written = match outputs.finish(resp.outputs) {
+    let written = match outputs
+        .ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))
+        .and_then(|o| o.finish(resp.outputs))
+    {
         Ok(w) => w,
         Err(e) => {
-            let _ = record.set_status("completed", Some(e.to_string()));
-            term::notice(&format!(
-                "job {} completed but its download failed; retry the download with: switchyard video resume {}",
-                job.id, job.id
-            ));
+            journal_download_failed(record, &job.id, &e.to_string());
             return Err(match e {
                 HostError::Plugin { mut error } => {
                     error.job_id = ROption::RSome(job.id.clone());
@@ -376,6 +333,50 @@ fn wait_and_download(
     Ok(())
 }
 
+/// Journals why waiting for `job` failed and returns the error to report.
+/// A job the provider completed whose download then failed is journaled
+/// as `download_failed` (never `completed`, which reads as done).
+fn journal_wait_error(
+    record: &mut JobRecord,
+    calls: &HostCalls,
+    job: &VideoJob,
+    mut e: switchyard_plugin_api::PluginError,
+) -> HostError {
+    if e.job_id.is_none() {
+        e.job_id = ROption::RSome(job.id.clone());
+    }
+    if e.kind == ErrorKind::JOB_FAILED {
+        let st = e
+            .provider_code
+            .as_ref()
+            .map(|s| s.to_string())
+            .into_option()
+            .unwrap_or_else(|| "failed".into());
+        let _ = record.set_status(&st, Some(e.message.to_string()));
+        return e.into();
+    }
+    // Keep the status the last poll reported, so `video jobs` tells the truth.
+    let st = calls.last_status().unwrap_or_else(|| record.status.clone());
+    if matches!(st.as_str(), "completed" | "download_failed") {
+        journal_download_failed(record, &job.id, &e.message);
+    } else {
+        let _ = record.set_status(&st, Some(e.message.to_string()));
+        term::notice(&format!(
+            "job {} is not lost: it is journaled; finish it with: switchyard video resume {}",
+            job.id, job.id
+        ));
+    }
+    e.into()
+}
+
+/// Journals a completed job whose video could not be downloaded or written.
+fn journal_download_failed(record: &mut JobRecord, id: &str, why: &str) {
+    let _ = record.set_status("download_failed", Some(why.to_string()));
+    term::notice(&format!(
+        "job {id} completed but its download failed; it is journaled as download_failed. Download it with: switchyard video resume {id} (add --out PATH to save it elsewhere)"
+    ));
+}
+
 fn load_record(job: &str) -> Result<JobRecord, HostError> {
     journal::load(job)?.ok_or_else(|| {
         HostError::InvalidInput(format!(
@@ -388,7 +389,12 @@ fn job_of(r: &JobRecord) -> VideoJob {
     VideoJob {
         id: r.id.as_str().into(),
         polling_url: r.polling_url.as_str().into(),
-        status: r.status.as_str().into(),
+        // A failed download is a completed job still to fetch.
+        status: if r.status == "download_failed" {
+            "completed".into()
+        } else {
+            r.status.as_str().into()
+        },
         model: r.model.as_str().into(),
         unsigned_urls: r.urls.iter().map(|u| u.as_str().into()).collect(),
     }
@@ -408,8 +414,7 @@ fn resume(
         )));
     }
     if let Some(o) = &out {
-        check_out_dir(o)?;
-        record.output = absolute(o);
+        record.output = Target::check("--out", Some(o))?.path(&default_name(&record.id));
     } else if record.status == "downloaded"
         && record.outputs.iter().all(|p| p.exists())
         && !record.outputs.is_empty()
@@ -425,6 +430,11 @@ fn resume(
             term::notice(&format!("job {} was already downloaded", record.id));
         }
         return Ok(());
+    } else if let Err(e) = Target::check("--out", Some(&record.output)) {
+        return Err(HostError::InvalidInput(format!(
+            "job {id} cannot be saved where it was to go ({e}); choose another path with: switchyard video resume {id} --out PATH",
+            id = record.id
+        )));
     }
     let manifest = ctx.table.by_id(&record.plugin).cloned().ok_or_else(|| {
         HostError::Config(format!(

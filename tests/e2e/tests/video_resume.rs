@@ -437,7 +437,7 @@ fn timed_out_job_is_journaled_with_its_last_polled_status() {
 }
 
 #[test]
-fn job_whose_download_failed_is_journaled_as_completed() {
+fn job_whose_download_failed_is_journaled_as_a_failed_download() {
     let env = fast_env();
     env.server.set_video_job(VideoJobSpec {
         video: ServedFile::generated_mp4(100_000, 77),
@@ -450,7 +450,7 @@ fn job_whose_download_failed_is_journaled_as_completed() {
     let out = env.run(&["video", "a fox"]);
     assert_eq!(out.code, 6, "{out:?}");
     let id = job_id(&env.server).expect("job id");
-    assert_eq!(listed_status(&env, &id), "completed");
+    assert_eq!(listed_status(&env, &id), "download_failed");
     let again = env.run(&["video", "resume", &id]);
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(listed_status(&env, &id), "downloaded");
