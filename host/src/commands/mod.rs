@@ -175,10 +175,19 @@ impl Ctx {
     }
 }
 
-/// Reads a prompt: `-` or absent means stdin.
+/// Reads a prompt: `-` or absent means stdin. An empty or blank prompt is
+/// refused (exit 2) before anything is sent.
 pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError> {
     use std::io::{IsTerminal, Read};
     match arg {
+        Some(t) if t.trim().is_empty() => Err(HostError::InvalidInput(format!(
+            "the {what} is empty{}: give some text as the argument, or - to read it from stdin",
+            if t.is_empty() {
+                ""
+            } else {
+                " (only whitespace)"
+            }
+        ))),
         Some(t) if t != "-" => Ok(t.to_string()),
         _ => {
             if arg.is_none() && std::io::stdin().is_terminal() {
