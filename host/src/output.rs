@@ -63,6 +63,7 @@ pub struct Outputs {
     max_bytes: u64,
     pending: Vec<Option<Pending>>,
     failed: Option<PluginError>,
+    name_by_format: bool,
 }
 
 /// Where a command's output goes, decided and checked before anything is
@@ -263,7 +264,16 @@ impl Outputs {
             max_bytes,
             pending: Vec::new(),
             failed: None,
+            name_by_format: false,
         }
+    }
+
+    /// Gives each file the extension of the format its bytes turn out to
+    /// be (a PNG asked for as `pic.jpg` is saved as `pic.png`), so no file
+    /// name lies about its content. A name without extension is kept.
+    pub fn named_by_format(mut self) -> Self {
+        self.name_by_format = true;
+        self
     }
 
     /// The target path of output `index`.
@@ -410,6 +420,7 @@ impl Outputs {
             )));
         }
         let expect = self.expect;
+        let name_by_format = self.name_by_format;
         for p in self.pending.iter_mut().flatten() {
             verify_and_flush(p, expect)?;
         }
@@ -435,6 +446,10 @@ impl Outputs {
                     ..
                 } = p;
                 drop(file);
+                let final_path = match format {
+                    Some(f) if name_by_format => fit_extension(final_path, f),
+                    _ => final_path,
+                };
                 let renamed = std::fs::rename(&temp_path, &final_path);
                 forget_temp(&temp_path);
                 if let Err(e) = renamed {
@@ -456,6 +471,23 @@ impl Outputs {
             }
         }
         Ok(done)
+    }
+}
+
+/// `path` with the extension of `format`, unless it has none or already
+/// has one of that format's spellings.
+fn fit_extension(path: PathBuf, format: Format) -> PathBuf {
+    let Some(ext) = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return path;
+    };
+    let fits = ext == format.extension() || (format == Format::Jpeg && ext == "jpeg");
+    if fits {
+        path
+    } else {
+        path.with_extension(format.extension())
     }
 }
 
@@ -589,6 +621,15 @@ mod tests {
             files(&d)
         );
         assert_eq!(absolute(Path::new("/a/./b")), PathBuf::from("/a/b"));
+    }
+
+    #[test]
+    fn a_name_gets_the_extension_of_its_bytes() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(fit_extension(p("a/pic.jpg"), Format::Png), p("a/pic.png"));
+        assert_eq!(fit_extension(p("pic.JPEG"), Format::Jpeg), p("pic.JPEG"));
+        assert_eq!(fit_extension(p("pic-2.png"), Format::Webp), p("pic-2.webp"));
+        assert_eq!(fit_extension(p("pic"), Format::Png), p("pic"));
     }
 
     fn files(d: &Path) -> Vec<String> {

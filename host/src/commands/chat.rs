@@ -22,6 +22,11 @@ pub const DEFAULT_CHAT_MODEL: &str = "openrouter/auto";
 /// Runs `chat`.
 pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
+    if args.max_tokens == Some(0) {
+        return Err(HostError::InvalidInput(
+            "--max-tokens 0 leaves no room for an answer; allowed: 1 or more (omit it for the model's default)".into(),
+        ));
+    }
     let cfg = &ctx.config.file.agents.defaults.model;
     let mut chain = vec![args
         .model

@@ -50,40 +50,34 @@ pub fn plan(
     let pcfg = tts.providers.get(&provider).cloned().unwrap_or_default();
     let model = match model {
         Some(m) => m.to_string(),
-        None => {
-            let local = pcfg
-                .model
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TTS_MODEL.to_string());
-            let prefix = ctx
-                .table
-                .by_id(&provider)
-                .map(|m| m.model_prefix.clone())
-                .unwrap_or_else(|| format!("{provider}/"));
-            if local.starts_with(&prefix) {
-                local
-            } else {
-                format!("{prefix}{local}")
-            }
-        }
+        None => configured_model(ctx, &provider, pcfg.model.as_deref()),
     };
     let target = Target::check(out_flag, out)?;
-    let ext = target.extension();
-    let format = format
-        .map(str::to_string)
-        .or_else(|| pcfg.response_format.clone())
-        .or_else(|| match ext.as_deref() {
-            Some("wav") | Some("pcm") => Some("pcm".to_string()),
-            Some("mp3") => Some("mp3".to_string()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "mp3".to_string())
-        .to_ascii_lowercase();
+    let (format, source) = match (format, &pcfg.response_format) {
+        (Some(f), _) => (f.to_ascii_lowercase(), "--format"),
+        (None, Some(f)) => (f.to_ascii_lowercase(), "responseFormat in the config"),
+        (None, None) => match target.extension().as_deref() {
+            Some("wav") | Some("pcm") => ("pcm".to_string(), "the --out extension"),
+            _ => ("mp3".to_string(), "the default"),
+        },
+    };
     if format != "mp3" && format != "pcm" {
         return Err(HostError::InvalidInput(format!(
-            "--format {format} is not supported; allowed: mp3, pcm"
+            "format {format} (from {source}) is not supported; allowed: mp3, pcm"
         )));
     }
+    check_extension(&format, source, out_flag, &target)?;
+    check_sample_rate(sample_rate)?;
+    let speed = match speed {
+        Some(v) => Some(check_speed(v, "--speed")?),
+        None => match pcfg.speed {
+            Some(v) => Some(check_speed(
+                v,
+                &format!("messages.tts.providers.{provider}.speed"),
+            )?),
+            None => None,
+        },
+    };
     let out = target.path(&format!(
         "speech-{}.{}",
         stamp(),
@@ -95,8 +89,86 @@ pub fn plan(
         format,
         out,
         sample_rate,
-        speed: speed.or(pcfg.speed),
+        speed,
     })
+}
+
+/// The configured speech model (provider-local id) as a full model ref.
+fn configured_model(ctx: &Ctx, provider: &str, local: Option<&str>) -> String {
+    let local = local.unwrap_or(DEFAULT_TTS_MODEL);
+    let prefix = ctx
+        .table
+        .by_id(provider)
+        .map(|m| m.model_prefix.clone())
+        .unwrap_or_else(|| format!("{provider}/"));
+    if local.starts_with(&prefix) {
+        local.to_string()
+    } else {
+        format!("{prefix}{local}")
+    }
+}
+
+/// WAV sample rates accepted by `--sample-rate`.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 8_000..=192_000;
+/// Speeds accepted by `--speed` (OpenAI TTS's range; other models ignore it).
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.25..=4.0;
+
+fn check_sample_rate(rate: u32) -> Result<(), HostError> {
+    if SAMPLE_RATES.contains(&rate) {
+        return Ok(());
+    }
+    Err(HostError::InvalidInput(format!(
+        "--sample-rate {rate} is not a usable WAV sample rate; allowed: {} to {} Hz (the provider's PCM is 24000 Hz, the default)",
+        SAMPLE_RATES.start(),
+        SAMPLE_RATES.end()
+    )))
+}
+
+fn check_speed(speed: f64, source: &str) -> Result<f64, HostError> {
+    if SPEEDS.contains(&speed) {
+        return Ok(speed);
+    }
+    Err(HostError::InvalidInput(format!(
+        "{source} {speed} is out of range; allowed: {} to {} (1 is normal speed)",
+        SPEEDS.start(),
+        SPEEDS.end()
+    )))
+}
+
+/// Refuses an output whose audio extension names another format than the
+/// one written (raw PCM in an `.mp3`, MP3 in a `.wav`). Other extensions,
+/// and none, are left to the user.
+fn check_extension(
+    format: &str,
+    source: &str,
+    flag: &str,
+    target: &Target,
+) -> Result<(), HostError> {
+    let (Some(ext), Some(name)) = (target.extension(), target.name.as_ref()) else {
+        return Ok(());
+    };
+    let holds = match ext.as_str() {
+        "mp3" => "mp3",
+        "wav" | "pcm" | "raw" => "pcm",
+        "ogg" | "oga" | "opus" | "flac" | "aac" | "m4a" | "weba" => "",
+        _ => return Ok(()),
+    };
+    if holds == format {
+        return Ok(());
+    }
+    let (what, fits) = match format {
+        "mp3" => ("MP3 audio", ".mp3"),
+        _ => ("raw PCM audio", ".wav (PCM wrapped as WAV) or .pcm (raw)"),
+    };
+    let other = if holds.is_empty() {
+        String::new()
+    } else {
+        format!(", or pass --format {holds} to write {holds} into .{ext}")
+    };
+    Err(HostError::InvalidInput(format!(
+        "{flag} {}: a .{ext} file cannot hold {what} (format {format}, from {source}); {format} is written as {fits}{other}",
+        std::path::Path::new(name).display()
+    )))
 }
 
 /// Synthesises `text` with `plan`; returns the written file and its size.
@@ -130,12 +202,6 @@ pub fn synthesize(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
     let expect = if format == "mp3" {
-        if wav {
-            return Err(HostError::InvalidInput(format!(
-                "{}: a .wav file needs --format pcm (mp3 cannot be wrapped as WAV)",
-                plan.out.display()
-            )));
-        }
         Expect::Mp3
     } else {
         Expect::Pcm {

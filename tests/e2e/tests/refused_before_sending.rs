@@ -41,3 +41,107 @@ fn empty_or_blank_prompts_are_refused_before_any_request() {
     assert!(env.work_files().is_empty(), "{:?}", env.work_files());
     assert_eq!(env.run(&["video", "jobs"]).stdout.trim(), "");
 }
+
+#[test]
+fn speak_sample_rate_0_is_refused_before_any_request() {
+    let env = Env::new();
+    for rate in ["0", "100", "1000000"] {
+        refused(
+            &env,
+            &["speak", "--sample-rate", rate, "--out", "x.wav", "hello"],
+            &["--sample-rate", "8000 to 192000 Hz"],
+        );
+    }
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}
+
+#[test]
+fn speak_speed_0_is_refused_before_any_request_and_a_valid_speed_is_sent() {
+    let env = Env::new();
+    for speed in ["--speed=0", "--speed=-1", "--speed=4.5", "--speed=NaN"] {
+        refused(
+            &env,
+            &["speak", speed, "--out", "x.mp3", "hello"],
+            &["--speed", "allowed: 0.25 to 4"],
+        );
+    }
+    env.run(&["speak", "--speed", "1.5", "--out", "x.mp3", "hello"])
+        .assert_code(0);
+    let sent = env.server.requests_to(switchyard_e2e::SPEECH_PATH);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].json().expect("JSON body")["speed"], 1.5);
+}
+
+#[test]
+fn a_configured_speed_out_of_range_is_refused_naming_its_key() {
+    let env = Env::new();
+    env.write_config("[messages.tts.providers.openrouter]\nspeed = 0.0\n");
+    refused(
+        &env,
+        &["speak", "--out", "x.mp3", "hello"],
+        &["messages.tts.providers.openrouter.speed", "0.25 to 4"],
+    );
+}
+
+#[test]
+fn chat_max_tokens_0_is_refused_before_any_request() {
+    let env = Env::new();
+    refused(
+        &env,
+        &["chat", "--max-tokens", "0", "hi"],
+        &["--max-tokens 0", "1 or more"],
+    );
+}
+
+#[test]
+fn speak_pcm_into_an_mp3_file_is_refused_before_any_request() {
+    let env = Env::new();
+    refused(
+        &env,
+        &["speak", "--format", "pcm", "--out", "x.mp3", "hello"],
+        &["x.mp3", "cannot hold raw PCM", ".wav", "--format mp3"],
+    );
+    refused(
+        &env,
+        &["speak", "--format", "mp3", "--out", "x.pcm", "hello"],
+        &["x.pcm", "cannot hold MP3", "--format pcm"],
+    );
+    refused(
+        &env,
+        &["speak", "--out", "x.ogg", "hello"],
+        &["x.ogg", "is written as .mp3"],
+    );
+    env.write_config("[messages.tts.providers.openrouter]\nresponseFormat = \"pcm\"\n");
+    refused(
+        &env,
+        &["speak", "--out", "x.mp3", "hello"],
+        &["responseFormat in the config"],
+    );
+    assert!(env.work_files().is_empty(), "{:?}", env.work_files());
+}
+
+#[test]
+fn image_out_with_a_non_image_extension_is_refused_before_any_request() {
+    let env = Env::new();
+    refused(
+        &env,
+        &["image", "--out", "pic.mp4", "a lighthouse"],
+        &["pic.mp4", "allowed: .png, .jpg, .jpeg, .webp, .gif"],
+    );
+}
+
+#[test]
+fn image_out_pic_jpg_receiving_a_png_is_saved_as_pic_png_and_says_so() {
+    let env = Env::new();
+    let out = env.run(&["image", "--out", "pic.jpg", "a lighthouse"]);
+    out.assert_code(0);
+    assert_eq!(env.work_files(), vec!["pic.png"]);
+    let png = std::fs::read(env.work_file("pic.png")).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG"),
+        "the bytes are the provider's PNG"
+    );
+    assert_eq!(out.stdout, format!("{}\n", env.printed_path("pic.png")));
+    assert!(out.stderr.contains("image/png"), "{}", out.stderr);
+    assert!(out.stderr.contains("pic.jpg"), "{}", out.stderr);
+}
