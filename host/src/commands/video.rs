@@ -217,7 +217,10 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     record.save()?;
     let calls = HostCalls::new(&model);
     let job = match plugin.video_submit(&req, &cc, calls.as_host()) {
-        Ok(j) => j,
+        Ok(j) => {
+            crate::call::set_running_job(Some(&j.id));
+            j
+        }
         Err(e) => {
             if e.status.is_some()
                 || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED)
@@ -226,7 +229,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
                 let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
             } else {
                 let _ = record.set_status("submit_unknown", Some(e.message.to_string()));
-                term::notice(&format!(
+                term::notice_always(&format!(
                     "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
                     e.message, record.key
                 ));
@@ -276,7 +279,9 @@ fn wait_and_download(
     }
     let outputs = Outputs::new(target.clone(), Expect::Video, cc.max_output_bytes);
     let mut calls = HostCalls::with_outputs(&record.model, outputs);
+    crate::call::set_running_job(Some(&job.id));
     let result = plugin.video_wait(job, cc, calls.as_host());
+    crate::call::set_running_job(None);
     let outputs = calls.take_outputs();
     term::clear_progress();
     let resp = match result {
@@ -293,13 +298,7 @@ fn wait_and_download(
         Ok(w) => w,
         Err(e) => {
             journal_download_failed(record, &job.id, &e.to_string());
-            return Err(match e {
-                HostError::Plugin { mut error } => {
-                    error.job_id = ROption::RSome(job.id.clone());
-                    HostError::Plugin { error }
-                }
-                other => other,
-            });
+            return Err(e.with_job(&job.id));
         }
     };
     record.outputs = written.iter().map(|w| w.path.clone()).collect();
@@ -361,10 +360,7 @@ fn journal_wait_error(
         journal_download_failed(record, &job.id, &e.message);
     } else {
         let _ = record.set_status(&st, Some(e.message.to_string()));
-        term::notice(&format!(
-            "job {} is not lost: it is journaled; finish it with: switchyard video resume {}",
-            job.id, job.id
-        ));
+        crate::call::say_job_left_running(&job.id);
     }
     e.into()
 }
@@ -372,7 +368,7 @@ fn journal_wait_error(
 /// Journals a completed job whose video could not be downloaded or written.
 fn journal_download_failed(record: &mut JobRecord, id: &str, why: &str) {
     let _ = record.set_status("download_failed", Some(why.to_string()));
-    term::notice(&format!(
+    term::notice_always(&format!(
         "job {id} completed but its download failed; it is journaled as download_failed. Download it with: switchyard video resume {id} (add --out PATH to save it elsewhere)"
     ));
 }
