@@ -170,3 +170,17 @@ fn a_paid_video_that_cannot_be_written_is_journaled_as_a_failed_download_and_res
     let after = env.run(&["video", "jobs"]);
     assert!(after.stdout.contains("downloaded"), "{}", after.stdout);
 }
+
+#[test]
+fn image_and_speak_print_absolute_output_paths_like_video() {
+    let env = fast_env();
+    let image = env.run(&["image", "--out", "pic.png", "a lighthouse"]);
+    image.assert_code(0);
+    assert_eq!(image.stdout, format!("{}\n", env.printed_path("pic.png")));
+    let speak = env.run(&["speak", "--out", "hi.mp3", "hello"]);
+    speak.assert_code(0);
+    assert_eq!(speak.stdout, format!("{}\n", env.printed_path("hi.mp3")));
+    let video = env.run(&["video", "--out", "v.mp4", "a paper boat"]);
+    video.assert_code(0);
+    assert_eq!(video.stdout, format!("{}\n", env.printed_path("v.mp4")));
+}

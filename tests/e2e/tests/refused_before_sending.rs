@@ -145,3 +145,25 @@ fn image_out_pic_jpg_receiving_a_png_is_saved_as_pic_png_and_says_so() {
     assert!(out.stderr.contains("image/png"), "{}", out.stderr);
     assert!(out.stderr.contains("pic.jpg"), "{}", out.stderr);
 }
+
+#[test]
+fn video_reference_to_a_model_that_declares_no_input_references_is_refused() {
+    let env = fast_env();
+    std::fs::write(env.work_file("ref.png"), fake_openrouter::sample_png()).unwrap();
+    refused(
+        &env,
+        &[
+            "video",
+            "--model",
+            "openrouter/google/veo-3.1-lite",
+            "--reference",
+            "ref.png",
+            "a paper boat",
+        ],
+        &[
+            "--reference is not offered by openrouter/google/veo-3.1-lite",
+            "openrouter/google/veo-3.1-fast",
+        ],
+    );
+    assert_eq!(env.run(&["video", "jobs"]).stdout.trim(), "");
+}
