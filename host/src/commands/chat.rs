@@ -27,52 +27,11 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
             "--max-tokens 0 leaves no room for an answer; allowed: 1 or more (omit it for the model's default)".into(),
         ));
     }
-    let cfg = &ctx.config.file.agents.defaults.model;
-    let mut chain = vec![args
-        .model
-        .clone()
-        .or_else(|| cfg.primary.clone())
-        .unwrap_or_else(|| DEFAULT_CHAT_MODEL.to_string())];
-    for f in cfg.fallbacks.iter().chain(args.fallbacks.iter()) {
-        if !chain.iter().any(|c| c.eq_ignore_ascii_case(f)) {
-            chain.push(f.clone());
-        }
-    }
+    let chain = model_chain(ctx, &args);
     let timeout = timeout_ms(args.timeout.as_deref(), None, 300_000)?;
     let targets = route_chain(ctx, &chain, timeout)?;
-    // Speaking the answer: its output path is checked before anything is sent.
-    let auto = ctx
-        .config
-        .file
-        .messages
-        .tts
-        .auto
-        .as_deref()
-        .is_some_and(|a| a.eq_ignore_ascii_case("always"));
-    let speech_plan = if auto || args.speak_to.is_some() {
-        Some(super::speak::plan(
-            ctx,
-            None,
-            None,
-            None,
-            ("--speak-to", args.speak_to.as_deref()),
-            24_000,
-            None,
-        )?)
-    } else {
-        None
-    };
-    let mut messages = RVec::new();
-    if let Some(s) = &args.system {
-        messages.push(ChatMessage {
-            role: "system".into(),
-            content: s.as_str().into(),
-        });
-    }
-    messages.push(ChatMessage {
-        role: "user".into(),
-        content: prompt.as_str().into(),
-    });
+    let speech_plan = speech_plan(ctx, &args)?;
+    let messages = messages(args.system.as_deref(), &prompt);
     let stream = args.stream;
     let mut printed_any = false;
     let printed = std::cell::Cell::new(false);
@@ -136,6 +95,65 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
             Err(HostError::Plugin { error: e })
         }
     }
+}
+
+/// The system message, if any, and the prompt.
+fn messages(system: Option<&str>, prompt: &str) -> RVec<ChatMessage> {
+    let mut messages = RVec::new();
+    if let Some(s) = system {
+        messages.push(ChatMessage {
+            role: "system".into(),
+            content: s.into(),
+        });
+    }
+    messages.push(ChatMessage {
+        role: "user".into(),
+        content: prompt.into(),
+    });
+    messages
+}
+
+/// The models to try: `--model` (else the configured primary, else the
+/// default), then the configured and `--fallback` models, each once.
+fn model_chain(ctx: &Ctx, args: &ChatArgs) -> Vec<String> {
+    let cfg = &ctx.config.file.agents.defaults.model;
+    let mut chain = vec![args
+        .model
+        .clone()
+        .or_else(|| cfg.primary.clone())
+        .unwrap_or_else(|| DEFAULT_CHAT_MODEL.to_string())];
+    for f in cfg.fallbacks.iter().chain(args.fallbacks.iter()) {
+        if !chain.iter().any(|c| c.eq_ignore_ascii_case(f)) {
+            chain.push(f.clone());
+        }
+    }
+    chain
+}
+
+/// How the answer is to be spoken (`--speak-to`, or `messages.tts.auto =
+/// "always"`), planned, with its output path checked, before anything is sent.
+fn speech_plan(ctx: &Ctx, args: &ChatArgs) -> Result<Option<super::speak::SpeechPlan>, HostError> {
+    let auto = ctx
+        .config
+        .file
+        .messages
+        .tts
+        .auto
+        .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case("always"));
+    if !auto && args.speak_to.is_none() {
+        return Ok(None);
+    }
+    super::speak::plan(
+        ctx,
+        None,
+        None,
+        None,
+        ("--speak-to", args.speak_to.as_deref()),
+        24_000,
+        None,
+    )
+    .map(Some)
 }
 
 /// Routes every model of the chain before the first request (a bad ref is

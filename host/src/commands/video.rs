@@ -79,6 +79,41 @@ pub fn image_input(flag: &str, arg: &str) -> Result<String, HostError> {
     }
 }
 
+/// The `--first-frame`/`--last-frame` images, checked against the
+/// model's frame image kinds and modes.
+fn frame_images(
+    route: &Route,
+    model: &str,
+    args: &VideoArgs,
+) -> Result<RVec<FrameImage>, HostError> {
+    let l = route.limits.as_ref();
+    let mut frames = RVec::new();
+    for (flag, value, kind) in [
+        ("--first-frame", &args.first_frame, "first_frame"),
+        ("--last-frame", &args.last_frame, "last_frame"),
+    ] {
+        let Some(v) = value else { continue };
+        check::takes_kind(route, model, flag, kind, "frame images", |m| {
+            m.frame_images.as_ref()
+        })?;
+        frames.push(FrameImage {
+            url: image_input(flag, v)?.into(),
+            frame_type: kind.into(),
+        });
+    }
+    if !frames.is_empty() {
+        if let Some(modes) = l.and_then(|l| l.modes.as_ref()) {
+            if !modes.iter().any(|m| m == "image-to-video") {
+                return Err(HostError::InvalidInput(format!(
+                    "{model} does not do image-to-video; its modes: {}",
+                    modes.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(frames)
+}
+
 fn build_request(
     route: &Route,
     model: &str,
@@ -112,30 +147,7 @@ fn build_request(
         )?),
         None => None,
     };
-    let mut frames = RVec::new();
-    for (flag, value, kind) in [
-        ("--first-frame", &args.first_frame, "first_frame"),
-        ("--last-frame", &args.last_frame, "last_frame"),
-    ] {
-        let Some(v) = value else { continue };
-        check::takes_kind(route, model, flag, kind, "frame images", |m| {
-            m.frame_images.as_ref()
-        })?;
-        frames.push(FrameImage {
-            url: image_input(flag, v)?.into(),
-            frame_type: kind.into(),
-        });
-    }
-    if !frames.is_empty() {
-        if let Some(modes) = l.and_then(|l| l.modes.as_ref()) {
-            if !modes.iter().any(|m| m == "image-to-video") {
-                return Err(HostError::InvalidInput(format!(
-                    "{model} does not do image-to-video; its modes: {}",
-                    modes.join(", ")
-                )));
-            }
-        }
-    }
+    let frames = frame_images(route, model, args)?;
     let mut refs: RVec<switchyard_plugin_api::RString> = RVec::new();
     for r in &args.references {
         check::takes_kind(
