@@ -40,19 +40,58 @@ pub fn cancel_all() {
 /// deadline, before the host exits without it.
 pub const GRACE: Duration = Duration::from_secs(3);
 
+/// The paid job this process is waiting for, if any (see [`set_running_job`]).
+static RUNNING_JOB: Mutex<Option<String>> = Mutex::new(None);
+/// Whether errors are also printed as a JSON object on stdout (`--json`).
+static JSON_ERRORS: AtomicBool = AtomicBool::new(false);
+
+/// Records the paid job this process waits for (`None` once it is done),
+/// so that an exit that does not wait for the plugin still names it.
+pub fn set_running_job(id: Option<&str>) {
+    *RUNNING_JOB.lock().unwrap_or_else(|e| e.into_inner()) = id.map(str::to_string);
+}
+
+/// Says, even with `-q`, that the paid job `id` is left running and how to
+/// finish it (DESIGN §4: its id is always printed).
+pub fn say_job_left_running(id: &str) {
+    term::notice_always(&format!(
+        "job {id} is not lost: it is journaled; finish it with: switchyard video resume {id}"
+    ));
+}
+
 /// Exits now, without waiting for the plugin: the temporary output files
 /// are removed first (destructors do not run on `exit`). A video job is
-/// already journaled, so it stays resumable.
+/// already journaled, so it stays resumable, and its id is printed.
 fn force_exit(code: i32, why: &str) -> ! {
     crate::output::remove_live_temps();
+    let job = RUNNING_JOB
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let kind = if code == 5 {
+        switchyard_plugin_api::ErrorKind::TIMEOUT
+    } else {
+        switchyard_plugin_api::ErrorKind::CANCELLED
+    };
+    let mut e = crate::error::HostError::from(PluginError::new(kind, why));
+    if let Some(id) = &job {
+        say_job_left_running(id);
+        e = e.with_job(id);
+    }
     term::error(why);
+    if JSON_ERRORS.load(Ordering::SeqCst) {
+        term::out(&e.to_json().to_string());
+    }
     std::process::exit(code)
 }
 
 /// Installs the Ctrl-C handler: the first press asks the running call to
 /// stop cleanly, and the host exits anyway (130) if it has not ended
 /// [`GRACE`] later; a second press exits at once with code 130.
-pub fn install_ctrlc() {
+/// With `json`, an exit forced by Ctrl-C or a deadline also prints the
+/// `--json` error object.
+pub fn install_ctrlc(json: bool) {
+    JSON_ERRORS.store(json, Ordering::SeqCst);
     let _ = ctrlc::set_handler(|| {
         if CANCELLED.load(Ordering::SeqCst) {
             force_exit(130, "interrupted");

@@ -1,14 +1,16 @@
 /*!
 The cached live model catalog: what `models refresh` fetched from each
 plugin, kept under `$XDG_CACHE_HOME/switchyard/` (else `~/.cache/switchyard/`)
-with its fetch time. The capability check prefers a model's catalog entry
-over its manifest entry; a cache older than [`MAX_AGE_SECS`] or unreadable
-falls back to the manifest with a one-line notice, never a failure. Nothing
-here reaches the network.
+with its fetch time. The catalog refines the manifest field by field
+([`merge`]): a limit the catalog states wins, one it does not state keeps
+the manifest's value, and a model only the catalog knows gets the
+catalog's limits. A cache older than [`MAX_AGE_SECS`] or unreadable falls
+back to the manifest with a one-line notice, never a failure. Nothing here
+reaches the network.
 */
 
 use crate::error::HostError;
-use crate::manifest::ModelEntry;
+use crate::manifest::{Manifest, ModelEntry};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -107,14 +109,11 @@ fn notice_once(plugin: &str, text: &str) {
     }
 }
 
-/// The catalog entry for `model_ref`, if a fresh cache has it. Stale or
-/// unreadable caches give `None` with a one-line notice.
-pub fn entry(plugin: &str, model_ref: &str) -> Option<ModelEntry> {
+/// A fresh cache's models for `plugin`. Stale or unreadable caches give
+/// `None` with a one-line notice (once per plugin and process).
+pub fn fresh(plugin: &str) -> Option<Vec<CatalogModel>> {
     match load(plugin) {
-        State::Fresh(c) => c
-            .models
-            .into_iter()
-            .find(|m| m.model_ref.eq_ignore_ascii_case(model_ref)),
+        State::Fresh(c) => Some(c.models),
         State::Stale(c) => {
             notice_once(plugin, &format!(
                 "note: the {plugin} model catalog is {} days old; using the manifest's limits (run `switchyard models refresh`)",
@@ -130,6 +129,105 @@ pub fn entry(plugin: &str, model_ref: &str) -> Option<ModelEntry> {
     }
 }
 
+/// Where a model's limits come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Only the manifest lists the model.
+    Manifest,
+    /// Only the catalog lists the model: it gets the catalog's limits.
+    Catalog,
+    /// Both: the catalog refines the manifest field by field.
+    Both,
+}
+
+impl Source {
+    /// `manifest`, `catalog` or `catalog+manifest`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Manifest => "manifest",
+            Source::Catalog => "catalog",
+            Source::Both => "catalog+manifest",
+        }
+    }
+
+    /// Whether the manifest lists the model (then a limit it leaves out
+    /// means "not offered"; the catalog cannot state every limit).
+    pub fn in_manifest(self) -> bool {
+        self != Source::Catalog
+    }
+}
+
+/// One model as the capability check sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    /// The merged limits.
+    pub entry: ModelEntry,
+    /// Where they come from.
+    pub source: Source,
+}
+
+/// The catalog entry `c` laid over the manifest's entry of the same model,
+/// field by field: a limit the catalog states wins, one it does not state
+/// (real `/models` entries say nothing of image aspect ratios) keeps the
+/// manifest's value. The manifest's spelling of the ref is kept.
+pub fn refine(c: CatalogModel, base: &ModelEntry) -> ModelEntry {
+    fn pick<T: Clone>(c: Option<T>, m: &Option<T>) -> Option<T> {
+        c.or_else(|| m.clone())
+    }
+    ModelEntry {
+        model_ref: base.model_ref.clone(),
+        capabilities: if c.capabilities.is_empty() {
+            base.capabilities.clone()
+        } else {
+            c.capabilities
+        },
+        durations: pick(c.durations, &base.durations),
+        resolutions: pick(c.resolutions, &base.resolutions),
+        aspect_ratios: pick(c.aspect_ratios, &base.aspect_ratios),
+        sizes: pick(c.sizes, &base.sizes),
+        frame_images: pick(c.frame_images, &base.frame_images),
+        input_references: pick(c.input_references, &base.input_references),
+        modes: pick(c.modes, &base.modes),
+        voices: pick(c.voices, &base.voices),
+        formats: pick(c.formats, &base.formats),
+        passthrough_parameters: pick(c.passthrough_parameters, &base.passthrough_parameters),
+    }
+}
+
+/// The manifest's models refined by `catalog` (in manifest order), then
+/// the models only the catalog knows, with the catalog's limits.
+pub fn merge(manifest: &[ModelEntry], catalog: Vec<CatalogModel>) -> Vec<Merged> {
+    let mut catalog: Vec<Option<CatalogModel>> = catalog.into_iter().map(Some).collect();
+    let mut out: Vec<Merged> = Vec::with_capacity(manifest.len() + catalog.len());
+    for m in manifest {
+        let found = catalog.iter_mut().find(|c| {
+            c.as_ref()
+                .is_some_and(|c| c.model_ref.eq_ignore_ascii_case(&m.model_ref))
+        });
+        out.push(match found.and_then(Option::take) {
+            Some(c) => Merged {
+                entry: refine(c, m),
+                source: Source::Both,
+            },
+            None => Merged {
+                entry: m.clone(),
+                source: Source::Manifest,
+            },
+        });
+    }
+    out.extend(catalog.into_iter().flatten().map(|c| Merged {
+        entry: c,
+        source: Source::Catalog,
+    }));
+    out
+}
+
+/// A plugin's models with the limits every check and hint uses: the
+/// manifest's, refined by a fresh catalog when there is one.
+pub fn merged(manifest: &Manifest) -> Vec<Merged> {
+    merge(&manifest.models, fresh(&manifest.id).unwrap_or_default())
+}
+
 /// A human age (`3m`, `2h`, `5d`).
 pub fn age(fetched_at: u64) -> String {
     let s = crate::journal::now().saturating_sub(fetched_at);
@@ -138,5 +236,70 @@ pub fn age(fetched_at: u64) -> String {
         120..=7199 => format!("{}m", s / 60),
         7200..=172_799 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Option<Vec<String>> {
+        Some(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn catalog_model(r: &str, caps: &[&str]) -> CatalogModel {
+        CatalogModel {
+            model_ref: r.into(),
+            capabilities: caps.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_catalog_refines_the_manifest_field_by_field() {
+        let image = ModelEntry {
+            model_ref: "openrouter/google/gemini".into(),
+            capabilities: vec!["chat".into(), "image".into()],
+            aspect_ratios: strings(&["1:1", "16:9"]),
+            sizes: strings(&["1K"]),
+            ..ModelEntry::default()
+        };
+        let video = ModelEntry {
+            model_ref: "openrouter/google/veo".into(),
+            capabilities: vec!["video".into()],
+            durations: Some(vec![4, 8]),
+            input_references: strings(&["image"]),
+            ..ModelEntry::default()
+        };
+        let mut veo = catalog_model("OPENROUTER/google/veo", &["video"]);
+        veo.durations = Some(vec![4, 8, 10]);
+        let merged = merge(
+            &[image.clone(), video],
+            vec![
+                catalog_model("openrouter/new/flux", &["image"]),
+                veo,
+                catalog_model("openrouter/google/gemini", &["chat", "image"]),
+            ],
+        );
+        let refs: Vec<(&str, Source)> = merged
+            .iter()
+            .map(|m| (m.entry.model_ref.as_str(), m.source))
+            .collect();
+        assert_eq!(
+            refs,
+            vec![
+                ("openrouter/google/gemini", Source::Both),
+                ("openrouter/google/veo", Source::Both),
+                ("openrouter/new/flux", Source::Catalog),
+            ]
+        );
+        // Not stated by the catalog: the manifest's value stays.
+        assert_eq!(merged[0].entry, image);
+        // Stated: the catalog wins; unstated fields keep the manifest's.
+        assert_eq!(merged[1].entry.durations, Some(vec![4, 8, 10]));
+        assert_eq!(merged[1].entry.input_references, strings(&["image"]));
+        // Only the catalog knows it: the catalog's limits.
+        assert_eq!(merged[2].entry.aspect_ratios, None);
+        assert!(!merged[2].source.in_manifest());
     }
 }

@@ -3,8 +3,10 @@ The capability check: before any request is sent, the model ref is routed
 to a plugin through the lookup table, the plugin and model must offer the
 capability, and every value must be within the model's declared limits.
 
-Limits come from the model's manifest entry, or from the cached live catalog
-when it knows the model. A model listed nowhere is allowed with a one-line
+Limits come from the model's manifest entry, refined field by field by the
+cached live catalog (see [`crate::catalog::merge`]); every hint ("models
+that do: ...") uses the same merged limits, for the capability asked. A
+model listed nowhere is allowed with a one-line
 notice that its limits could not be checked. Values are matched
 case-insensitively and returned in the declared (API) spelling.
 */
@@ -19,20 +21,65 @@ use std::sync::Arc;
 pub struct Route {
     /// The plugin's manifest.
     pub manifest: Arc<Manifest>,
-    /// The model's limits, when known.
+    /// The model's limits, when known (the manifest's, refined by the
+    /// cached catalog: see [`crate::catalog::merge`]).
     pub limits: Option<ModelEntry>,
-    /// Where the limits came from (`manifest`, `catalog`), when known.
+    /// Where the limits came from (`manifest`, `catalog`,
+    /// `catalog+manifest`), when known.
     pub limits_source: Option<String>,
+    /// Whether the manifest lists the model. Then an option its limits
+    /// leave out is not offered; for a model only the catalog knows, an
+    /// option the catalog cannot state is passed on unchecked.
+    pub declared: bool,
+    /// The capability asked for.
+    pub capability: String,
+    /// Every model of the plugin with the same merged limits, for hints.
+    pub models: Vec<ModelEntry>,
+}
+
+/// At most this many model refs are named in a hint.
+const HINT_MAX: usize = 8;
+
+/// `a, b, c` (at most [`HINT_MAX`], then how many more and where to see
+/// them), or `none listed`.
+fn hint_list(refs: &[&str], capability: &str) -> String {
+    match refs.len() {
+        0 => "none listed".to_string(),
+        n if n <= HINT_MAX => refs.join(", "),
+        n => format!(
+            "{} and {} more (`switchyard models list --capability {capability}`)",
+            refs[..HINT_MAX].join(", "),
+            n - HINT_MAX
+        ),
+    }
+}
+
+impl Route {
+    /// The models offering the asked capability whose limits `pick` finds,
+    /// as a hint (`models that do: ...`).
+    pub fn offering(&self, pick: impl Fn(&ModelEntry) -> bool) -> String {
+        let refs: Vec<&str> = self
+            .models
+            .iter()
+            .filter(|m| m.has_capability(&self.capability) && pick(m))
+            .map(|m| m.model_ref.as_str())
+            .collect();
+        hint_list(&refs, &self.capability)
+    }
+}
+
+fn unknown_ref(table: &LookupTable, model_ref: &str) -> HostError {
+    let prefixes = table.known_prefixes();
+    HostError::InvalidInput(format!(
+        "no plugin serves model ref {model_ref:?}; known prefixes: {}. Model refs look like openrouter/<provider>/<model>",
+        if prefixes.is_empty() { "(none: no plugin manifests were found)".to_string() } else { prefixes.join(", ") }
+    ))
 }
 
 /// Routes `model_ref` to its plugin and checks the capability.
 pub fn route(table: &LookupTable, model_ref: &str, capability: &str) -> Result<Route, HostError> {
     let Some(manifest) = table.for_model(model_ref) else {
-        let prefixes = table.known_prefixes();
-        return Err(HostError::InvalidInput(format!(
-            "no plugin serves model ref {model_ref:?}; known prefixes: {}. Model refs look like openrouter/<provider>/<model>",
-            if prefixes.is_empty() { "(none: no plugin manifests were found)".to_string() } else { prefixes.join(", ") }
-        )));
+        return Err(unknown_ref(table, model_ref));
     };
     if !manifest.has_capability(capability) {
         let offering: Vec<String> = table
@@ -47,32 +94,29 @@ pub fn route(table: &LookupTable, model_ref: &str, capability: &str) -> Result<R
             if offering.is_empty() { "none".to_string() } else { offering.join(", ") }
         )));
     }
-    let catalog = crate::catalog::entry(&manifest.id, model_ref);
-    let (limits, source) = match (catalog, manifest.model(model_ref)) {
-        (Some(c), _) => (Some(c), Some("catalog".to_string())),
-        (None, Some(m)) => (Some(m.clone()), Some("manifest".to_string())),
-        (None, None) => (None, None),
+    let merged = crate::catalog::merged(manifest);
+    let this = merged
+        .iter()
+        .find(|m| m.entry.model_ref.eq_ignore_ascii_case(model_ref))
+        .cloned();
+    let route = Route {
+        manifest: manifest.clone(),
+        limits: this.as_ref().map(|m| m.entry.clone()),
+        limits_source: this.as_ref().map(|m| m.source.name().to_string()),
+        declared: this.as_ref().is_some_and(|m| m.source.in_manifest()),
+        capability: capability.to_string(),
+        models: merged.into_iter().map(|m| m.entry).collect(),
     };
-    if let Some(l) = &limits {
+    if let Some(l) = &route.limits {
         if !l.has_capability(capability) {
-            let others: Vec<&str> = manifest
-                .models
-                .iter()
-                .filter(|m| m.has_capability(capability))
-                .map(|m| m.model_ref.as_str())
-                .collect();
             return Err(HostError::InvalidInput(format!(
                 "model {model_ref:?} does not offer {capability} (it offers: {}); models that do: {}",
                 l.capabilities.join(", "),
-                if others.is_empty() { "none listed".to_string() } else { others.join(", ") }
+                route.offering(|_| true)
             )));
         }
     }
-    Ok(Route {
-        manifest: manifest.clone(),
-        limits,
-        limits_source: source,
-    })
+    Ok(route)
 }
 
 /// Checks `value` against `allowed`, returning the allowed spelling.
@@ -98,7 +142,9 @@ pub fn choice(
 }
 
 /// Checks an option that only some models take (e.g. image `--size`):
-/// refused when the model is known and does not declare it.
+/// refused when the manifest lists the model without it; passed on
+/// unchecked, with a notice, when only the catalog knows the model (the
+/// catalog cannot state every limit).
 pub fn optional_choice(
     route: &Route,
     model_ref: &str,
@@ -111,18 +157,53 @@ pub fn optional_choice(
         None => Ok(Some(v.to_string())),
         Some(l) => match pick(l) {
             Some(allowed) => choice(model_ref, flag, v, Some(allowed)).map(Some),
+            None if !route.declared => {
+                unchecked_notice(model_ref, flag);
+                Ok(Some(v.to_string()))
+            }
             None => Err(HostError::InvalidInput(format!(
-                "{model_ref} does not take {flag}; models that do: {}",
-                route
-                    .manifest
-                    .models
-                    .iter()
-                    .filter(|m| pick(m).is_some())
-                    .map(|m| m.model_ref.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{model_ref} does not take {flag}; {} models that do: {}",
+                route.capability,
+                route.offering(|m| pick(m).is_some())
             ))),
         },
+    }
+}
+
+fn unchecked_notice(model_ref: &str, flag: &str) {
+    crate::term::notice(&format!(
+        "note: the model catalog does not say whether {model_ref} takes {flag}; it is sent unchecked"
+    ));
+}
+
+/// Checks that the model takes an input of `kind` (e.g. `--reference`, of
+/// kind `image`, against `input_references`). A model the manifest lists
+/// without that limit takes none; one only the catalog knows is unchecked.
+pub fn takes_kind(
+    route: &Route,
+    model_ref: &str,
+    flag: &str,
+    kind: &str,
+    what: &str,
+    pick: impl Fn(&ModelEntry) -> Option<&Vec<String>>,
+) -> Result<(), HostError> {
+    let Some(l) = &route.limits else {
+        return Ok(());
+    };
+    match pick(l) {
+        Some(allowed) if allowed.iter().any(|a| a.eq_ignore_ascii_case(kind)) => Ok(()),
+        None if !route.declared => {
+            unchecked_notice(model_ref, flag);
+            Ok(())
+        }
+        allowed => Err(HostError::InvalidInput(format!(
+            "{flag} is not offered by {model_ref}: {what} it takes: {}; {} models that take {flag}: {}",
+            allowed
+                .filter(|a| !a.is_empty())
+                .map_or_else(|| "none".to_string(), |a| a.join(", ")),
+            route.capability,
+            route.offering(|m| pick(m).is_some_and(|a| a.iter().any(|x| x.eq_ignore_ascii_case(kind))))
+        ))),
     }
 }
 
@@ -154,6 +235,73 @@ mod tests {
         let e = choice("m", "--resolution", "4k", Some(&allowed)).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("720p, 1080p"));
+    }
+
+    const MANIFEST: &str = r#"
+id = "p"
+version = "0.1.0"
+plugin_api = "^1.1"
+library = "p"
+model_prefix = "p/"
+capabilities = ["image", "video"]
+
+[[models]]
+ref = "p/plain-image"
+capabilities = ["image"]
+
+[[models]]
+ref = "p/ratio-image"
+capabilities = ["image"]
+aspect_ratios = ["1:1", "16:9"]
+
+[[models]]
+ref = "p/video"
+capabilities = ["video"]
+aspect_ratios = ["16:9"]
+"#;
+
+    fn route_to(model: &str, declared: bool) -> Route {
+        let m = Manifest::parse(std::path::Path::new("p.toml"), MANIFEST).unwrap();
+        Route {
+            limits: m.model(model).cloned(),
+            limits_source: Some("manifest".into()),
+            declared,
+            capability: "image".into(),
+            models: m.models.clone(),
+            manifest: Arc::new(m),
+        }
+    }
+
+    #[test]
+    fn an_undeclared_option_hint_names_only_models_of_the_asked_capability() {
+        let r = route_to("p/plain-image", true);
+        let e = optional_choice(&r, "p/plain-image", "--aspect-ratio", Some("16:9"), |m| {
+            m.aspect_ratios.as_ref()
+        })
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = e.to_string();
+        assert!(e.contains("image models that do: p/ratio-image"), "{e}");
+        assert!(!e.contains("p/video"), "{e}");
+    }
+
+    #[test]
+    fn an_option_the_catalog_cannot_state_passes_for_a_catalog_only_model() {
+        let r = route_to("p/plain-image", false);
+        let v = optional_choice(&r, "p/plain-image", "--aspect-ratio", Some("16:9"), |m| {
+            m.aspect_ratios.as_ref()
+        });
+        assert_eq!(v.unwrap().as_deref(), Some("16:9"));
+    }
+
+    #[test]
+    fn long_hints_are_cut_and_say_where_to_see_the_rest() {
+        let refs: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
+        let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+        let h = hint_list(&refs, "image");
+        assert!(h.starts_with("m0, m1"), "{h}");
+        assert!(h.contains("and 4 more"), "{h}");
+        assert!(!h.contains("m8"), "{h}");
     }
 
     #[test]

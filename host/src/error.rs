@@ -33,6 +33,15 @@ pub enum HostError {
     /// Output received from the provider failed verification.
     #[error("{0}")]
     BadOutput(String),
+    /// A failure that leaves a paid job to finish: its id is reported
+    /// (the `--json` error object's `job_id`).
+    #[error("{error}")]
+    Job {
+        /// The provider's job id.
+        job_id: String,
+        /// What failed.
+        error: Box<HostError>,
+    },
 }
 
 impl HostError {
@@ -45,6 +54,7 @@ impl HostError {
             Self::Io(_) => 1,
             Self::BadOutput(_) => 6,
             Self::Plugin { error } => exit_code_for_kind(error.kind),
+            Self::Job { error, .. } => error.exit_code(),
         }
     }
 
@@ -57,6 +67,7 @@ impl HostError {
             Self::Io(_) => "io",
             Self::BadOutput(_) => "malformed_output",
             Self::Plugin { error } => error.kind.name(),
+            Self::Job { error, .. } => error.kind_name(),
         }
     }
 
@@ -64,6 +75,7 @@ impl HostError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Plugin { error } => error.status.into_option(),
+            Self::Job { error, .. } => error.status(),
             _ => None,
         }
     }
@@ -72,8 +84,41 @@ impl HostError {
     pub fn job_id(&self) -> Option<String> {
         match self {
             Self::Plugin { error } => error.job_id.as_ref().map(|s| s.to_string()).into_option(),
+            Self::Job { job_id, .. } => Some(job_id.clone()),
             _ => None,
         }
+    }
+}
+
+impl HostError {
+    /// This error, tied to the paid job `job_id` that is left to finish.
+    pub fn with_job(self, job_id: &str) -> HostError {
+        match self {
+            Self::Plugin { mut error } => {
+                error.job_id = switchyard_plugin_api::ROption::RSome(job_id.into());
+                Self::Plugin { error }
+            }
+            Self::Job { error, .. } => error.with_job(job_id),
+            other => Self::Job {
+                job_id: job_id.to_string(),
+                error: Box::new(other),
+            },
+        }
+    }
+
+    /// The `--json` error object: `{"error": {"kind", "message", "status", "job_id"}}`
+    /// (fields absent when unknown).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut err = serde_json::Map::new();
+        err.insert("kind".into(), self.kind_name().into());
+        err.insert("message".into(), self.to_string().into());
+        if let Some(s) = self.status() {
+            err.insert("status".into(), s.into());
+        }
+        if let Some(j) = self.job_id() {
+            err.insert("job_id".into(), j.into());
+        }
+        serde_json::json!({ "error": err })
     }
 }
 

@@ -28,7 +28,9 @@ pub struct JobRecord {
     /// The polling URL the provider returned.
     pub polling_url: String,
     /// `submitting`, `pending`, `in_progress`, `completed`, `downloaded`,
-    /// `failed`, `cancelled`, `expired`, `submit_unknown`.
+    /// `failed`, `cancelled`, `expired`, `submit_unknown`, `download_failed`
+    /// (the job completed; its video could not be downloaded or written:
+    /// `video resume` fetches it again).
     pub status: String,
     /// The output path chosen at submit time.
     pub output: PathBuf,

@@ -16,8 +16,8 @@ fn main() {
     } else {
         cli.verbose.min(3) as i8
     });
-    call::install_ctrlc();
     let json = cli.json;
+    call::install_ctrlc(json);
     let code = match commands::run(cli) {
         Ok(()) => 0,
         Err(e) => {
@@ -31,15 +31,6 @@ fn main() {
 fn report(e: &HostError, json: bool) {
     term::error(&e.to_string());
     if json {
-        let mut err = serde_json::Map::new();
-        err.insert("kind".into(), e.kind_name().into());
-        err.insert("message".into(), e.to_string().into());
-        if let Some(s) = e.status() {
-            err.insert("status".into(), s.into());
-        }
-        if let Some(j) = e.job_id() {
-            err.insert("job_id".into(), j.into());
-        }
-        term::out(&serde_json::json!({"error": err}).to_string());
+        term::out(&e.to_json().to_string());
     }
 }

@@ -63,6 +63,105 @@ pub struct Outputs {
     max_bytes: u64,
     pending: Vec<Option<Pending>>,
     failed: Option<PluginError>,
+    name_by_format: bool,
+}
+
+/// Where a command's output goes, decided and checked before anything is
+/// sent (DESIGN §4a): `--out DIR` (an existing directory) means the
+/// default name inside it; a directory that is missing or not writable is
+/// refused (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The directory the output goes to (absolute).
+    pub dir: PathBuf,
+    /// The file name `--out` gave, or `None` for the command's default name.
+    pub name: Option<std::ffi::OsString>,
+}
+
+/// `p` made absolute against the current directory, `.` components dropped.
+fn absolute(p: &Path) -> PathBuf {
+    let base = if p.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().unwrap_or_default()
+    };
+    p.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .fold(base, |acc, c| acc.join(c))
+}
+
+impl Target {
+    /// Checks `out` (the value of `flag`; `None` = the current directory).
+    pub fn check(flag: &str, out: Option<&Path>) -> Result<Target, HostError> {
+        let Some(out) = out else {
+            return Self::in_dir(flag, None, absolute(Path::new(".")));
+        };
+        let shown = out.display().to_string();
+        if out.is_dir() {
+            return Self::in_dir(flag, Some(&shown), absolute(out));
+        }
+        let ends_with_separator =
+            shown.ends_with(std::path::MAIN_SEPARATOR) || shown.ends_with('/');
+        let name = out.file_name().filter(|_| !ends_with_separator);
+        let Some(name) = name else {
+            return Err(HostError::InvalidInput(format!(
+                "{flag} {shown}: the directory {shown} does not exist; create it first or choose another {flag}"
+            )));
+        };
+        let parent = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut t = Self::in_dir(flag, Some(&shown), absolute(parent))?;
+        t.name = Some(name.to_os_string());
+        Ok(t)
+    }
+
+    fn in_dir(flag: &str, shown: Option<&str>, dir: PathBuf) -> Result<Target, HostError> {
+        let what = match shown {
+            Some(s) => format!("{flag} {s}: the directory {}", dir.display()),
+            None => format!("the current directory {}", dir.display()),
+        };
+        if !dir.is_dir() {
+            return Err(HostError::InvalidInput(format!(
+                "{what} does not exist; create it first or choose another {flag}"
+            )));
+        }
+        // Nothing tells writability as truly as writing (permission bits
+        // lie for root and for read-only mounts): a probe file, removed.
+        let probe = dir.join(format!(".switchyard-probe.{}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+        {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(HostError::InvalidInput(format!(
+                    "{what} is not writable ({e}); choose a directory you can write to with {flag}"
+                )))
+            }
+        }
+        Ok(Target { dir, name: None })
+    }
+
+    /// The output path: the name `--out` gave, else `default_name`, in [`Target::dir`].
+    pub fn path(&self, default_name: &str) -> PathBuf {
+        self.dir
+            .join(self.name.clone().unwrap_or_else(|| default_name.into()))
+    }
+
+    /// The extension of the name `--out` gave, lowercased.
+    pub fn extension(&self) -> Option<String> {
+        self.name
+            .as_deref()
+            .map(Path::new)
+            .and_then(Path::extension)
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    }
 }
 
 /// `NAME.EXT` for index 0, `NAME-2.EXT`, `NAME-3.EXT`... for the next ones.
@@ -165,7 +264,16 @@ impl Outputs {
             max_bytes,
             pending: Vec::new(),
             failed: None,
+            name_by_format: false,
         }
+    }
+
+    /// Gives each file the extension of the format its bytes turn out to
+    /// be (a PNG asked for as `pic.jpg` is saved as `pic.png`), so no file
+    /// name lies about its content. A name without extension is kept.
+    pub fn named_by_format(mut self) -> Self {
+        self.name_by_format = true;
+        self
     }
 
     /// The target path of output `index`.
@@ -312,6 +420,7 @@ impl Outputs {
             )));
         }
         let expect = self.expect;
+        let name_by_format = self.name_by_format;
         for p in self.pending.iter_mut().flatten() {
             verify_and_flush(p, expect)?;
         }
@@ -337,6 +446,10 @@ impl Outputs {
                     ..
                 } = p;
                 drop(file);
+                let final_path = match format {
+                    Some(f) if name_by_format => fit_extension(final_path, f),
+                    _ => final_path,
+                };
                 let renamed = std::fs::rename(&temp_path, &final_path);
                 forget_temp(&temp_path);
                 if let Err(e) = renamed {
@@ -358,6 +471,23 @@ impl Outputs {
             }
         }
         Ok(done)
+    }
+}
+
+/// `path` with the extension of `format`, unless it has none or already
+/// has one of that format's spellings.
+fn fit_extension(path: PathBuf, format: Format) -> PathBuf {
+    let Some(ext) = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return path;
+    };
+    let fits = ext == format.extension() || (format == Format::Jpeg && ext == "jpeg");
+    if fits {
+        path
+    } else {
+        path.with_extension(format.extension())
     }
 }
 
@@ -469,6 +599,37 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn a_target_is_a_named_file_or_the_default_name_in_a_directory() {
+        let d = dir("target");
+        let t = Target::check("--out", Some(&d.join("a.png"))).unwrap();
+        assert_eq!(t.path("default.png"), d.join("a.png"));
+        assert_eq!(t.extension().as_deref(), Some("png"));
+        let t = Target::check("--out", Some(&d)).unwrap();
+        assert_eq!(t.path("default.png"), d.join("default.png"));
+        assert_eq!(t.extension(), None);
+        let e = Target::check("--out", Some(&d.join("missing/a.png"))).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        let e = Target::check("--out", Some(Path::new("missing-dir/"))).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        assert!(
+            files(&d).is_empty(),
+            "the probe is removed: {:?}",
+            files(&d)
+        );
+        assert_eq!(absolute(Path::new("/a/./b")), PathBuf::from("/a/b"));
+    }
+
+    #[test]
+    fn a_name_gets_the_extension_of_its_bytes() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(fit_extension(p("a/pic.jpg"), Format::Png), p("a/pic.png"));
+        assert_eq!(fit_extension(p("pic.JPEG"), Format::Jpeg), p("pic.JPEG"));
+        assert_eq!(fit_extension(p("pic-2.png"), Format::Webp), p("pic-2.webp"));
+        assert_eq!(fit_extension(p("pic"), Format::Png), p("pic"));
     }
 
     fn files(d: &Path) -> Vec<String> {

@@ -50,6 +50,13 @@ pub fn notice(text: &str) {
     }
 }
 
+/// Prints a line on stderr even with `-q`: what a user must not miss,
+/// such as the id of a paid job left running.
+pub fn notice_always(text: &str) {
+    clear_progress();
+    eprintln!("{}", redact(text));
+}
+
 /// Prints a log line on stderr when the verbosity is at least `level`.
 pub fn log(level: i8, text: &str) {
     if verbosity() >= level {

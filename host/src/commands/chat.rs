@@ -11,7 +11,7 @@ use crate::error::HostError;
 use crate::failover::{self, RetryPolicy};
 use crate::term;
 use serde_json::json;
-use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse};
+use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse, Context as CallContext};
 use switchyard_plugin_api::{caps::CHAT as CAP_CHAT, ops, ErrorKind, PluginError};
 
 /// The default chat model.
@@ -20,37 +20,16 @@ pub const DEFAULT_CHAT_MODEL: &str = "openrouter/auto";
 /// Runs `chat`.
 pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
-    let cfg = &ctx.config.file.agents.defaults.model;
-    let mut chain = vec![args
-        .model
-        .clone()
-        .or_else(|| cfg.primary.clone())
-        .unwrap_or_else(|| DEFAULT_CHAT_MODEL.to_string())];
-    for f in cfg.fallbacks.iter().chain(args.fallbacks.iter()) {
-        if !chain.iter().any(|c| c.eq_ignore_ascii_case(f)) {
-            chain.push(f.clone());
-        }
+    if args.max_tokens == Some(0) {
+        return Err(HostError::InvalidInput(
+            "--max-tokens 0 leaves no room for an answer; allowed: 1 or more (omit it for the model's default)".into(),
+        ));
     }
+    let chain = model_chain(ctx, &args);
     let timeout = timeout_ms(args.timeout.as_deref(), None, 300_000)?;
-    // Route every model before the first request: a bad ref is exit 2 with nothing sent.
-    let mut targets = Vec::new();
-    for m in &chain {
-        let r = check::route(&ctx.table, m, CAP_CHAT)?;
-        if r.limits.is_none() {
-            term::notice(&format!(
-                "note: {m} is not listed in the {} manifest; its limits could not be checked",
-                r.manifest.id
-            ));
-        }
-        let cc = ctx.call_context(&r.manifest, false, timeout)?;
-        let plugin = ctx.load(&r.manifest)?;
-        targets.push((m.clone(), plugin, cc));
-    }
-    let mut messages = Vec::new();
-    if let Some(s) = &args.system {
-        messages.push(ChatMessage::system(s.as_str()));
-    }
-    messages.push(ChatMessage::user(prompt.as_str()));
+    let targets = route_chain(ctx, &chain, timeout)?;
+    let speech_plan = speech_plan(ctx, &args)?;
+    let messages = messages(args.system.as_deref(), &prompt);
     let stream = args.stream;
     let mut printed_any = false;
     let printed = std::cell::Cell::new(false);
@@ -92,27 +71,9 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
     match result {
         Ok((resp, model_ref)) => {
-            let auto = ctx
-                .config
-                .file
-                .messages
-                .tts
-                .auto
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case("always"));
-            let speech = if auto || args.speak_to.is_some() {
-                let plan = super::speak::plan(
-                    ctx,
-                    None,
-                    None,
-                    None,
-                    args.speak_to.as_deref(),
-                    24_000,
-                    None,
-                )?;
-                Some(super::speak::synthesize(ctx, &plan, &resp.text, 120_000)?)
-            } else {
-                None
+            let speech = match &speech_plan {
+                Some(plan) => Some(super::speak::synthesize(ctx, plan, &resp.text, 120_000)?),
+                None => None,
             };
             report(
                 ctx,
@@ -132,6 +93,80 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
             Err(HostError::Plugin { error: e })
         }
     }
+}
+
+/// The system message, if any, and the prompt.
+fn messages(system: Option<&str>, prompt: &str) -> Vec<ChatMessage> {
+    let mut messages = Vec::new();
+    if let Some(s) = system {
+        messages.push(ChatMessage::system(s));
+    }
+    messages.push(ChatMessage::user(prompt));
+    messages
+}
+
+fn model_chain(ctx: &Ctx, args: &ChatArgs) -> Vec<String> {
+    let cfg = &ctx.config.file.agents.defaults.model;
+    let mut chain = vec![args
+        .model
+        .clone()
+        .or_else(|| cfg.primary.clone())
+        .unwrap_or_else(|| DEFAULT_CHAT_MODEL.to_string())];
+    for f in cfg.fallbacks.iter().chain(args.fallbacks.iter()) {
+        if !chain.iter().any(|c| c.eq_ignore_ascii_case(f)) {
+            chain.push(f.clone());
+        }
+    }
+    chain
+}
+
+/// How the answer is to be spoken (`--speak-to`, or `messages.tts.auto =
+/// "always"`), planned, with its output path checked, before anything is sent.
+fn speech_plan(ctx: &Ctx, args: &ChatArgs) -> Result<Option<super::speak::SpeechPlan>, HostError> {
+    let auto = ctx
+        .config
+        .file
+        .messages
+        .tts
+        .auto
+        .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case("always"));
+    if !auto && args.speak_to.is_none() {
+        return Ok(None);
+    }
+    super::speak::plan(
+        ctx,
+        None,
+        None,
+        None,
+        ("--speak-to", args.speak_to.as_deref()),
+        24_000,
+        None,
+    )
+    .map(Some)
+}
+
+/// Routes every model of the chain before the first request (a bad ref is
+/// exit 2 with nothing sent), with its plugin and call context.
+fn route_chain(
+    ctx: &Ctx,
+    chain: &[String],
+    timeout: u64,
+) -> Result<Vec<(String, std::sync::Arc<crate::loader::Plugin>, CallContext)>, HostError> {
+    let mut targets = Vec::new();
+    for m in chain {
+        let r = check::route(&ctx.table, m, CAP_CHAT)?;
+        if r.limits.is_none() {
+            term::notice(&format!(
+                "note: {m} is not listed in the {} manifest; its limits could not be checked",
+                r.manifest.id
+            ));
+        }
+        let cc = ctx.call_context(&r.manifest, false, timeout)?;
+        let plugin = ctx.load(&r.manifest)?;
+        targets.push((m.clone(), plugin, cc));
+    }
+    Ok(targets)
 }
 
 fn report(

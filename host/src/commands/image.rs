@@ -8,10 +8,9 @@ use super::{read_text_arg, stamp, timeout_ms, Ctx};
 use crate::check;
 use crate::cli::ImageArgs;
 use crate::error::HostError;
-use crate::output::{Expect, Outputs};
+use crate::output::{Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
-use std::path::PathBuf;
 use switchyard_plugin_api::doc::{ImageRequest, ImageResponse};
 use switchyard_plugin_api::{caps::IMAGE as CAP_IMAGE, ops};
 
@@ -47,11 +46,9 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         m.sizes.as_ref()
     })?;
     let timeout = timeout_ms(args.timeout.as_deref(), im.timeout_ms, DEFAULT_TIMEOUT_MS)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("image-{}.png", stamp())));
-    super::video::check_out_dir(&out)?;
+    let target = Target::check("--out", args.out.as_deref())?;
+    check_extension(&target)?;
+    let out = target.path(&format!("image-{}.png", stamp()));
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let req = ImageRequest {
@@ -65,10 +62,13 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     // (no image was generated or billed); not after the answer started.
     let (resp, outputs) = crate::failover::run_with_outputs(
         &model,
-        || Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes),
+        || Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes).named_by_format(),
         |host| plugin.call::<_, ImageResponse>(ops::IMAGE, &cc, &req, &[], host),
     )?;
     let written = outputs.finish(resp.images)?;
+    if target.name.is_some() {
+        say_renamed(&out, &written);
+    }
     if ctx.json {
         ctx.print_json(&json!({
             "model": resp.model,
@@ -86,4 +86,36 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         }
     }
     Ok(())
+}
+
+/// Image extensions `--out` may name; the provider decides the format.
+const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "webp", "gif"];
+
+/// Refuses an `--out` whose extension is not an image's (before anything is sent).
+fn check_extension(target: &Target) -> Result<(), HostError> {
+    match (target.extension(), &target.name) {
+        (Some(ext), Some(name)) if !IMAGE_EXTENSIONS.contains(&ext.as_str()) => {
+            Err(HostError::InvalidInput(format!(
+                "--out {}: .{ext} is not an image extension; allowed: .png, .jpg, .jpeg, .webp, .gif (the file gets the extension of the format the provider sends)",
+                std::path::Path::new(name).display()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Says when a file was saved under another extension than asked, because
+/// its bytes are another format.
+fn say_renamed(out: &std::path::Path, written: &[crate::output::Written]) {
+    for (i, w) in written.iter().enumerate() {
+        let asked = crate::output::numbered(out, i as u32);
+        if w.path != asked {
+            term::notice(&format!(
+                "note: the provider sent {}, so it was saved as {} rather than {}",
+                w.format.map_or("another format", |f| f.mime()),
+                w.path.display(),
+                asked.display()
+            ));
+        }
+    }
 }

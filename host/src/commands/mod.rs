@@ -34,13 +34,51 @@ pub struct Ctx {
     pub json: bool,
 }
 
+/// The plugin directories the user named, in search order, each with
+/// where it was named (`--plugin-dir`, `SWITCHYARD_PLUGIN_PATH`, `plugins.dirs`).
+pub fn user_plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<(PathBuf, &'static str)> {
+    let mut dirs: Vec<(PathBuf, &'static str)> = cli_dirs
+        .iter()
+        .map(|d| (d.clone(), "--plugin-dir"))
+        .collect();
+    if let Some(p) = std::env::var_os("SWITCHYARD_PLUGIN_PATH") {
+        dirs.extend(
+            std::env::split_paths(&p)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|d| (d, "SWITCHYARD_PLUGIN_PATH")),
+        );
+    }
+    let configured = config.file.plugins.dirs.iter();
+    dirs.extend(configured.map(|d| (d.clone(), "plugins.dirs in the config")));
+    dirs
+}
+
+/// Warnings for plugin directories the user named that cannot be scanned
+/// (missing, or not a directory): they are skipped, never silently.
+pub fn missing_dir_warnings(dirs: &[(PathBuf, &'static str)]) -> Vec<String> {
+    dirs.iter()
+        .filter_map(|(d, from)| {
+            let why = match std::fs::metadata(d) {
+                Ok(m) if m.is_dir() => return None,
+                Ok(_) => "is not a directory",
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+                // Other errors are reported by the scan itself.
+                Err(_) => return None,
+            };
+            Some(format!(
+                "warning: plugin directory {} (from {from}) {why}; it is ignored",
+                d.display()
+            ))
+        })
+        .collect()
+}
+
 /// The plugin directories, in search order (see DESIGN §3).
 pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = cli_dirs.to_vec();
-    if let Some(p) = std::env::var_os("SWITCHYARD_PLUGIN_PATH") {
-        dirs.extend(std::env::split_paths(&p).filter(|p| !p.as_os_str().is_empty()));
-    }
-    dirs.extend(config.file.plugins.dirs.iter().cloned());
+    let mut dirs: Vec<PathBuf> = user_plugin_dirs(cli_dirs, config)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
     if let Ok(exe) = std::env::current_exe() {
         if let Some(bin) = exe.parent() {
             // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
@@ -68,6 +106,9 @@ impl Ctx {
         );
         let config = Config::load(cli.config.as_deref(), creates)?;
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
+        for w in missing_dir_warnings(&user_plugin_dirs(&cli.plugin_dirs, &config)) {
+            term::notice(&w);
+        }
         crate::secrets::register_all(&config, table.plugins());
         Ok(Ctx {
             config,
@@ -173,10 +214,19 @@ impl Ctx {
     }
 }
 
-/// Reads a prompt: `-` or absent means stdin.
+/// Reads a prompt: `-` or absent means stdin. An empty or blank prompt is
+/// refused (exit 2) before anything is sent.
 pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError> {
     use std::io::{IsTerminal, Read};
     match arg {
+        Some(t) if t.trim().is_empty() => Err(HostError::InvalidInput(format!(
+            "the {what} is empty{}: give some text as the argument, or - to read it from stdin",
+            if t.is_empty() {
+                ""
+            } else {
+                " (only whitespace)"
+            }
+        ))),
         Some(t) if t != "-" => Ok(t.to_string()),
         _ => {
             if arg.is_none() && std::io::stdin().is_terminal() {

@@ -52,31 +52,25 @@ fn limits_json(m: &ModelEntry) -> serde_json::Value {
 }
 
 /// Every known model with its source: (entry, plugin id, source text).
+/// Limits are merged as the capability check merges them (a stale
+/// catalog is shown too, and said to be stale).
 fn known_models(ctx: &Ctx) -> Vec<(ModelEntry, String, String)> {
     let mut rows: Vec<(ModelEntry, String, String)> = Vec::new();
     for p in ctx.table.plugins() {
-        let (cat, source) = match catalog::load(&p.id) {
-            State::Fresh(c) => (
-                Some(c.models.clone()),
-                format!("catalog, {} old", catalog::age(c.fetched_at)),
-            ),
+        let (cat, age) = match catalog::load(&p.id) {
+            State::Fresh(c) => (c.models, format!("{} old", catalog::age(c.fetched_at))),
             State::Stale(c) => (
-                Some(c.models.clone()),
-                format!("catalog, stale ({} old)", catalog::age(c.fetched_at)),
+                c.models,
+                format!("stale, {} old", catalog::age(c.fetched_at)),
             ),
-            _ => (None, String::new()),
+            _ => (Vec::new(), String::new()),
         };
-        let cat: Vec<ModelEntry> = cat.unwrap_or_default();
-        for m in &cat {
-            rows.push((m.clone(), p.id.clone(), source.clone()));
-        }
-        for m in &p.models {
-            if !cat
-                .iter()
-                .any(|c| c.model_ref.eq_ignore_ascii_case(&m.model_ref))
-            {
-                rows.push((m.clone(), p.id.clone(), "manifest".into()));
-            }
+        for m in catalog::merge(&p.models, cat) {
+            let source = match m.source {
+                catalog::Source::Manifest => "manifest".to_string(),
+                s => format!("{}, {age}", s.name()),
+            };
+            rows.push((m.entry, p.id.clone(), source));
         }
     }
     rows

@@ -7,7 +7,7 @@ use super::{read_text_arg, stamp, timeout_ms, Ctx};
 use crate::check;
 use crate::cli::SpeakArgs;
 use crate::error::HostError;
-use crate::output::{Expect, Outputs};
+use crate::output::{Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ pub fn plan(
     model: Option<&str>,
     voice: Option<&str>,
     format: Option<&str>,
-    out: Option<&Path>,
+    (out_flag, out): (&str, Option<&Path>),
     sample_rate: u32,
     speed: Option<f64>,
 ) -> Result<SpeechPlan, HostError> {
@@ -51,56 +51,125 @@ pub fn plan(
     let pcfg = tts.providers.get(&provider).cloned().unwrap_or_default();
     let model = match model {
         Some(m) => m.to_string(),
-        None => {
-            let local = pcfg
-                .model
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TTS_MODEL.to_string());
-            let prefix = ctx
-                .table
-                .by_id(&provider)
-                .map(|m| m.model_prefix.clone())
-                .unwrap_or_else(|| format!("{provider}/"));
-            if local.starts_with(&prefix) {
-                local
-            } else {
-                format!("{prefix}{local}")
-            }
-        }
+        None => configured_model(ctx, &provider, pcfg.model.as_deref()),
     };
-    let ext = out
-        .and_then(|o| o.extension())
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let format = format
-        .map(str::to_string)
-        .or_else(|| pcfg.response_format.clone())
-        .or_else(|| match ext.as_deref() {
-            Some("wav") | Some("pcm") => Some("pcm".to_string()),
-            Some("mp3") => Some("mp3".to_string()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "mp3".to_string())
-        .to_ascii_lowercase();
+    let target = Target::check(out_flag, out)?;
+    let (format, source) = match (format, &pcfg.response_format) {
+        (Some(f), _) => (f.to_ascii_lowercase(), "--format"),
+        (None, Some(f)) => (f.to_ascii_lowercase(), "responseFormat in the config"),
+        (None, None) => match target.extension().as_deref() {
+            Some("wav") | Some("pcm") => ("pcm".to_string(), "the --out extension"),
+            _ => ("mp3".to_string(), "the default"),
+        },
+    };
     if format != "mp3" && format != "pcm" {
         return Err(HostError::InvalidInput(format!(
-            "--format {format} is not supported; allowed: mp3, pcm"
+            "format {format} (from {source}) is not supported; allowed: mp3, pcm"
         )));
     }
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "speech-{}.{}",
-            stamp(),
-            if format == "pcm" { "wav" } else { "mp3" }
-        ))
-    });
+    check_extension(&format, source, out_flag, &target)?;
+    check_sample_rate(sample_rate)?;
+    let speed = match speed {
+        Some(v) => Some(check_speed(v, "--speed")?),
+        None => match pcfg.speed {
+            Some(v) => Some(check_speed(
+                v,
+                &format!("messages.tts.providers.{provider}.speed"),
+            )?),
+            None => None,
+        },
+    };
+    let out = target.path(&format!(
+        "speech-{}.{}",
+        stamp(),
+        if format == "pcm" { "wav" } else { "mp3" }
+    ));
     Ok(SpeechPlan {
         model,
         voice: voice.map(str::to_string).or(pcfg.voice.clone()),
         format,
         out,
         sample_rate,
-        speed: speed.or(pcfg.speed),
+        speed,
     })
+}
+
+/// The configured speech model (provider-local id) as a full model ref.
+fn configured_model(ctx: &Ctx, provider: &str, local: Option<&str>) -> String {
+    let local = local.unwrap_or(DEFAULT_TTS_MODEL);
+    let prefix = ctx
+        .table
+        .by_id(provider)
+        .map(|m| m.model_prefix.clone())
+        .unwrap_or_else(|| format!("{provider}/"));
+    if local.starts_with(&prefix) {
+        local.to_string()
+    } else {
+        format!("{prefix}{local}")
+    }
+}
+
+/// WAV sample rates accepted by `--sample-rate`.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 8_000..=192_000;
+/// Speeds accepted by `--speed` (OpenAI TTS's range; other models ignore it).
+pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.25..=4.0;
+
+fn check_sample_rate(rate: u32) -> Result<(), HostError> {
+    if SAMPLE_RATES.contains(&rate) {
+        return Ok(());
+    }
+    Err(HostError::InvalidInput(format!(
+        "--sample-rate {rate} is not a usable WAV sample rate; allowed: {} to {} Hz (the provider's PCM is 24000 Hz, the default)",
+        SAMPLE_RATES.start(),
+        SAMPLE_RATES.end()
+    )))
+}
+
+fn check_speed(speed: f64, source: &str) -> Result<f64, HostError> {
+    if SPEEDS.contains(&speed) {
+        return Ok(speed);
+    }
+    Err(HostError::InvalidInput(format!(
+        "{source} {speed} is out of range; allowed: {} to {} (1 is normal speed)",
+        SPEEDS.start(),
+        SPEEDS.end()
+    )))
+}
+
+/// Refuses an output whose audio extension names another format than the
+/// one written (raw PCM in an `.mp3`, MP3 in a `.wav`). Other extensions,
+/// and none, are left to the user.
+fn check_extension(
+    format: &str,
+    source: &str,
+    flag: &str,
+    target: &Target,
+) -> Result<(), HostError> {
+    let (Some(ext), Some(name)) = (target.extension(), target.name.as_ref()) else {
+        return Ok(());
+    };
+    let holds = match ext.as_str() {
+        "mp3" => "mp3",
+        "wav" | "pcm" | "raw" => "pcm",
+        "ogg" | "oga" | "opus" | "flac" | "aac" | "m4a" | "weba" => "",
+        _ => return Ok(()),
+    };
+    if holds == format {
+        return Ok(());
+    }
+    let (what, fits) = match format {
+        "mp3" => ("MP3 audio", ".mp3"),
+        _ => ("raw PCM audio", ".wav (PCM wrapped as WAV) or .pcm (raw)"),
+    };
+    let other = if holds.is_empty() {
+        String::new()
+    } else {
+        format!(", or pass --format {holds} to write {holds} into .{ext}")
+    };
+    Err(HostError::InvalidInput(format!(
+        "{flag} {}: a .{ext} file cannot hold {what} (format {format}, from {source}); {format} is written as {fits}{other}",
+        std::path::Path::new(name).display()
+    )))
 }
 
 /// Synthesises `text` with `plan`; returns the written file and its size.
@@ -127,7 +196,6 @@ pub fn synthesize(
         &plan.format,
         l.and_then(|l| l.formats.as_ref()),
     )?;
-    super::video::check_out_dir(&plan.out)?;
     let cc = ctx.call_context(&route.manifest, true, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
     let wav = plan
@@ -135,12 +203,6 @@ pub fn synthesize(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
     let expect = if format == "mp3" {
-        if wav {
-            return Err(HostError::InvalidInput(format!(
-                "{}: a .wav file needs --format pcm (mp3 cannot be wrapped as WAV)",
-                plan.out.display()
-            )));
-        }
         Expect::Mp3
     } else {
         Expect::Pcm {
@@ -178,7 +240,7 @@ pub fn run(ctx: &Ctx, args: SpeakArgs) -> Result<(), HostError> {
         args.model.as_deref(),
         args.voice.as_deref(),
         args.format.as_deref(),
-        args.out.as_deref(),
+        ("--out", args.out.as_deref()),
         args.sample_rate,
         args.speed,
     )?;

@@ -19,7 +19,7 @@ use crate::error::HostError;
 use crate::journal::{self, JobRecord};
 use crate::loader::Plugin;
 use crate::media;
-use crate::output::{self, Expect, Outputs};
+use crate::output::{self, Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -121,6 +121,42 @@ pub fn image_input(flag: &str, arg: &str) -> Result<ImageArg, HostError> {
     }
 }
 
+/// The `--first-frame`/`--last-frame` images, checked against the
+/// model's frame image kinds and modes.
+fn frame_images(
+    route: &Route,
+    model: &str,
+    args: &VideoArgs,
+    blobs: &mut Blobs,
+) -> Result<Vec<FrameImage>, HostError> {
+    let l = route.limits.as_ref();
+    let mut frames = Vec::new();
+    for (flag, value, kind) in [
+        ("--first-frame", &args.first_frame, "first_frame"),
+        ("--last-frame", &args.last_frame, "last_frame"),
+    ] {
+        let Some(v) = value else { continue };
+        check::takes_kind(route, model, flag, kind, "frame images", |m| {
+            m.frame_images.as_ref()
+        })?;
+        frames.push(FrameImage {
+            image: blobs.image(flag, v)?,
+            frame_type: kind.into(),
+        });
+    }
+    if !frames.is_empty() {
+        if let Some(modes) = l.and_then(|l| l.modes.as_ref()) {
+            if !modes.iter().any(|m| m == "image-to-video") {
+                return Err(HostError::InvalidInput(format!(
+                    "{model} does not do image-to-video; its modes: {}",
+                    modes.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(frames)
+}
+
 fn build_request(
     route: &Route,
     model: &str,
@@ -155,53 +191,17 @@ fn build_request(
         )?),
         None => None,
     };
-    let mut frames = Vec::new();
-    for (flag, value, kind) in [
-        ("--first-frame", &args.first_frame, "first_frame"),
-        ("--last-frame", &args.last_frame, "last_frame"),
-    ] {
-        let Some(v) = value else { continue };
-        if let Some(allowed) = l.and_then(|l| l.frame_images.as_ref()) {
-            if !allowed.iter().any(|a| a == kind) {
-                return Err(HostError::InvalidInput(format!(
-                    "{flag} is not offered by {model}; frame images it takes: {}",
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        allowed.join(", ")
-                    }
-                )));
-            }
-        }
-        frames.push(FrameImage {
-            image: blobs.image(flag, v)?,
-            frame_type: kind.into(),
-        });
-    }
-    if !frames.is_empty() {
-        if let Some(modes) = l.and_then(|l| l.modes.as_ref()) {
-            if !modes.iter().any(|m| m == "image-to-video") {
-                return Err(HostError::InvalidInput(format!(
-                    "{model} does not do image-to-video; its modes: {}",
-                    modes.join(", ")
-                )));
-            }
-        }
-    }
+    let frames = frame_images(route, model, args, blobs)?;
     let mut refs = Vec::new();
     for r in &args.references {
-        if let Some(allowed) = l.and_then(|l| l.input_references.as_ref()) {
-            if !allowed.iter().any(|a| a == "image") {
-                return Err(HostError::InvalidInput(format!(
-                    "--reference is not offered by {model}; input references it takes: {}",
-                    if allowed.is_empty() {
-                        "none".to_string()
-                    } else {
-                        allowed.join(", ")
-                    }
-                )));
-            }
-        }
+        check::takes_kind(
+            route,
+            model,
+            "--reference",
+            "image",
+            "input references",
+            |m| m.input_references.as_ref(),
+        )?;
         refs.push(blobs.image("--reference", r)?);
     }
     Ok(VideoRequest {
@@ -214,32 +214,6 @@ fn build_request(
         references: refs,
         ..Default::default()
     })
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    }
-}
-
-/// Refuses (exit 2, before any request) an output path whose directory is missing.
-pub(crate) fn check_out_dir(out: &Path) -> Result<(), HostError> {
-    let dir = out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(HostError::InvalidInput(format!(
-            "--out {}: the directory {} does not exist",
-            out.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
 }
 
 fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
@@ -259,9 +233,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     }
     let mut blobs = Blobs::default();
     let req = build_request(&route, &model, &args, &prompt, &mut blobs)?;
-    if let Some(o) = &args.out {
-        check_out_dir(o)?;
-    }
+    let target = Target::check("--out", args.out.as_deref())?;
     let timeout = timeout_ms(args.timeout.as_deref(), vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
@@ -273,7 +245,11 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         model: model.clone(),
         polling_url: String::new(),
         status: "submitting".into(),
-        output: args.out.as_deref().map(absolute).unwrap_or_default(),
+        output: target
+            .name
+            .as_ref()
+            .map(|n| target.dir.join(n))
+            .unwrap_or_default(),
         outputs: Vec::new(),
         error: None,
         urls: Vec::new(),
@@ -296,7 +272,10 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         calls.as_host(),
     );
     let job = match sent {
-        Ok(j) => j,
+        Ok(j) => {
+            crate::call::set_running_job(Some(&j.id));
+            j
+        }
         Err(e) => {
             if e.status.is_some()
                 || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED)
@@ -305,7 +284,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
                 let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
             } else {
                 let _ = record.set_status("submit_unknown", Some(e.message.to_string()));
-                term::notice(&format!(
+                term::notice_always(&format!(
                     "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
                     e.message, record.key
                 ));
@@ -314,7 +293,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         }
     };
     if record.output.as_os_str().is_empty() {
-        record.output = absolute(Path::new(&format!("video-{}.mp4", sanitize(&job.id))));
+        record.output = target.path(&default_name(&job.id));
     }
     record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
     record.assign_id(&job.id, &job.polling_url, job.status.as_str())?;
@@ -323,6 +302,11 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         job.id, model, job.id
     ));
     wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// `video-<job id>.mp4`, the id made safe as a file name.
+fn default_name(id: &str) -> String {
+    format!("video-{}.mp4", sanitize(id))
 }
 
 fn sanitize(id: &str) -> String {
@@ -350,53 +334,26 @@ fn wait_and_download(
     }
     let outputs = Outputs::new(target.clone(), Expect::Video, cc.max_output_bytes);
     let mut calls = HostCalls::with_outputs(&record.model, outputs);
+    crate::call::set_running_job(Some(&job.id));
     let result = plugin.call::<_, VideoResponse>(ops::VIDEO_WAIT, cc, job, &[], calls.as_host());
+    crate::call::set_running_job(None);
     let outputs = calls.take_outputs();
     term::clear_progress();
     let resp = match result {
         Ok(r) => r,
-        Err(mut e) => {
+        Err(e) => {
             drop(outputs);
-            if e.job_id.is_none() {
-                e = e.with_job_id(job.id.as_str());
-            }
-            if e.kind == ErrorKind::JOB_FAILED {
-                let st = e
-                    .provider_code
-                    .as_ref()
-                    .map(|s| s.to_string())
-                    .into_option()
-                    .unwrap_or_else(|| "failed".into());
-                let _ = record.set_status(&st, Some(e.message.to_string()));
-            } else {
-                // Keep the status the last poll reported (e.g. `completed`
-                // when only the download failed), so `video jobs` tells the truth.
-                let st = calls.last_status().unwrap_or_else(|| record.status.clone());
-                let _ = record.set_status(&st, Some(e.message.to_string()));
-                term::notice(&format!(
-                    "job {} is not lost: it is journaled; finish it with: switchyard video resume {}",
-                    job.id, job.id
-                ));
-            }
-            return Err(e.into());
+            return Err(journal_wait_error(record, &calls, job, e));
         }
     };
-    let outputs =
-        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
-    let written = match outputs.finish(resp.outputs) {
+    let written = match outputs
+        .ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))
+        .and_then(|o| o.finish(resp.outputs))
+    {
         Ok(w) => w,
         Err(e) => {
-            let _ = record.set_status("completed", Some(e.to_string()));
-            term::notice(&format!(
-                "job {} completed but its download failed; retry the download with: switchyard video resume {}",
-                job.id, job.id
-            ));
-            return Err(match e {
-                HostError::Plugin { error } => HostError::Plugin {
-                    error: error.with_job_id(job.id.as_str()),
-                },
-                other => other,
-            });
+            journal_download_failed(record, &job.id, &e.to_string());
+            return Err(e.with_job(&job.id));
         }
     };
     record.outputs = written.iter().map(|w| w.path.clone()).collect();
@@ -430,6 +387,47 @@ fn wait_and_download(
     Ok(())
 }
 
+/// Journals why waiting for `job` failed and returns the error to report.
+/// A job the provider completed whose download then failed is journaled
+/// as `download_failed` (never `completed`, which reads as done).
+fn journal_wait_error(
+    record: &mut JobRecord,
+    calls: &HostCalls,
+    job: &VideoJob,
+    mut e: switchyard_plugin_api::PluginError,
+) -> HostError {
+    if e.job_id.is_none() {
+        e = e.with_job_id(job.id.as_str());
+    }
+    if e.kind == ErrorKind::JOB_FAILED {
+        let st = e
+            .provider_code
+            .as_ref()
+            .map(|s| s.to_string())
+            .into_option()
+            .unwrap_or_else(|| "failed".into());
+        let _ = record.set_status(&st, Some(e.message.to_string()));
+        return e.into();
+    }
+    // Keep the status the last poll reported, so `video jobs` tells the truth.
+    let st = calls.last_status().unwrap_or_else(|| record.status.clone());
+    if matches!(st.as_str(), "completed" | "download_failed") {
+        journal_download_failed(record, &job.id, &e.message);
+    } else {
+        let _ = record.set_status(&st, Some(e.message.to_string()));
+        crate::call::say_job_left_running(&job.id);
+    }
+    e.into()
+}
+
+/// Journals a completed job whose video could not be downloaded or written.
+fn journal_download_failed(record: &mut JobRecord, id: &str, why: &str) {
+    let _ = record.set_status("download_failed", Some(why.to_string()));
+    term::notice_always(&format!(
+        "job {id} completed but its download failed; it is journaled as download_failed. Download it with: switchyard video resume {id} (add --out PATH to save it elsewhere)"
+    ));
+}
+
 fn load_record(job: &str) -> Result<JobRecord, HostError> {
     journal::load(job)?.ok_or_else(|| {
         HostError::InvalidInput(format!(
@@ -442,7 +440,12 @@ fn job_of(r: &JobRecord) -> VideoJob {
     VideoJob {
         id: r.id.clone(),
         polling_url: r.polling_url.clone(),
-        status: JobStatus::from(r.status.as_str()),
+        // A failed download is a completed job still to fetch.
+        status: if r.status == "download_failed" {
+            JobStatus::Completed
+        } else {
+            JobStatus::from(r.status.as_str())
+        },
         model: r.model.clone(),
         unsigned_urls: r.urls.clone(),
     }
@@ -473,8 +476,7 @@ fn resume(
         )));
     }
     if let Some(o) = &out {
-        check_out_dir(o)?;
-        record.output = absolute(o);
+        record.output = Target::check("--out", Some(o))?.path(&default_name(&record.id));
     } else if record.status == "downloaded"
         && record.outputs.iter().all(|p| p.exists())
         && !record.outputs.is_empty()
@@ -490,6 +492,11 @@ fn resume(
             term::notice(&format!("job {} was already downloaded", record.id));
         }
         return Ok(());
+    } else if let Err(e) = Target::check("--out", Some(&record.output)) {
+        return Err(HostError::InvalidInput(format!(
+            "job {id} cannot be saved where it was to go ({e}); choose another path with: switchyard video resume {id} --out PATH",
+            id = record.id
+        )));
     }
     let manifest = ctx.table.by_id(&record.plugin).cloned().ok_or_else(|| {
         HostError::Config(format!(

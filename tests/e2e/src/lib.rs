@@ -430,6 +430,16 @@ impl Env {
     pub fn work_file(&self, name: &str) -> PathBuf {
         self.work().join(name)
     }
+
+    /// The absolute path of a file in the working directory, as printed
+    /// by the commands (the working directory as the process sees it).
+    pub fn printed_path(&self, name: &str) -> String {
+        std::fs::canonicalize(self.work())
+            .expect("canonical working directory")
+            .join(name)
+            .display()
+            .to_string()
+    }
 }
 
 /// The text of the bundled OpenRouter manifest (`manifests/openrouter.toml`).

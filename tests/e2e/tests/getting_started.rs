@@ -309,3 +309,77 @@ fn tts_off_by_default_does_not_speak() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(env.server.requests_to("/api/v1/audio/speech").is_empty());
 }
+
+/// Issue 16: real `/models` entries say nothing of image aspect ratios, and
+/// the refreshed catalog used to replace the manifest's limits, so
+/// `--aspect-ratio` was refused after `models refresh`.
+#[test]
+fn image_aspect_ratio_is_still_accepted_after_models_refresh() {
+    let env = Env::new();
+    env.run(&["models", "refresh"]).assert_code(0);
+    let out = env.run(&["image", "--aspect-ratio", "16:9", "A lighthouse at dawn"]);
+    out.assert_code(0);
+    let reqs = env.chat_requests();
+    assert_eq!(reqs.len(), 1, "{}", out.all());
+    let body = reqs[0].json().expect("JSON body");
+    assert_eq!(body["image_config"]["aspect_ratio"], "16:9", "{body}");
+    // The manifest's list still applies: a ratio outside it is refused.
+    let bad = env.run(&["image", "--aspect-ratio", "7:3", "A lighthouse at dawn"]);
+    bad.assert_code(2);
+    assert!(bad.stderr.contains("21:9"), "{}", bad.stderr);
+    assert_eq!(env.chat_requests().len(), 1, "nothing sent for the refusal");
+}
+
+#[test]
+fn after_models_refresh_the_hint_names_the_merged_models_of_the_capability_asked() {
+    let env = Env::new();
+    let image_model = |id: &str| serde_json::json!({"id": id, "name": id, "architecture": {"output_modalities": ["image", "text"]}});
+    let models = serde_json::json!({"data": [
+        image_model("google/gemini-3.1-flash-image-preview"),
+        image_model("black-forest-labs/flux.2-pro"),
+    ]});
+    let (_, videos) = catalog_with_duration(10);
+    env.server.set_catalog(models, videos);
+    env.run(&["models", "refresh"]).assert_code(0);
+    env.server.clear_requests();
+    let out = env.run(&[
+        "image",
+        "--model",
+        "openrouter/google/veo-3.1-fast",
+        "A lighthouse at dawn",
+    ]);
+    out.assert_code(2);
+    let hint = out
+        .stderr
+        .split("models that do: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no hint: {}", out.stderr));
+    for m in [
+        "openrouter/google/gemini-3.1-flash-image-preview",
+        "openrouter/google/gemini-2.5-flash-image",
+        "openrouter/black-forest-labs/flux.2-pro",
+    ] {
+        assert!(
+            hint.contains(m),
+            "{m} missing from the hint: {}",
+            out.stderr
+        );
+    }
+    assert!(
+        !hint.contains("veo"),
+        "a video model in an image hint: {hint}"
+    );
+    assert!(env.server.requests().is_empty());
+    // A catalog-only model gets the catalog's limits, which say nothing of
+    // aspect ratios: the ratio is sent unchecked, with a note.
+    let flux = env.run(&[
+        "image",
+        "--model",
+        "openrouter/black-forest-labs/flux.2-pro",
+        "--aspect-ratio",
+        "16:9",
+        "A lighthouse at dawn",
+    ]);
+    flux.assert_code(0);
+    assert!(flux.stderr.contains("sent unchecked"), "{}", flux.stderr);
+}

@@ -19,7 +19,7 @@ fn writes_the_exact_png_bytes_the_server_sent() {
         png
     );
     assert_eq!(env.work_files(), vec!["cat.png"]);
-    assert_eq!(out.stdout, "cat.png\n");
+    assert_eq!(out.stdout, format!("{}\n", env.printed_path("cat.png")));
 }
 
 #[test]
@@ -137,7 +137,11 @@ fn several_images_go_to_numbered_files() {
         std::fs::read(env.work_file("pic-3.png")).expect("pic-3.png"),
         imgs[2]
     );
-    assert_eq!(out.stdout, "pic.png\npic-2.png\npic-3.png\n");
+    let printed: Vec<String> = ["pic.png", "pic-2.png", "pic-3.png"]
+        .iter()
+        .map(|n| env.printed_path(n))
+        .collect();
+    assert_eq!(out.stdout, format!("{}\n", printed.join("\n")));
 }
 
 #[test]
@@ -265,8 +269,8 @@ fn json_output_lists_each_written_file() {
     let v = out.json();
     let outputs = v["outputs"].as_array().expect("outputs array");
     assert_eq!(outputs.len(), 2, "{v}");
-    assert_eq!(outputs[0]["path"], "pic.png");
-    assert_eq!(outputs[1]["path"], "pic-2.png");
+    assert_eq!(outputs[0]["path"], env.printed_path("pic.png"));
+    assert_eq!(outputs[1]["path"], env.printed_path("pic-2.png"));
     assert_eq!(outputs[0]["format"], "image/png");
     assert_eq!(outputs[0]["bytes"], tagged_png("a").len());
     assert_eq!(v["model"], IMAGE_MODEL_API);

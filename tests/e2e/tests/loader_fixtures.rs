@@ -440,3 +440,42 @@ fn a_stubborn_download_leaves_no_partial_file_after_ctrl_c_once_or_twice() {
         );
     }
 }
+
+/// The host ends a video whose plugin ignores Ctrl-C without waiting for
+/// it: the paid job's id is still printed, also with `-q`.
+#[test]
+fn a_stubborn_video_ended_by_the_host_after_ctrl_c_still_names_its_job_under_q() {
+    let env = Env::new();
+    let d = plugin_dir(&[("faulty.toml", faulty_manifest())]);
+    let mut child = spawn_faulty(
+        &env,
+        d.path(),
+        &[
+            "-q",
+            "video",
+            "--model",
+            "faulty/stubborn-video",
+            "--out",
+            "v.mp4",
+            "x",
+        ],
+    );
+    let start = Instant::now();
+    while !env.work_files().iter().any(|f| f.ends_with(".part")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no temporary file appeared: {:?}",
+            env.work_files()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    interrupt(child.id());
+    let (code, _) = wait_bounded(&mut child, Duration::from_secs(10));
+    assert_eq!(code, Some(130));
+    let err = stderr_of(&mut child);
+    let id = format!("fixture-{}", child.id());
+    assert!(
+        err.contains(&format!("switchyard video resume {id}")),
+        "{err}"
+    );
+}

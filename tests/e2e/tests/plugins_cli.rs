@@ -351,3 +351,45 @@ fn the_bundled_directory_given_again_is_scanned_once() {
         "{v}"
     );
 }
+
+#[test]
+fn a_missing_plugin_dir_is_warned_about_by_name() {
+    let env = Env::new();
+    let missing = env.dir.path().join("no-such-plugins");
+    let m = missing.display().to_string();
+    for args in [
+        vec!["--plugin-dir", m.as_str(), "plugins", "list"],
+        vec!["--plugin-dir", m.as_str(), "chat", "hi"],
+    ] {
+        let out = env.run(&args);
+        out.assert_code(0);
+        assert!(
+            out.stderr.contains(&format!(
+                "plugin directory {m} (from --plugin-dir) does not exist"
+            )),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    // A file is not a directory either.
+    let file = env.work_file("plugins.txt");
+    std::fs::write(&file, "x").unwrap();
+    let out = env.run_with_env(
+        &["plugins", "list"],
+        &[("SWITCHYARD_PLUGIN_PATH", file.to_str().unwrap())],
+    );
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("(from SWITCHYARD_PLUGIN_PATH) is not a directory"),
+        "{}",
+        out.stderr
+    );
+    // -q silences it, like every notice.
+    let quiet = env.run(&["-q", "--plugin-dir", m.as_str(), "plugins", "list"]);
+    assert!(
+        !quiet.stderr.contains("no-such-plugins"),
+        "{}",
+        quiet.stderr
+    );
+}

@@ -28,7 +28,7 @@ fn writes_the_exact_mp3_bytes_the_server_sent() {
         sample_mp3()
     );
     assert_eq!(env.work_files(), vec!["hello.mp3"]);
-    assert_eq!(out.stdout, "hello.mp3\n");
+    assert_eq!(out.stdout, format!("{}\n", env.printed_path("hello.mp3")));
 }
 
 #[test]
@@ -312,7 +312,7 @@ fn json_output_names_path_model_and_format() {
     let out = env.run(&["--json", "speak", "--out", "x.mp3", "hello"]);
     out.assert_code(0);
     let v = out.json();
-    assert_eq!(v["path"], "x.mp3");
+    assert_eq!(v["path"], env.printed_path("x.mp3"));
     assert_eq!(v["bytes"], sample_mp3().len());
     assert_eq!(v["model"], "openrouter/hexgrad/kokoro-82m");
     assert_eq!(v["format"], "mp3");

@@ -437,7 +437,7 @@ fn timed_out_job_is_journaled_with_its_last_polled_status() {
 }
 
 #[test]
-fn job_whose_download_failed_is_journaled_as_completed() {
+fn job_whose_download_failed_is_journaled_as_a_failed_download() {
     let env = fast_env();
     env.server.set_video_job(VideoJobSpec {
         video: ServedFile::generated_mp4(100_000, 77),
@@ -450,7 +450,7 @@ fn job_whose_download_failed_is_journaled_as_completed() {
     let out = env.run(&["video", "a fox"]);
     assert_eq!(out.code, 6, "{out:?}");
     let id = job_id(&env.server).expect("job id");
-    assert_eq!(listed_status(&env, &id), "completed");
+    assert_eq!(listed_status(&env, &id), "download_failed");
     let again = env.run(&["video", "resume", &id]);
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(listed_status(&env, &id), "downloaded");
@@ -458,4 +458,64 @@ fn job_whose_download_failed_is_journaled_as_completed() {
         std::fs::read(env.work().join(format!("video-{id}.mp4"))).unwrap()
             == generated_bytes(100_000, 77)
     );
+}
+
+/// Starts `args` (a slow video job), interrupts it with SIGINT after its
+/// first poll, and returns the job id, exit code, stdout and stderr.
+fn interrupt_after_first_poll(env: &Env, args: &[&str]) -> (String, Option<i32>, String, String) {
+    env.write_config("[agents.defaults.videoGenerationModel]\npollIntervalMs = 400\n");
+    slow_job(env, 5, ServedFile::bytes("video/mp4", sample_mp4()));
+    let child = env
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn switchyard");
+    let polled = wait_until(Duration::from_secs(10), || {
+        job_id(&env.server).is_some_and(|id| polls(&env.server, &id) >= 1)
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(polled, "the job was never polled");
+    (
+        job_id(&env.server).expect("job id"),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 16: `-q video` then Ctrl-C printed only "error: cancelled".
+#[test]
+fn quiet_video_interrupted_still_prints_the_job_id_to_resume() {
+    let env = fast_env();
+    let (id, code, stdout, stderr) = interrupt_after_first_poll(&env, &["-q", "video", "a fox"]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("switchyard video resume {id}")),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+    let journaled = listed_status(&env, &id);
+    assert!(
+        ["pending", "in_progress"].contains(&journaled.as_str()),
+        "still journaled as running: {journaled}"
+    );
+}
+
+#[test]
+fn json_video_interrupted_names_the_job_id_in_the_error_object() {
+    let env = fast_env();
+    let (id, code, stdout, stderr) =
+        interrupt_after_first_poll(&env, &["-q", "--json", "video", "a fox"]);
+    assert_eq!(code, Some(130), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {stdout}"));
+    assert_eq!(v["error"]["job_id"], id.as_str(), "{v}");
+    assert_eq!(v["error"]["kind"], "cancelled", "{v}");
+    assert!(stderr.contains(&id), "{stderr}");
 }
