@@ -2,14 +2,22 @@
 Everything the host prints goes through here, so that secrets are redacted
 from every line, `-q` silences notices, `-v` shows request logs, and the
 progress line appears only when stderr is a terminal.
+
+Every write to stdout goes through [`write_stdout`]: a closed pipe
+(`switchyard ... | head`) ends the process quietly with exit code 0, as
+ripgrep does; any other write error (a full disk, `> /dev/full`) is kept
+for [`stdout_error`], which `main` turns into a message and a non-zero exit.
 */
 
 use crate::secrets::redact;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};
+use std::sync::Mutex;
 
 static VERBOSITY: AtomicI8 = AtomicI8::new(0);
 static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
+/// The first stdout write error other than a closed pipe.
+static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
 
 /// Sets the verbosity: -1 quiet, 0 normal, 1 `-v`, 2 `-vv`.
 pub fn set_verbosity(v: i8) {
@@ -21,19 +29,43 @@ pub fn verbosity() -> i8 {
     VERBOSITY.load(Ordering::Relaxed)
 }
 
+/// Writes `bytes` to stdout and flushes. A closed pipe exits the process
+/// at once with code 0 and no message (temporary output files are removed
+/// first); any other error is remembered for [`stdout_error`], and later
+/// writes are skipped.
+pub fn write_stdout(bytes: &[u8]) {
+    let mut failed = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+    if failed.is_some() {
+        return;
+    }
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(bytes).and_then(|()| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            crate::output::remove_live_temps();
+            std::process::exit(0);
+        }
+        *failed = Some(e.to_string());
+    }
+}
+
+/// The first error writing to stdout, if any (a closed pipe never shows
+/// here: it ends the process).
+pub fn stdout_error() -> Option<String> {
+    STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
 /// Prints a result line on stdout (redacted).
 pub fn out(text: &str) {
     clear_progress();
-    let mut o = std::io::stdout().lock();
-    let _ = writeln!(o, "{}", redact(text));
-    let _ = o.flush();
+    write_stdout(format!("{}\n", redact(text)).as_bytes());
 }
 
 /// Writes streamed text to stdout without a newline (redacted).
 pub fn out_raw(text: &str) {
-    let mut o = std::io::stdout().lock();
-    let _ = write!(o, "{}", redact(text));
-    let _ = o.flush();
+    write_stdout(redact(text).as_bytes());
 }
 
 /// Prints an error on stderr (always, even with `-q`).

@@ -131,7 +131,9 @@ fn show(ctx: &Ctx) -> Result<(), HostError> {
 /// Prints completions for `shell`.
 pub fn completions(shell: Shell) -> Result<(), HostError> {
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout();
+    // Into memory first: clap_complete panics on a write error, and stdout
+    // errors are handled in one place (`term::write_stdout`).
+    let mut out: Vec<u8> = Vec::new();
     let sh = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
@@ -139,5 +141,6 @@ pub fn completions(shell: Shell) -> Result<(), HostError> {
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
     clap_complete::generate(sh, &mut cmd, "switchyard", &mut out);
+    term::write_stdout(&out);
     Ok(())
 }
