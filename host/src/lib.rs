@@ -22,6 +22,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod config_edit;
+pub mod config_schema;
 pub mod duration;
 pub mod error;
 pub mod failover;

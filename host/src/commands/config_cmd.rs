@@ -28,12 +28,20 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
         }
         ConfigCmd::Show => show(ctx),
         ConfigCmd::Check => {
-            let problems: Vec<String> = ctx
+            let mut found: Vec<(&str, String)> = ctx
                 .config
                 .unknown_keys
                 .iter()
-                .map(|k| format!("unknown key `{k}`"))
+                .map(|k| (k.as_str(), format!("unknown key `{k}`")))
+                .chain(
+                    ctx.config
+                        .problems
+                        .iter()
+                        .map(|p| (p.path.as_str(), p.to_string())),
+                )
                 .collect();
+            found.sort();
+            let problems: Vec<String> = found.into_iter().map(|(_, p)| p).collect();
             let path = ctx
                 .config
                 .path

@@ -67,6 +67,10 @@ impl Ctx {
             Command::Onboard(_) | Command::Models(crate::cli::ModelsCmd::Set { .. })
         );
         let config = Config::load(cli.config.as_deref(), creates)?;
+        // `config check` and `config show` report a bad file; the rest refuse it.
+        if !matches!(cli.command, Command::Config(_)) {
+            config.ensure_valid()?;
+        }
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
         crate::secrets::register_all(&config, table.plugins());
         Ok(Ctx {
