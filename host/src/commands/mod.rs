@@ -119,7 +119,9 @@ impl Ctx {
     }
 
     /// The call context for `m`; with `require_key` false a missing key is
-    /// allowed (public endpoints such as model catalogs).
+    /// allowed (public endpoints such as model catalogs). The plugin is
+    /// loaded first, so a library that is missing or refused is reported
+    /// with its reason, never as a missing key.
     pub fn call_context_with(
         &self,
         m: &Manifest,
@@ -127,6 +129,11 @@ impl Ctx {
         timeout_ms: u64,
         require_key: bool,
     ) -> Result<CallContext, HostError> {
+        let arc = match self.table.by_id(&m.id) {
+            Some(a) => Arc::clone(a),
+            None => Arc::new(m.clone()),
+        };
+        self.load(&arc)?;
         let key = self.config.api_key(m, speech);
         if key.is_none() && !m.auth.optional && require_key {
             let mut places: Vec<String> = Vec::new();
