@@ -17,6 +17,13 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// `agents.defaults.videoGenerationModel.pollIntervalMs` when not set.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 2000;
+/// `agents.defaults.mediaMaxMb` when not set.
+pub const DEFAULT_MEDIA_MAX_MB: u64 = 4096;
+/// `models.providers.openrouter.readTimeoutMs` when not set (the plugin's default).
+pub const DEFAULT_READ_TIMEOUT_MS: u64 = 60_000;
+
 /// Typed view of the config file. Field names follow the provider page.
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]

@@ -32,30 +32,51 @@ pub struct Ctx {
     pub table: LookupTable,
     /// `--json` output.
     pub json: bool,
+    /// The `--plugin-dir` directories given (for `config show`).
+    pub cli_plugin_dirs: Vec<PathBuf>,
 }
 
 /// The plugin directories, in search order (see DESIGN §3).
 pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = cli_dirs.to_vec();
+    plugin_dirs_with_sources(cli_dirs, config)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
+}
+
+/// The plugin directories, in search order, each with where it came from
+/// (`--plugin-dir`, `env SWITCHYARD_PLUGIN_PATH`, `file`, `default`).
+pub fn plugin_dirs_with_sources(
+    cli_dirs: &[PathBuf],
+    config: &Config,
+) -> Vec<(PathBuf, &'static str)> {
+    let mut dirs: Vec<(PathBuf, &'static str)> = cli_dirs
+        .iter()
+        .map(|d| (d.clone(), "--plugin-dir"))
+        .collect();
     if let Some(p) = std::env::var_os("SWITCHYARD_PLUGIN_PATH") {
-        dirs.extend(std::env::split_paths(&p).filter(|p| !p.as_os_str().is_empty()));
+        dirs.extend(
+            std::env::split_paths(&p)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|d| (d, "env SWITCHYARD_PLUGIN_PATH")),
+        );
     }
-    dirs.extend(config.file.plugins.dirs.iter().cloned());
+    dirs.extend(config.file.plugins.dirs.iter().map(|d| (d.clone(), "file")));
     if let Ok(exe) = std::env::current_exe() {
         if let Some(bin) = exe.parent() {
             // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
             if let Some(prefix) = bin.parent() {
-                dirs.push(prefix.join("share/switchyard/manifests"));
-                dirs.push(prefix.join("manifests"));
+                dirs.push((prefix.join("share/switchyard/manifests"), "default"));
+                dirs.push((prefix.join("manifests"), "default"));
             }
-            dirs.push(bin.join("manifests"));
+            dirs.push((bin.join("manifests"), "default"));
         }
     }
     // Development: the workspace's manifests/ (cargo build output used as is).
-    dirs.push(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../manifests"
-    )));
+    dirs.push((
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")),
+        "default",
+    ));
     dirs
 }
 
@@ -77,6 +98,7 @@ impl Ctx {
             config,
             table,
             json: cli.json,
+            cli_plugin_dirs: cli.plugin_dirs.clone(),
         })
     }
 
@@ -167,14 +189,16 @@ impl Ctx {
             .agents
             .defaults
             .media_max_mb
-            .unwrap_or(4096);
+            .unwrap_or(crate::config::DEFAULT_MEDIA_MAX_MB);
         Ok(CallContext {
             api_key: key
                 .map(|(k, _)| RString::from(k))
                 .map_or(ROption::RNone, ROption::RSome),
             base_url: base_url.into(),
             timeout_ms,
-            poll_interval_ms: vm.poll_interval_ms.unwrap_or(2000),
+            poll_interval_ms: vm
+                .poll_interval_ms
+                .unwrap_or(crate::config::DEFAULT_POLL_INTERVAL_MS),
             max_output_bytes: max_mb.saturating_mul(1024 * 1024),
             settings_json: self.config.provider_settings_json(&m.id).into(),
         })
