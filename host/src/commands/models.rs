@@ -184,16 +184,19 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
     } else {
         model.to_string()
     };
-    if let Err(e) = check::route(&ctx.table, &full, cap) {
+    let route = check::route(&ctx.table, &full, cap).map_err(|e| {
         let near = closest(ctx, &full, cap);
         let hint = if near.is_empty() {
             String::new()
         } else {
             format!("; closest {cap} models: {}", near.join(", "))
         };
-        return Err(HostError::InvalidInput(format!(
-            "{e}{hint}. Nothing was written"
-        )));
+        HostError::InvalidInput(format!("{e}{hint}. Nothing was written"))
+    })?;
+    if route.limits.is_none() {
+        // `--tts` takes the provider-local id: suggest it in that form.
+        let local_prefix = tts.then_some(route.manifest.model_prefix.as_str());
+        warn_unknown_model(ctx, &full, cap, &route.manifest.id, local_prefix);
     }
     let (key, value) = if tts {
         let prefix = ctx
@@ -221,6 +224,25 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
         term::out(&format!("{key} = {value:?} written to {}", path.display()));
     }
     Ok(())
+}
+
+/// Warns that `model` is in neither the manifest nor the cached catalog
+/// (likely a typo, or a model newer than both), with the closest known ref.
+fn warn_unknown_model(ctx: &Ctx, model: &str, cap: &str, plugin: &str, local_prefix: Option<&str>) {
+    let hint = match closest(ctx, model, cap).first() {
+        Some(near) => {
+            let near = local_prefix
+                .and_then(|p| near.strip_prefix(p))
+                .unwrap_or(near);
+            format!("did you mean {near}? ")
+        }
+        None => String::new(),
+    };
+    term::notice(&format!(
+        "warning: {model} is not in the {plugin} manifest or the cached model catalog; {hint}\
+         Writing it anyway (run `switchyard models refresh` to update the catalog, \
+         `switchyard models list --capability {cap}` to see the known models)"
+    ));
 }
 
 fn refresh(ctx: &Ctx) -> Result<(), HostError> {
