@@ -239,7 +239,7 @@ fn fmt_elapsed(ms: u64) -> String {
 
 impl Host for HostCalls {
     fn is_cancelled(&self) -> bool {
-        cancelled()
+        cancelled() || crate::failover::deadline_passed()
     }
 
     fn log(&self, level: u8, message: RStr<'_>) {

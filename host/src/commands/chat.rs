@@ -80,7 +80,10 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
                 max_tokens: args.max_tokens.map_or(ROption::RNone, ROption::RSome),
                 temperature: ROption::RNone,
             };
-            let r = plugin.chat(&req, cc, calls.as_host());
+            // Each attempt gets no more than the time left (`--timeout`).
+            let mut cc = cc.clone();
+            cc.timeout_ms = failover::attempt_timeout_ms(cc.timeout_ms);
+            let r = plugin.chat(&req, &cc, calls.as_host());
             let streamed = calls
                 .streamed
                 .lock()

@@ -235,15 +235,20 @@ pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError>
 }
 
 /// A timeout: the flag, else the configured milliseconds, else the default.
+/// The flag also becomes the whole command's deadline, retries and
+/// fallbacks included ([`crate::failover::set_deadline`]).
 pub fn timeout_ms(
     flag: Option<&str>,
     configured_ms: Option<u64>,
     default_ms: u64,
 ) -> Result<u64, HostError> {
     match flag {
-        Some(t) => crate::duration::parse(t)
-            .map(|d| d.as_millis() as u64)
-            .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}"))),
+        Some(t) => {
+            let d = crate::duration::parse(t)
+                .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
+            crate::failover::set_deadline(d);
+            Ok(d.as_millis() as u64)
+        }
         None => Ok(configured_ms.unwrap_or(default_ms)),
     }
 }
