@@ -25,6 +25,7 @@ fn main() {
             e.exit_code()
         }
     };
+    term::flush_stream();
     if let Some(why) = term::stdout_error() {
         term::error(&format!(
             "cannot write to standard output: {why}; the output is lost or incomplete"

@@ -9,7 +9,7 @@ ripgrep does; any other write error (a full disk, `> /dev/full`) is kept
 for [`stdout_error`], which `main` turns into a message and a non-zero exit.
 */
 
-use crate::secrets::redact;
+use crate::secrets::{redact, StreamRedactor};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};
 use std::sync::Mutex;
@@ -18,6 +18,8 @@ static VERBOSITY: AtomicI8 = AtomicI8::new(0);
 static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
 /// The first stdout write error other than a closed pipe.
 static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+/// The redaction window of streamed text on stdout.
+static STREAM: Mutex<Option<StreamRedactor>> = Mutex::new(None);
 
 /// Sets the verbosity: -1 quiet, 0 normal, 1 `-v`, 2 `-vv`.
 pub fn set_verbosity(v: i8) {
@@ -60,12 +62,41 @@ pub fn stdout_error() -> Option<String> {
 /// Prints a result line on stdout (redacted).
 pub fn out(text: &str) {
     clear_progress();
+    flush_stream();
     write_stdout(format!("{}\n", redact(text)).as_bytes());
 }
 
-/// Writes streamed text to stdout without a newline (redacted).
+/// Writes streamed text to stdout without a newline, redacted over a
+/// sliding window: text appears at once, except an end that could be the
+/// start of a secret, held back until the next piece or [`end_stream`].
 pub fn out_raw(text: &str) {
-    write_stdout(redact(text).as_bytes());
+    let shown = STREAM
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(StreamRedactor::default)
+        .push(text);
+    if !shown.is_empty() {
+        write_stdout(shown.as_bytes());
+    }
+}
+
+/// Ends streamed text: the held-back end, then a newline.
+pub fn end_stream() {
+    flush_stream();
+    write_stdout(b"\n");
+}
+
+/// Writes what the stream redaction window holds back, if anything.
+pub fn flush_stream() {
+    let tail = STREAM
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .map(|mut r| r.finish())
+        .unwrap_or_default();
+    if !tail.is_empty() {
+        write_stdout(tail.as_bytes());
+    }
 }
 
 /// Prints an error on stderr (always, even with `-q`).

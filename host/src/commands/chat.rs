@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     );
     if printed.get() {
         printed_any = true;
-        term::out_raw("\n");
+        term::end_stream();
     }
     match result {
         Ok((resp, model_ref)) => {
