@@ -40,13 +40,18 @@ pub fn write_stdout(bytes: &[u8]) {
     if failed.is_some() {
         return;
     }
-    let mut o = std::io::stdout().lock();
-    if let Err(e) = o.write_all(bytes).and_then(|()| o.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
+    let result = {
+        let mut o = std::io::stdout().lock();
+        o.write_all(bytes).and_then(|()| o.flush())
+    };
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            drop(failed);
             crate::output::remove_live_temps();
             std::process::exit(0);
         }
-        *failed = Some(e.to_string());
+        Err(e) => *failed = Some(e.to_string()),
     }
 }
 

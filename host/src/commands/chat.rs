@@ -21,17 +21,7 @@ pub const DEFAULT_CHAT_MODEL: &str = "openrouter/auto";
 /// Runs `chat`.
 pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
-    let cfg = &ctx.config.file.agents.defaults.model;
-    let mut chain = vec![args
-        .model
-        .clone()
-        .or_else(|| cfg.primary.clone())
-        .unwrap_or_else(|| DEFAULT_CHAT_MODEL.to_string())];
-    for f in cfg.fallbacks.iter().chain(args.fallbacks.iter()) {
-        if !chain.iter().any(|c| c.eq_ignore_ascii_case(f)) {
-            chain.push(f.clone());
-        }
-    }
+    let chain = model_chain(ctx, &args);
     let timeout = timeout_ms(args.timeout.as_deref(), None, 300_000)?;
     // Route every model before the first request: a bad ref is exit 2 with nothing sent.
     let mut targets = Vec::new();
@@ -102,28 +92,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
     match result {
         Ok((resp, model_ref)) => {
-            let auto = ctx
-                .config
-                .file
-                .messages
-                .tts
-                .auto
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case("always"));
-            let speech = if auto || args.speak_to.is_some() {
-                let plan = super::speak::plan(
-                    ctx,
-                    None,
-                    None,
-                    None,
-                    args.speak_to.as_deref(),
-                    24_000,
-                    None,
-                )?;
-                Some(super::speak::synthesize(ctx, &plan, &resp.text, 120_000)?)
-            } else {
-                None
-            };
+            let speech = speak_answer(ctx, &args, &resp.text)?;
             report(
                 ctx,
                 &resp,
@@ -142,6 +111,52 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
             Err(HostError::Plugin { error: e })
         }
     }
+}
+
+/// The models to try: `--model`, else the configured primary, else the
+/// default; then the configured fallbacks and each `--fallback`, once each.
+fn model_chain(ctx: &Ctx, args: &ChatArgs) -> Vec<String> {
+    let cfg = &ctx.config.file.agents.defaults.model;
+    let mut chain = vec![args
+        .model
+        .clone()
+        .or_else(|| cfg.primary.clone())
+        .unwrap_or_else(|| DEFAULT_CHAT_MODEL.to_string())];
+    for f in cfg.fallbacks.iter().chain(args.fallbacks.iter()) {
+        if !chain.iter().any(|c| c.eq_ignore_ascii_case(f)) {
+            chain.push(f.clone());
+        }
+    }
+    chain
+}
+
+/// Speaks the answer when `messages.tts.auto = "always"` or `--speak-to`.
+fn speak_answer(
+    ctx: &Ctx,
+    args: &ChatArgs,
+    text: &str,
+) -> Result<Option<(std::path::PathBuf, u64)>, HostError> {
+    let auto = ctx
+        .config
+        .file
+        .messages
+        .tts
+        .auto
+        .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case("always"));
+    if !auto && args.speak_to.is_none() {
+        return Ok(None);
+    }
+    let plan = super::speak::plan(
+        ctx,
+        None,
+        None,
+        None,
+        args.speak_to.as_deref(),
+        24_000,
+        None,
+    )?;
+    super::speak::synthesize(ctx, &plan, text, 120_000).map(Some)
 }
 
 fn report(
