@@ -104,17 +104,24 @@ pub fn flush_stream() {
     }
 }
 
+/// Writes a line on stderr; a failing stderr is ignored (there is nowhere
+/// left to report it), never a panic as with `eprintln!`.
+fn write_stderr(line: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+}
+
 /// Prints an error on stderr (always, even with `-q`).
 pub fn error(text: &str) {
     clear_progress();
-    eprintln!("error: {}", redact(text));
+    write_stderr(&format!("error: {}", redact(text)));
 }
 
 /// Prints a notice on stderr unless `-q`.
 pub fn notice(text: &str) {
     if verbosity() >= 0 {
         clear_progress();
-        eprintln!("{}", redact(text));
+        write_stderr(&redact(text));
     }
 }
 
@@ -122,7 +129,7 @@ pub fn notice(text: &str) {
 pub fn log(level: i8, text: &str) {
     if verbosity() >= level {
         clear_progress();
-        eprintln!("[switchyard] {}", redact(text));
+        write_stderr(&format!("[switchyard] {}", redact(text)));
     }
 }
 

@@ -112,3 +112,22 @@ fn help_into_a_full_device_exits_1_with_a_message() {
         out.stderr
     );
 }
+
+#[test]
+fn notices_and_errors_on_a_full_stderr_never_panic() {
+    let env = Env::new();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full")
+    };
+    let mut ok = env.cmd(&["chat", "hi"]);
+    ok.stderr(Stdio::from(full()));
+    let out = ok.output().expect("run switchyard");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("You said: hi"));
+    let mut bad = env.cmd(&["chat", "--model", "nope/x", "hi"]);
+    bad.stderr(Stdio::from(full()));
+    assert_eq!(bad.output().expect("run switchyard").status.code(), Some(2));
+}
