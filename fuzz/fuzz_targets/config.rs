@@ -3,7 +3,8 @@ Fuzz target: the config file (`switchyard::config::Config::parse`). Any
 UTF-8 text gives a config whose lookups work (key resolution against the
 bundled OpenRouter manifest, dotted paths, the provider settings JSON), or
 a configuration error (exit code 3) naming the file, on one line, that
-never quotes a string value given as a key (`= "sk-..."`).
+never quotes a string value given as a key (`= "sk-..."`); the list of
+invalid values of a parsed file never quotes one either.
 */
 #![no_main]
 
@@ -50,6 +51,14 @@ fuzz_target!(|text: &str| {
             let _ = c.get_str("models.providers.openrouter.apiKey");
             let _ = c.get_str("agents.defaults.model.primary");
             let _ = c.get_str("");
+            if let Err(e) = c.ensure_valid() {
+                assert_eq!(e.exit_code(), 3);
+                let msg = e.to_string();
+                assert!(msg.starts_with("config file fuzz.toml: "), "{msg}");
+                for k in key_values(text) {
+                    assert!(!msg.contains(k), "the problem list quotes {k:?}: {msg}");
+                }
+            }
         }
         Err(e) => {
             assert_eq!(e.exit_code(), 3);

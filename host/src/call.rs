@@ -306,7 +306,7 @@ fn fmt_elapsed(ms: u64) -> String {
 
 impl Host for HostCalls {
     fn is_cancelled(&self) -> bool {
-        cancelled()
+        cancelled() || crate::failover::deadline_passed()
     }
 
     fn on_cancel(&self, waker: CancelWakerBox) {

@@ -158,7 +158,7 @@ pub struct ChatArgs {
     /// Speak the answer to this file (as with messages.tts.auto = "always").
     #[arg(long, value_name = "PATH")]
     pub speak_to: Option<PathBuf>,
-    /// Per-call timeout (500ms, 30s, 2m).
+    /// Deadline for the whole command, retries and fallbacks included (500ms, 30s, 2m).
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
     /// The prompt, or - to read it from stdin.
@@ -177,7 +177,7 @@ pub struct ImageArgs {
     /// Size such as 1K, 2K, 4K (models that declare them).
     #[arg(long)]
     pub size: Option<String>,
-    /// Timeout (default: imageGenerationModel.timeoutMs, else 3m).
+    /// Timeout per attempt (default: imageGenerationModel.timeoutMs, else 3m); given here, the whole command's deadline, retries included.
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
     /// Output path (default: image-<timestamp>.png).
@@ -270,7 +270,7 @@ pub struct SpeakArgs {
     /// Output path (default: speech-<timestamp>.<ext>).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-    /// Timeout.
+    /// Deadline for the whole command, retries included (default 2m per attempt).
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
     /// The text, or - for stdin.

@@ -2,10 +2,13 @@
 The config file (TOML, the provider page's key names) and what is resolved
 from it: API keys, default models, timeouts, plugin directories.
 
-Unknown keys are collected with their full path (a typo must not pass
-silently); malformed TOML and wrong types are reported with file, line and
-column. A missing default file means defaults; a missing file named with
-`--config` or `SWITCHYARD_CONFIG` is an error.
+Malformed TOML is reported with file, line and column. Then every key is
+checked against [`crate::config_schema`]: unknown keys (a typo must not
+pass silently), wrong types and invalid values are all collected with
+their full key paths, so `config check` lists every problem in one run and
+other commands refuse the file naming each. A missing default file means
+defaults; a missing file named with `--config` or `SWITCHYARD_CONFIG` is an
+error.
 */
 
 use crate::error::HostError;
@@ -13,6 +16,13 @@ use crate::manifest::{one_line, Manifest};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// `agents.defaults.videoGenerationModel.pollIntervalMs` when not set.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 2000;
+/// `agents.defaults.mediaMaxMb` when not set.
+pub const DEFAULT_MEDIA_MAX_MB: u64 = 4096;
+/// `models.providers.openrouter.readTimeoutMs` when not set (the plugin's default).
+pub const DEFAULT_READ_TIMEOUT_MS: u64 = 60_000;
 
 /// Typed view of the config file. Field names follow the provider page.
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -162,6 +172,8 @@ pub struct Config {
     pub raw: toml::Table,
     /// Unknown keys, as full dotted paths.
     pub unknown_keys: Vec<String>,
+    /// Wrongly typed or invalid values, each with its key path.
+    pub problems: Vec<crate::config_schema::Problem>,
 }
 
 /// Where the config file is: `--config`, `$SWITCHYARD_CONFIG`,
@@ -218,17 +230,47 @@ impl Config {
             ))
         };
         let raw: toml::Table = toml::from_str(text).map_err(bad)?;
-        let mut unknown = Vec::new();
-        let de = toml::Deserializer::parse(text).map_err(bad)?;
-        let file: ConfigFile =
-            serde_ignored::deserialize(de, |p| unknown.push(p.to_string())).map_err(bad)?;
+        let (clean, found) = crate::config_schema::check(&raw);
+        let (unknown, problems): (Vec<_>, Vec<_>) =
+            found.into_iter().partition(|p| p.is_unknown_key());
+        // Only checked values are left, so this cannot fail unless the
+        // schema and the typed view disagree (a unit test keeps them equal).
+        let file: ConfigFile = toml::Value::Table(clean).try_into().map_err(|e| {
+            HostError::Config(format!(
+                "config file {}: {}",
+                path.display(),
+                hide_quoted_strings(&one_line(&e.to_string()))
+            ))
+        })?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             exists: true,
             file,
             raw,
-            unknown_keys: unknown,
+            unknown_keys: unknown.into_iter().map(|p| p.path).collect(),
+            problems,
         })
+    }
+
+    /// Refuses a config with wrongly typed or invalid values, naming every
+    /// one with its key path (exit 3).
+    pub fn ensure_valid(&self) -> Result<(), HostError> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        let path = self
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let list: Vec<String> = self.problems.iter().map(|p| format!("\n  {p}")).collect();
+        let n = self.problems.len();
+        Err(HostError::Config(format!(
+            "config file {path}: {n} invalid value{}:{}\nfix {} (`switchyard config check` lists every problem)",
+            if n == 1 { "" } else { "s" },
+            list.concat(),
+            if n == 1 { "it" } else { "them" }
+        )))
     }
 
     /// The string at a dotted path such as `models.providers.openrouter.apiKey`.
@@ -374,28 +416,73 @@ mod tests {
     #[test]
     fn errors_do_not_quote_the_source_line_or_string_values() {
         let secret = "sk-or-v1-never-printed-123456";
+        let msg = Config::parse(
+            Path::new("c.toml"),
+            &format!("[models.providers.openrouter]\napiKey = \"{secret}\" junk\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!msg.contains(secret), "{msg}");
+        assert!(msg.contains("c.toml: line "), "{msg}");
         for text in [
-            format!("[models.providers.openrouter]\napiKey = \"{secret}\" junk\n"),
             format!("models = {{ providers = {{ openrouter = {{ apiKey = \"{secret}\", baseUrl = 5 }} }} }}\n"),
             format!("[models.providers]\nopenrouter = \"{secret}\"\n"),
         ] {
-            let msg = Config::parse(Path::new("c.toml"), &text).unwrap_err().to_string();
+            let c = Config::parse(Path::new("c.toml"), &text).unwrap();
+            let msg = c.ensure_valid().unwrap_err().to_string();
             assert!(!msg.contains(secret), "{msg}");
-            assert!(msg.contains("c.toml: line "), "{msg}");
+            assert!(msg.contains("c.toml") && msg.contains("models.providers.openrouter"), "{msg}");
         }
     }
 
     #[test]
-    fn wrong_type_names_the_key() {
-        let e = Config::parse(
+    fn wrong_types_and_bad_values_are_all_named_by_path() {
+        let c = Config::parse(
             Path::new("c.toml"),
-            "[agents.defaults.imageGenerationModel]\ntimeoutMs = \"soon\"\n",
+            "[agents.defaults]\nmodel = 5\n[agents.defaults.imageGenerationModel]\ntimeoutMs = \"soon\"\n[messages.tts]\nauto = \"sometimes\"\n",
         )
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("timeoutMs") || e.to_string().contains("line 2"),
-            "{e}"
+        .unwrap();
+        let e = c.ensure_valid().unwrap_err();
+        let msg = e.to_string();
+        assert_eq!(e.exit_code(), 3);
+        for path in [
+            "agents.defaults.model",
+            "agents.defaults.imageGenerationModel.timeoutMs",
+            "messages.tts.auto",
+        ] {
+            assert!(msg.contains(&format!("`{path}`")), "{msg}");
+        }
+        assert!(!msg.contains("struct") && !msg.contains("u64"), "{msg}");
+    }
+
+    #[test]
+    fn the_schema_and_the_typed_view_agree() {
+        let full = "[env]\nOPENROUTER_API_KEY = \"k\"\n\
+            [agents.defaults]\nmediaMaxMb = 1\n\
+            [agents.defaults.model]\nprimary = \"a\"\nfallbacks = [\"b\"]\n\
+            [agents.defaults.imageGenerationModel]\nprimary = \"i\"\ntimeoutMs = 2\n\
+            [agents.defaults.videoGenerationModel]\nprimary = \"v\"\ntimeoutMs = 3\npollIntervalMs = 4\n\
+            [messages.tts]\nauto = \"off\"\nprovider = \"openrouter\"\n\
+            [messages.tts.providers.openrouter]\nmodel = \"m\"\nvoice = \"v\"\nresponseFormat = \"pcm\"\nspeed = 1.5\napiKey = \"s\"\n\
+            [models.providers.openrouter]\napiKey = \"k\"\nbaseUrl = \"https://h/v1\"\nreadTimeoutMs = 5\n\
+            [plugins]\ndirs = [\"/p\"]\n";
+        let c = Config::parse(Path::new("c.toml"), full).unwrap();
+        assert!(c.unknown_keys.is_empty() && c.problems.is_empty());
+        let mut ignored = Vec::new();
+        let de = toml::Deserializer::parse(full).unwrap();
+        let typed: ConfigFile =
+            serde_ignored::deserialize(de, |p| ignored.push(p.to_string())).unwrap();
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(format!("{typed:?}"), format!("{:?}", c.file));
+        assert_eq!(
+            c.file
+                .agents
+                .defaults
+                .video_generation_model
+                .poll_interval_ms,
+            Some(4)
         );
+        assert_eq!(c.file.messages.tts.providers["openrouter"].speed, Some(1.5));
     }
 
     #[test]
@@ -463,8 +550,13 @@ mod tests {
                 } else {
                     format!("{before}[models.providers.openrouter]\napiKey = \"{SECRET}\"{junk}\n")
                 };
-                if let Err(e) = Config::parse(Path::new("fz.toml"), &text) {
-                    prop_assert!(!e.to_string().contains(SECRET), "{e}");
+                match Config::parse(Path::new("fz.toml"), &text) {
+                    Err(e) => prop_assert!(!e.to_string().contains(SECRET), "{e}"),
+                    Ok(c) => {
+                        if let Err(e) = c.ensure_valid() {
+                            prop_assert!(!e.to_string().contains(SECRET), "{e}");
+                        }
+                    }
                 }
             }
         }

@@ -2,15 +2,21 @@
 Editing the config file as a document (toml_edit), never re-serializing
 it: comments, key order and formatting of an existing file are kept. A new
 file is created with mode 0600 (it may hold a key). Writes are atomic
-(temporary file + rename) and keep an existing file's permissions.
+(temporary file + rename) and keep an existing file's permissions, except
+that a file left holding a key is tightened to 0600 (owner only). A
+symlinked config (dotfile managers) is edited through the link: the file
+it points to is replaced, the link stays.
 */
 
 use crate::error::HostError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
-/// Sets each dotted key to its value in the config at `path`.
+/// Sets each dotted key to its value in the config at `path` (through
+/// symlinks).
 pub fn set(path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
+    let target = resolve_links(path)?;
+    let path = target.as_path();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -37,7 +43,48 @@ pub fn set(path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
             HostError::Config(format!("cannot set `{key}` in {}: {why}", path.display()))
         })?;
     }
-    write_atomic(path, doc.to_string().as_bytes(), text.is_none())
+    let new_text = doc.to_string();
+    let holds_key = holds_key(&new_text);
+    write_atomic(path, new_text.as_bytes(), text.is_none(), holds_key)
+}
+
+/// The file `path` names, following symlinks (relative targets are
+/// relative to the link's directory); a dangling link gives the missing
+/// target, which is then created.
+fn resolve_links(path: &Path) -> Result<PathBuf, HostError> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p).map_err(|e| {
+                    HostError::Config(format!("cannot read the symlink {}: {e}", p.display()))
+                })?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(HostError::Config(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    )))
+}
+
+/// Whether config text holds a key: a value at a path that always holds
+/// secrets, or any secret this run knows of (manifest paths, the key
+/// being onboarded).
+fn holds_key(text: &str) -> bool {
+    let at_secret_path = toml::from_str::<toml::Table>(text).is_ok_and(|t| {
+        crate::secrets::HOST_SECRET_PATHS.iter().any(|p| {
+            crate::secrets::values_at(&t, p)
+                .iter()
+                .any(|v| !v.trim().is_empty())
+        })
+    });
+    at_secret_path || crate::secrets::redact(text) != text
 }
 
 /// Whether a dotted key holds a value in the config at `path`.
@@ -76,7 +123,12 @@ fn set_dotted(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), Stri
     Ok(())
 }
 
-fn write_atomic(path: &Path, bytes: &[u8], new_file: bool) -> Result<(), HostError> {
+fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    new_file: bool,
+    holds_key: bool,
+) -> Result<(), HostError> {
     use std::io::Write;
     let err =
         |e: std::io::Error| HostError::Config(format!("cannot write {}: {e}", path.display()));
@@ -97,13 +149,34 @@ fn write_atomic(path: &Path, bytes: &[u8], new_file: bool) -> Result<(), HostErr
     drop(f);
     if !new_file {
         if let Ok(meta) = std::fs::metadata(path) {
-            let _ = std::fs::set_permissions(&tmp, meta.permissions());
+            let _ = std::fs::set_permissions(&tmp, kept_permissions(path, meta, holds_key));
         }
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         err(e)
     })
+}
+
+/// An existing file's permissions for its new content: kept, but without
+/// any group or other access when it holds a key (0644 becomes 0600).
+fn kept_permissions(path: &Path, meta: std::fs::Metadata, holds_key: bool) -> std::fs::Permissions {
+    let perms = meta.permissions();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = perms.mode() & 0o7777;
+        if holds_key && mode & 0o077 != 0 {
+            let tight = mode & 0o600;
+            crate::term::notice(&format!(
+                "note: {} holds an API key: its mode was {mode:04o}, now {tight:04o} (readable by you only)",
+                path.display()
+            ));
+            return std::fs::Permissions::from_mode(tight);
+        }
+    }
+    let _ = (path, holds_key);
+    perms
 }
 
 #[cfg(test)]
@@ -136,6 +209,43 @@ mod tests {
             "{t}"
         );
         assert!(has(&p, "models.providers.openrouter.apiKey"));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_tightens_the_file_and_a_symlink_is_edited_through() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("sy-edit-link-{}", std::process::id()));
+        std::fs::create_dir_all(d.join("dotfiles")).unwrap();
+        let real = d.join("dotfiles/config.toml");
+        std::fs::write(&real, "# mine\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = d.join("config.toml");
+        std::os::unix::fs::symlink("dotfiles/config.toml", &link).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+        set(
+            &link,
+            &[("agents.defaults.model.primary", "openrouter/auto".into())],
+        )
+        .unwrap();
+        assert_eq!(mode(&real), 0o644, "no key: permissions kept");
+        set(
+            &link,
+            &[("models.providers.openrouter.apiKey", "k-123456".into())],
+        )
+        .unwrap();
+        assert_eq!(mode(&real), 0o600);
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let text = std::fs::read_to_string(&real).unwrap();
+        assert!(
+            text.contains("# mine") && text.contains("k-123456"),
+            "{text}"
+        );
         let _ = std::fs::remove_dir_all(&d);
     }
 }

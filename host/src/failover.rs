@@ -1,5 +1,5 @@
 /*!
-Retries and failover across a chain of models.
+Retries and failover across a chain of models, within the command's deadline.
 
 Each model is tried; a transient failure (rate limited, timeout, upstream,
 network) is retried a bounded number of times with backoff, honouring the
@@ -7,11 +7,20 @@ provider's `Retry-After`; then, if the failure is failover-worthy (the
 transient kinds, an unavailable model, an exceeded context window), the next
 model in the chain is tried. Auth, billing and invalid requests end the
 chain at once. Decisions use the error kind only, never message text.
+
+A user's `--timeout` is the whole command's deadline ([`set_deadline`]),
+retries and fallbacks included: a retry or fallback that cannot start with
+at least [`MIN_ATTEMPT`] left after its wait is not started, each attempt
+is given the time left ([`attempt_timeout_ms`]), and a plugin call still
+running at the deadline is cancelled through the host callback
+([`deadline_passed`]). Either way the command ends as timed out (exit 5).
 */
 
 use crate::term;
-use std::time::Duration;
-use switchyard_plugin_api::PluginError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use switchyard_plugin_api::{ErrorKind, PluginError};
 
 /// Retry policy for one model.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +43,80 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The shortest time worth starting a retry or fallback with.
+pub const MIN_ATTEMPT: Duration = Duration::from_millis(250);
+
+/// The command's deadline and the `--timeout` it came from.
+static DEADLINE: Mutex<Option<(Instant, Duration)>> = Mutex::new(None);
+/// How many [`run`]s are in progress: only their plugin calls are cut off
+/// at the deadline (a video job keeps its own, journaled timeout).
+static ENFORCING: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes `total` (a user's `--timeout`) the deadline of the whole command.
+pub fn set_deadline(total: Duration) {
+    let at = Instant::now().checked_add(total);
+    *DEADLINE.lock().unwrap_or_else(|e| e.into_inner()) = at.map(|at| (at, total));
+}
+
+fn deadline() -> Option<(Instant, Duration)> {
+    *DEADLINE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The time left before the command's deadline, if it has one.
+pub fn time_left() -> Option<Duration> {
+    deadline().map(|(at, _)| at.saturating_duration_since(Instant::now()))
+}
+
+/// Whether a plugin call made by [`run`] must stop now: the deadline passed.
+pub fn deadline_passed() -> bool {
+    ENFORCING.load(Ordering::SeqCst) > 0 && time_left() == Some(Duration::ZERO)
+}
+
+/// An attempt's timeout: `configured_ms`, but no more than the time left.
+pub fn attempt_timeout_ms(configured_ms: u64) -> u64 {
+    match time_left() {
+        Some(left) => configured_ms.min(left.as_millis().max(1) as u64),
+        None => configured_ms,
+    }
+}
+
+/// Whether an attempt may start after waiting `wait`.
+fn fits(wait: Duration) -> bool {
+    time_left().is_none_or(|left| left >= wait + MIN_ATTEMPT)
+}
+
+/// `e` as a timeout of the whole command (exit 5).
+fn timed_out(e: PluginError, why: &str) -> PluginError {
+    let total = deadline().map_or(0.0, |(_, t)| t.as_secs_f64());
+    let cause = if e.kind == ErrorKind::CANCELLED {
+        String::new()
+    } else {
+        format!("; last error: {}", e.message)
+    };
+    let mut t = PluginError::new(
+        ErrorKind::TIMEOUT,
+        format!("timed out: {why} the --timeout of {total:.1} s (for the whole command, retries and fallbacks included){cause}"),
+    );
+    t.status = e.status;
+    t
+}
+
+/// Counts a [`run`] in progress while alive.
+struct Enforcing;
+
+impl Enforcing {
+    fn start() -> Enforcing {
+        ENFORCING.fetch_add(1, Ordering::SeqCst);
+        Enforcing
+    }
+}
+
+impl Drop for Enforcing {
+    fn drop(&mut self) {
+        ENFORCING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The outcome of a chain: the value and the model that produced it, or
 /// the last error with the model that produced it.
 pub type ChainResult<T> = Result<(T, String), (PluginError, String)>;
@@ -47,52 +130,64 @@ pub fn run<T>(
     mut attempt: impl FnMut(&str) -> Result<T, PluginError>,
     may_retry: impl Fn() -> bool,
 ) -> ChainResult<T> {
+    let _enforcing = Enforcing::start();
     let mut last: Option<(PluginError, String)> = None;
     for (i, model) in models.iter().enumerate() {
         let mut tries = 0;
         loop {
-            match attempt(model) {
+            let e = match attempt(model) {
                 Ok(v) => return Ok((v, model.clone())),
-                Err(e) => {
-                    let retry_after = e.retry_after_ms.into_option().map(Duration::from_millis);
-                    let can = may_retry() && !crate::call::cancelled();
-                    if can
-                        && e.kind.is_transient()
-                        && tries < policy.retries
-                        && retry_after.is_none_or(|d| d <= policy.max_delay)
-                    {
-                        let backoff = policy.base_delay * 2u32.saturating_pow(tries);
-                        let wait = retry_after.unwrap_or(backoff).min(policy.max_delay);
-                        term::notice(&format!(
-                            "{model}: {} ({}); retrying in {:.1}s",
-                            e.message,
-                            e.kind,
-                            wait.as_secs_f64()
-                        ));
-                        sleep_cancellable(wait);
-                        tries += 1;
-                        continue;
+                Err(e) if time_left() == Some(Duration::ZERO) && !crate::call::cancelled() => {
+                    return Err((timed_out(e, "no answer within"), model.clone()))
+                }
+                Err(e) => e,
+            };
+            let can = may_retry() && !crate::call::cancelled();
+            if can && e.kind.is_transient() && tries < policy.retries {
+                if let Some(wait) = retry_wait(&e, tries, policy) {
+                    if !fits(wait) {
+                        let why = "no time is left for a retry within";
+                        return Err((timed_out(e, why), model.clone()));
                     }
-                    let next = models.get(i + 1);
-                    let worthy = e.kind.is_failover_worthy() && can;
-                    last = Some((e, model.clone()));
-                    match (worthy, next) {
-                        (true, Some(n)) => {
-                            if let Some((e, _)) = &last {
-                                term::notice(&format!(
-                                    "{model} failed ({}): {}; trying fallback {n}",
-                                    e.kind, e.message
-                                ));
-                            }
-                            break;
-                        }
-                        _ => return Err(last.unwrap_or_else(|| unreachable_error(model))),
-                    }
+                    term::notice(&format!(
+                        "{model}: {} ({}); retrying in {:.1}s",
+                        e.message,
+                        e.kind,
+                        wait.as_secs_f64()
+                    ));
+                    sleep_cancellable(wait);
+                    tries += 1;
+                    continue;
                 }
             }
+            let next = models.get(i + 1);
+            let (true, Some(n)) = (e.kind.is_failover_worthy() && can, next) else {
+                return Err((e, model.clone()));
+            };
+            if !fits(Duration::ZERO) {
+                let why = "no time is left for a fallback within";
+                return Err((timed_out(e, why), model.clone()));
+            }
+            term::notice(&format!(
+                "{model} failed ({}): {}; trying fallback {n}",
+                e.kind, e.message
+            ));
+            last = Some((e, model.clone()));
+            break;
         }
     }
     Err(last.unwrap_or_else(|| unreachable_error("(no model)")))
+}
+
+/// How long to wait before retry number `tries + 1`: `Retry-After` when
+/// given (`None` when it is longer than the policy allows), else backoff.
+fn retry_wait(e: &PluginError, tries: u32, policy: RetryPolicy) -> Option<Duration> {
+    let retry_after = e.retry_after_ms.into_option().map(Duration::from_millis);
+    if retry_after.is_some_and(|d| d > policy.max_delay) {
+        return None;
+    }
+    let backoff = policy.base_delay * 2u32.saturating_pow(tries);
+    Some(retry_after.unwrap_or(backoff).min(policy.max_delay))
 }
 
 fn unreachable_error(model: &str) -> (PluginError, String) {

@@ -23,6 +23,7 @@ pub mod commands;
 pub mod config;
 pub mod config_edit;
 pub mod contract;
+pub mod config_schema;
 pub mod duration;
 pub mod error;
 pub mod failover;

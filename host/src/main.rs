@@ -10,7 +10,7 @@ use switchyard::error::HostError;
 use switchyard::{call, commands, term};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| exit_with_usage(&e));
     term::set_verbosity(if cli.quiet {
         -1
     } else {
@@ -18,14 +18,36 @@ fn main() {
     });
     let json = cli.json;
     call::install_ctrlc(json);
-    let code = match commands::run(cli) {
+    let mut code = match commands::run(cli) {
         Ok(()) => 0,
         Err(e) => {
             report(&e, json);
             e.exit_code()
         }
     };
+    term::flush_stream();
+    if let Some(why) = term::stdout_error() {
+        term::error(&format!(
+            "cannot write to standard output: {why}; the output is lost or incomplete"
+        ));
+        if code == 0 {
+            code = 1;
+        }
+    }
     std::process::exit(code);
+}
+
+/// Prints clap's help, version or usage error and exits with its code; a
+/// closed stdout ends quietly, another stdout write error exits 1.
+fn exit_with_usage(e: &clap::Error) -> ! {
+    let mut code = e.exit_code();
+    if let Err(err) = e.print() {
+        if err.kind() != std::io::ErrorKind::BrokenPipe && !e.use_stderr() {
+            term::error(&format!("cannot write to standard output: {err}"));
+            code = 1;
+        }
+    }
+    std::process::exit(code)
 }
 
 fn report(e: &HostError, json: bool) {

@@ -108,9 +108,93 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// Redacts text printed in pieces (a streamed answer), so that a secret
+/// split across pieces never reaches the output, not even in parts.
+///
+/// Each piece is appended to what was held back, the whole is redacted, and
+/// only its longest end that could still grow into a secret (a proper
+/// prefix of one: at most one secret's length minus one character) is held
+/// back; everything before it is released at once. [`Self::finish`]
+/// releases the held-back end.
+#[derive(Debug, Default)]
+pub struct StreamRedactor {
+    held: String,
+}
+
+impl StreamRedactor {
+    /// The redacted text that can be shown now, given the next `piece`.
+    pub fn push(&mut self, piece: &str) -> String {
+        let mut text = std::mem::take(&mut self.held);
+        text.push_str(piece);
+        let mut text = redact(&text);
+        let keep = secret_prefix_at_end(&text);
+        self.held = text.split_off(text.len() - keep);
+        text
+    }
+
+    /// The held-back end, redacted: call when the stream ends.
+    pub fn finish(&mut self) -> String {
+        redact(&std::mem::take(&mut self.held))
+    }
+}
+
+/// The byte length of the longest end of `text` that is a proper prefix of
+/// a registered secret (0 if none).
+fn secret_prefix_at_end(text: &str) -> usize {
+    let s = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let longest = s.iter().map(String::len).max().unwrap_or(0);
+    let from = text.len().saturating_sub(longest.saturating_sub(1));
+    text.char_indices()
+        .map(|(i, _)| i)
+        .filter(|&i| i >= from)
+        .map(|i| &text[i..])
+        .find(|end| {
+            s.iter()
+                .any(|secret| secret.len() > end.len() && secret.starts_with(end))
+        })
+        .map_or(0, str::len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_split_across_pieces_is_never_shown_in_parts() {
+        let secret = "sk-or-v1-stream-split-secret-0042";
+        register(secret);
+        for split in 1..secret.len() {
+            let text = format!("before {secret} after");
+            let pieces: Vec<&str> = text
+                .as_bytes()
+                .chunks(split)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let mut r = StreamRedactor::default();
+            let mut shown = Vec::new();
+            for p in &pieces {
+                shown.push(r.push(p));
+            }
+            shown.push(r.finish());
+            assert_eq!(shown.concat(), "before [redacted] after", "split {split}");
+            for piece in &shown {
+                for w in secret.as_bytes().windows(8) {
+                    let w = std::str::from_utf8(w).unwrap();
+                    assert!(!piece.contains(w), "split {split}: {piece:?} shows {w:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stream_text_without_a_secret_prefix_is_released_at_once() {
+        register("sk-or-v1-stream-split-secret-0042");
+        let mut r = StreamRedactor::default();
+        assert_eq!(r.push("Hello, wörld"), "Hello, wörld");
+        assert_eq!(r.push(" and sk-or"), " and ");
+        assert_eq!(r.push("ange"), "sk-orange");
+        assert_eq!(r.finish(), "");
+    }
 
     #[test]
     fn registered_secret_is_redacted_everywhere() {

@@ -52,7 +52,10 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
                 max_tokens: args.max_tokens,
                 ..Default::default()
             };
-            let r = plugin.call::<_, ChatResponse>(ops::CHAT, cc, &req, &[], calls.as_host());
+            // Each attempt gets no more than the time left (`--timeout`).
+            let mut cc = cc.clone();
+            cc.timeout_ms = failover::attempt_timeout_ms(cc.timeout_ms);
+            let r = plugin.call::<_, ChatResponse>(ops::CHAT, &cc, &req, &[], calls.as_host());
             let streamed = calls
                 .streamed
                 .lock()
@@ -67,7 +70,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     );
     if printed.get() {
         printed_any = true;
-        term::out_raw("\n");
+        term::end_stream();
     }
     match result {
         Ok((resp, model_ref)) => {

@@ -28,12 +28,20 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
         }
         ConfigCmd::Show => show(ctx),
         ConfigCmd::Check => {
-            let problems: Vec<String> = ctx
+            let mut found: Vec<(&str, String)> = ctx
                 .config
                 .unknown_keys
                 .iter()
-                .map(|k| format!("unknown key `{k}`"))
+                .map(|k| (k.as_str(), format!("unknown key `{k}`")))
+                .chain(
+                    ctx.config
+                        .problems
+                        .iter()
+                        .map(|p| (p.path.as_str(), p.to_string())),
+                )
                 .collect();
+            found.sort();
+            let problems: Vec<String> = found.into_iter().map(|(_, p)| p).collect();
             let path = ctx
                 .config
                 .path
@@ -63,75 +71,204 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
     }
 }
 
-fn show(ctx: &Ctx) -> Result<(), HostError> {
-    let d = &ctx.config.file.agents.defaults;
-    let src = |v: bool| if v { "file" } else { "default" };
-    let mut rows: Vec<(String, String, String)> = vec![
-        (
-            "agents.defaults.model.primary".into(),
-            d.model
-                .primary
-                .clone()
-                .unwrap_or_else(|| super::chat::DEFAULT_CHAT_MODEL.into()),
-            src(d.model.primary.is_some()).into(),
-        ),
-        (
-            "agents.defaults.model.fallbacks".into(),
-            d.model.fallbacks.join(", "),
-            src(!d.model.fallbacks.is_empty()).into(),
-        ),
-        (
-            "agents.defaults.imageGenerationModel.primary".into(),
-            d.image_generation_model
-                .primary
-                .clone()
-                .unwrap_or_else(|| super::image::DEFAULT_IMAGE_MODEL.into()),
-            src(d.image_generation_model.primary.is_some()).into(),
-        ),
-        (
-            "agents.defaults.videoGenerationModel.primary".into(),
-            d.video_generation_model
-                .primary
-                .clone()
-                .unwrap_or_else(|| super::video::DEFAULT_VIDEO_MODEL.into()),
-            src(d.video_generation_model.primary.is_some()).into(),
-        ),
-    ];
-    for m in ctx.table.plugins() {
-        if let Some((_, from)) = ctx.config.api_key(m, false) {
-            rows.push((format!("{} API key", m.id), "[redacted]".into(), from));
+/// The rows of `config show`: key, value, source.
+struct Rows<'a> {
+    ctx: &'a Ctx,
+    rows: Vec<(String, String, String)>,
+}
+
+impl Rows<'_> {
+    fn push(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+        source: impl Into<String>,
+    ) {
+        self.rows.push((key.into(), value.into(), source.into()));
+    }
+
+    /// A setting from the file, else its default; an invalid value says so.
+    fn setting(&mut self, key: &str, from_file: Option<String>, default: impl Into<String>) {
+        if self.ctx.config.problems.iter().any(|p| p.path == key) {
+            self.push(key, "(invalid: see `switchyard config check`)", "file");
+            return;
         }
-        if let Some(b) = ctx.config.base_url(m) {
-            let from = if ctx
-                .config
-                .file
-                .models
-                .providers
-                .get(&m.id)
-                .and_then(|p| p.base_url.as_ref())
-                .is_some()
-            {
-                "file"
-            } else {
-                "manifest"
-            };
-            rows.push((format!("models.providers.{}.baseUrl", m.id), b, from.into()));
+        match from_file {
+            Some(v) => self.push(key, v, "file"),
+            None => self.push(key, default, "default"),
         }
     }
+}
+
+fn show(ctx: &Ctx) -> Result<(), HostError> {
+    let mut rows = Rows {
+        ctx,
+        rows: Vec::new(),
+    };
+    agent_rows(&mut rows);
+    tts_rows(&mut rows);
+    provider_rows(&mut rows);
+    for (dir, source) in super::plugin_dirs_with_sources(&ctx.cli_plugin_dirs, &ctx.config) {
+        rows.push("plugin directory", dir.display().to_string(), source);
+    }
+    for name in ctx.config.file.env.keys() {
+        rows.push(format!("env.{name}"), "[redacted]", "file");
+    }
     if ctx.json {
-        ctx.print_json(&json!({"path": ctx.config.path, "settings": rows.iter().map(|(k, v, s)| json!({"key": k, "value": v, "source": s})).collect::<Vec<_>>()}));
+        ctx.print_json(&json!({"path": ctx.config.path, "settings": rows.rows.iter().map(|(k, v, s)| json!({"key": k, "value": v, "source": s})).collect::<Vec<_>>()}));
     } else {
-        for (k, v, s) in rows {
+        for (k, v, s) in &rows.rows {
             term::out(&format!("{k} = {v}    ({s})"));
         }
     }
+    for p in &ctx.config.problems {
+        term::notice(&format!(
+            "warning: {p}; other commands refuse this file until it is fixed"
+        ));
+    }
     Ok(())
+}
+
+fn agent_rows(rows: &mut Rows<'_>) {
+    let d = &rows.ctx.config.file.agents.defaults;
+    let ms = |v: Option<u64>| v.map(|n| n.to_string());
+    let (chat, image, video) = (
+        d.model.clone(),
+        d.image_generation_model.clone(),
+        d.video_generation_model.clone(),
+    );
+    rows.setting(
+        "agents.defaults.model.primary",
+        chat.primary,
+        super::chat::DEFAULT_CHAT_MODEL,
+    );
+    let fallbacks = (!chat.fallbacks.is_empty()).then(|| chat.fallbacks.join(", "));
+    rows.setting("agents.defaults.model.fallbacks", fallbacks, "(none)");
+    rows.setting(
+        "agents.defaults.imageGenerationModel.primary",
+        image.primary,
+        super::image::DEFAULT_IMAGE_MODEL,
+    );
+    rows.setting(
+        "agents.defaults.imageGenerationModel.timeoutMs",
+        ms(image.timeout_ms),
+        super::image::DEFAULT_TIMEOUT_MS.to_string(),
+    );
+    rows.setting(
+        "agents.defaults.videoGenerationModel.primary",
+        video.primary,
+        super::video::DEFAULT_VIDEO_MODEL,
+    );
+    rows.setting(
+        "agents.defaults.videoGenerationModel.timeoutMs",
+        ms(video.timeout_ms),
+        super::video::DEFAULT_TIMEOUT_MS.to_string(),
+    );
+    rows.setting(
+        "agents.defaults.videoGenerationModel.pollIntervalMs",
+        ms(video.poll_interval_ms),
+        crate::config::DEFAULT_POLL_INTERVAL_MS.to_string(),
+    );
+    rows.setting(
+        "agents.defaults.mediaMaxMb",
+        ms(d.media_max_mb),
+        crate::config::DEFAULT_MEDIA_MAX_MB.to_string(),
+    );
+}
+
+fn tts_rows(rows: &mut Rows<'_>) {
+    let tts = rows.ctx.config.file.messages.tts.clone();
+    rows.setting("messages.tts.auto", tts.auto, "off");
+    let provider = tts.provider.clone().unwrap_or_else(|| "openrouter".into());
+    rows.setting("messages.tts.provider", tts.provider, "openrouter");
+    let p = tts.providers.get(&provider).cloned().unwrap_or_default();
+    let key = |k: &str| format!("messages.tts.providers.{provider}.{k}");
+    rows.setting(&key("model"), p.model, super::speak::DEFAULT_TTS_MODEL);
+    rows.setting(&key("voice"), p.voice, "(the model's default)");
+    rows.setting(
+        &key("responseFormat"),
+        p.response_format,
+        "(from --out's extension, else mp3)",
+    );
+    rows.setting(
+        &key("speed"),
+        p.speed.map(|s| s.to_string()),
+        "(the model's default)",
+    );
+    if let Some(m) = rows.ctx.table.by_id(&provider).cloned() {
+        if let Some((_, from)) = rows.ctx.config.api_key(&m, true) {
+            rows.push(
+                format!("{provider} speech API key"),
+                "[redacted]",
+                key_source(from),
+            );
+        }
+    }
+}
+
+/// A key's source from [`crate::config::Config::api_key`] in the words
+/// `config show` uses: `file <path>`, `env <VAR>`.
+fn key_source(from: String) -> String {
+    if let Some(path) = from.strip_prefix("config ") {
+        format!("file {path}")
+    } else if let Some(var) = from.strip_prefix("environment ") {
+        format!("env {var}")
+    } else {
+        from
+    }
+}
+
+fn provider_rows(rows: &mut Rows<'_>) {
+    let ctx = rows.ctx;
+    for m in ctx.table.plugins() {
+        let file = ctx
+            .config
+            .file
+            .models
+            .providers
+            .get(&m.id)
+            .cloned()
+            .unwrap_or_default();
+        match ctx.config.api_key(m, false) {
+            Some((_, from)) => {
+                rows.push(format!("{} API key", m.id), "[redacted]", key_source(from))
+            }
+            None if m.auth.optional => {
+                rows.push(format!("{} API key", m.id), "(none; optional)", "default")
+            }
+            None => rows.push(
+                format!("{} API key", m.id),
+                format!("(not set: run `switchyard onboard --provider {}`)", m.id),
+                "default",
+            ),
+        }
+        let base = format!("models.providers.{}.baseUrl", m.id);
+        match (&file.base_url, &m.base_url) {
+            (None, Some(b)) if !ctx.config.problems.iter().any(|p| p.path == base) => {
+                rows.push(base, b.clone(), "manifest")
+            }
+            _ => rows.setting(&base, file.base_url.clone(), "(none)"),
+        }
+        let read = format!("models.providers.{}.readTimeoutMs", m.id);
+        let value = file.read_timeout_ms.map(|n| n.to_string());
+        if m.id == "openrouter" {
+            rows.setting(
+                &read,
+                value,
+                crate::config::DEFAULT_READ_TIMEOUT_MS.to_string(),
+            );
+        } else if value.is_some() {
+            rows.setting(&read, value, "");
+        }
+    }
 }
 
 /// Prints completions for `shell`.
 pub fn completions(shell: Shell) -> Result<(), HostError> {
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout();
+    // Into memory first: clap_complete panics on a write error, and stdout
+    // errors are handled in one place (`term::write_stdout`).
+    let mut out: Vec<u8> = Vec::new();
     let sh = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
@@ -139,5 +276,6 @@ pub fn completions(shell: Shell) -> Result<(), HostError> {
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
     clap_complete::generate(sh, &mut cmd, "switchyard", &mut out);
+    term::write_stdout(&out);
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::error::HostError;
 use crate::output::{Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
-use switchyard_plugin_api::doc::{ImageRequest, ImageResponse};
+use switchyard_plugin_api::doc::{Context as CallContext, ImageRequest, ImageResponse};
 use switchyard_plugin_api::{caps::IMAGE as CAP_IMAGE, ops};
 
 /// Default image model.
@@ -63,7 +63,14 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     let (resp, outputs) = crate::failover::run_with_outputs(
         &model,
         || Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes).named_by_format(),
-        |host| plugin.call::<_, ImageResponse>(ops::IMAGE, &cc, &req, &[], host),
+        |host| {
+            // Each attempt gets no more than the time left (`--timeout`).
+            let cc = CallContext {
+                timeout_ms: crate::failover::attempt_timeout_ms(cc.timeout_ms),
+                ..cc.clone()
+            };
+            plugin.call::<_, ImageResponse>(ops::IMAGE, &cc, &req, &[], host)
+        },
     )?;
     let written = outputs.finish(resp.images)?;
     if target.name.is_some() {

@@ -32,6 +32,8 @@ pub struct Ctx {
     pub table: LookupTable,
     /// `--json` output.
     pub json: bool,
+    /// The `--plugin-dir` directories given (for `config show`).
+    pub cli_plugin_dirs: Vec<PathBuf>,
 }
 
 /// The plugin directories the user named, in search order, each with
@@ -75,25 +77,44 @@ pub fn missing_dir_warnings(dirs: &[(PathBuf, &'static str)]) -> Vec<String> {
 
 /// The plugin directories, in search order (see DESIGN §3).
 pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = user_plugin_dirs(cli_dirs, config)
+    plugin_dirs_with_sources(cli_dirs, config)
         .into_iter()
         .map(|(d, _)| d)
+        .collect()
+}
+
+/// The plugin directories, in search order, each with where it came from
+/// (`--plugin-dir`, `env SWITCHYARD_PLUGIN_PATH`, `file`, `default`).
+pub fn plugin_dirs_with_sources(
+    cli_dirs: &[PathBuf],
+    config: &Config,
+) -> Vec<(PathBuf, &'static str)> {
+    let mut dirs: Vec<(PathBuf, &'static str)> = user_plugin_dirs(cli_dirs, config)
+        .into_iter()
+        .map(|(d, from)| {
+            let short = match from {
+                "SWITCHYARD_PLUGIN_PATH" => "env SWITCHYARD_PLUGIN_PATH",
+                "plugins.dirs in the config" => "file",
+                other => other,
+            };
+            (d, short)
+        })
         .collect();
     if let Ok(exe) = std::env::current_exe() {
         if let Some(bin) = exe.parent() {
             // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
             if let Some(prefix) = bin.parent() {
-                dirs.push(prefix.join("share/switchyard/manifests"));
-                dirs.push(prefix.join("manifests"));
+                dirs.push((prefix.join("share/switchyard/manifests"), "default"));
+                dirs.push((prefix.join("manifests"), "default"));
             }
-            dirs.push(bin.join("manifests"));
+            dirs.push((bin.join("manifests"), "default"));
         }
     }
     // Development: the workspace's manifests/ (cargo build output used as is).
-    dirs.push(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../manifests"
-    )));
+    dirs.push((
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")),
+        "default",
+    ));
     dirs
 }
 
@@ -105,6 +126,10 @@ impl Ctx {
             Command::Onboard(_) | Command::Models(crate::cli::ModelsCmd::Set { .. })
         );
         let config = Config::load(cli.config.as_deref(), creates)?;
+        // `config check` and `config show` report a bad file; the rest refuse it.
+        if !matches!(cli.command, Command::Config(_)) {
+            config.ensure_valid()?;
+        }
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
         for w in missing_dir_warnings(&user_plugin_dirs(&cli.plugin_dirs, &config)) {
             term::notice(&w);
@@ -114,6 +139,7 @@ impl Ctx {
             config,
             table,
             json: cli.json,
+            cli_plugin_dirs: cli.plugin_dirs.clone(),
         })
     }
 
@@ -156,7 +182,9 @@ impl Ctx {
     }
 
     /// The call context for `m`; with `require_key` false a missing key is
-    /// allowed (public endpoints such as model catalogs).
+    /// allowed (public endpoints such as model catalogs). The plugin is
+    /// loaded first, so a library that is missing or refused is reported
+    /// with its reason, never as a missing key.
     pub fn call_context_with(
         &self,
         m: &Manifest,
@@ -164,6 +192,11 @@ impl Ctx {
         timeout_ms: u64,
         require_key: bool,
     ) -> Result<CallContext, HostError> {
+        let arc = match self.table.by_id(&m.id) {
+            Some(a) => Arc::clone(a),
+            None => Arc::new(m.clone()),
+        };
+        self.load(&arc)?;
         let key = self.config.api_key(m, speech);
         if key.is_none() && !m.auth.optional && require_key {
             let mut places: Vec<String> = Vec::new();
@@ -197,12 +230,14 @@ impl Ctx {
             .agents
             .defaults
             .media_max_mb
-            .unwrap_or(4096);
+            .unwrap_or(crate::config::DEFAULT_MEDIA_MAX_MB);
         Ok(CallContext {
             api_key: key.map(|(k, _)| k),
             base_url,
             timeout_ms,
-            poll_interval_ms: vm.poll_interval_ms.unwrap_or(2000),
+            poll_interval_ms: vm
+                .poll_interval_ms
+                .unwrap_or(crate::config::DEFAULT_POLL_INTERVAL_MS),
             max_output_bytes: max_mb.saturating_mul(1024 * 1024),
             settings_json: self.config.provider_settings_json(&m.id),
         })
@@ -248,15 +283,20 @@ pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError>
 }
 
 /// A timeout: the flag, else the configured milliseconds, else the default.
+/// The flag also becomes the whole command's deadline, retries and
+/// fallbacks included ([`crate::failover::set_deadline`]).
 pub fn timeout_ms(
     flag: Option<&str>,
     configured_ms: Option<u64>,
     default_ms: u64,
 ) -> Result<u64, HostError> {
     match flag {
-        Some(t) => crate::duration::parse(t)
-            .map(|d| d.as_millis() as u64)
-            .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}"))),
+        Some(t) => {
+            let d = crate::duration::parse(t)
+                .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
+            crate::failover::set_deadline(d);
+            Ok(d.as_millis() as u64)
+        }
         None => Ok(configured_ms.unwrap_or(default_ms)),
     }
 }

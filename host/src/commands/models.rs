@@ -15,6 +15,7 @@ use crate::manifest::ModelEntry;
 use crate::term;
 use serde_json::json;
 use switchyard_plugin_api::{doc, ops};
+use switchyard_plugin_api::ErrorKind;
 
 /// Runs a `models` subcommand.
 pub fn run(ctx: &Ctx, cmd: ModelsCmd) -> Result<(), HostError> {
@@ -174,16 +175,19 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
     } else {
         model.to_string()
     };
-    if let Err(e) = check::route(&ctx.table, &full, cap) {
+    let route = check::route(&ctx.table, &full, cap).map_err(|e| {
         let near = closest(ctx, &full, cap);
         let hint = if near.is_empty() {
             String::new()
         } else {
             format!("; closest {cap} models: {}", near.join(", "))
         };
-        return Err(HostError::InvalidInput(format!(
-            "{e}{hint}. Nothing was written"
-        )));
+        HostError::InvalidInput(format!("{e}{hint}. Nothing was written"))
+    })?;
+    if route.limits.is_none() {
+        // `--tts` takes the provider-local id: suggest it in that form.
+        let local_prefix = tts.then_some(route.manifest.model_prefix.as_str());
+        warn_unknown_model(ctx, &full, cap, &route.manifest.id, local_prefix);
     }
     let (key, value) = if tts {
         let prefix = ctx
@@ -213,24 +217,31 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
     Ok(())
 }
 
+/// Warns that `model` is in neither the manifest nor the cached catalog
+/// (likely a typo, or a model newer than both), with the closest known ref.
+fn warn_unknown_model(ctx: &Ctx, model: &str, cap: &str, plugin: &str, local_prefix: Option<&str>) {
+    let hint = match closest(ctx, model, cap).first() {
+        Some(near) => {
+            let near = local_prefix
+                .and_then(|p| near.strip_prefix(p))
+                .unwrap_or(near);
+            format!("did you mean {near}? ")
+        }
+        None => String::new(),
+    };
+    term::notice(&format!(
+        "warning: {model} is not in the {plugin} manifest or the cached model catalog; {hint}\
+         Writing it anyway (run `switchyard models refresh` to update the catalog, \
+         `switchyard models list --capability {cap}` to see the known models)"
+    ));
+}
+
 fn refresh(ctx: &Ctx) -> Result<(), HostError> {
     let mut done = Vec::new();
-    let mut failures = Vec::new();
+    let mut failures: Vec<HostError> = Vec::new();
     for m in ctx.table.plugins() {
-        let plugin = match ctx.load(m) {
-            Ok(p) => p,
-            Err(e) => {
-                failures.push(e.to_string());
-                continue;
-            }
-        };
-        let cc = ctx.call_context_with(m, false, 120_000, false)?;
-        let calls = HostCalls::new(&m.id);
-        let answer =
-            plugin.call::<_, doc::Catalog>(ops::CATALOG, &cc, &doc::Empty {}, &[], calls.as_host());
-        match answer {
-            Ok(cat) => {
-                let c = catalog::save(&m.id, cat.models)?;
+        match refresh_one(ctx, m) {
+            Ok(Some(c)) => {
                 if !ctx.json {
                     term::out(&format!(
                         "{}: {} models cached in {}",
@@ -241,30 +252,66 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
                 }
                 done.push(json!({"plugin": m.id, "models": c.models.len(), "path": catalog::path(&m.id).display().to_string()}));
             }
-            Err(e) if e.kind == switchyard_plugin_api::ErrorKind::UNSUPPORTED => {
-                term::notice(&format!("{}: no live catalog ({})", m.id, e.message));
-            }
-            Err(e) => failures.push(format!("{}: {}", m.id, e.message)),
+            Ok(None) => {}
+            Err(e) => failures.push(e),
         }
     }
+    let errors: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    refresh_outcome(failures, !done.is_empty())?;
     if ctx.json {
-        ctx.print_json(&json!({"refreshed": done, "errors": failures}));
+        // On failure, `main` prints the one error object instead.
+        ctx.print_json(&json!({"refreshed": done, "errors": errors}));
     }
-    match failures.first() {
-        None => Ok(()),
-        Some(_) if !done.is_empty() => {
-            for f in &failures {
-                term::notice(&format!("warning: {f}"));
-            }
-            Ok(())
+    Ok(())
+}
+
+/// Refreshes one plugin's catalog: `None` when it has no live catalog.
+/// A failure keeps its kind (a rejected key stays an auth error, exit 3).
+fn refresh_one(
+    ctx: &Ctx,
+    m: &std::sync::Arc<crate::manifest::Manifest>,
+) -> Result<Option<catalog::Cached>, HostError> {
+    let plugin = ctx.load(m)?;
+    let cc = ctx.call_context_with(m, false, 120_000, false)?;
+    let calls = HostCalls::new(&m.id);
+    let answer =
+        plugin.call::<_, doc::Catalog>(ops::CATALOG, &cc, &doc::Empty {}, &[], calls.as_host());
+    match answer {
+        Ok(cat) => catalog::save(&m.id, cat.models).map(Some),
+        Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
+            term::notice(&format!("{}: no live catalog ({})", m.id, e.message));
+            Ok(None)
         }
-        Some(f) => Err(HostError::Plugin {
-            error: switchyard_plugin_api::PluginError::new(
-                switchyard_plugin_api::ErrorKind::NETWORK,
-                format!("catalog refresh failed: {f}"),
-            ),
-        }),
+        Err(mut e) => {
+            e.message = format!("catalog refresh failed: {}: {}", m.id, e.message).into();
+            Err(HostError::Plugin { error: e })
+        }
     }
+}
+
+/// The result of `models refresh` from its failures: a rejected key or a
+/// configuration error (exit 3) fails the command even when another
+/// plugin's catalog was refreshed, since it will not go away by itself;
+/// other failures (a plugin that does not load, the network) only fail it
+/// when nothing was refreshed. The rest are printed as warnings.
+fn refresh_outcome(failures: Vec<HostError>, any_done: bool) -> Result<(), HostError> {
+    let fatal = failures
+        .iter()
+        .position(|e| match e {
+            HostError::Config(_) => true,
+            HostError::Plugin { error } => error.kind == ErrorKind::AUTH,
+            _ => false,
+        })
+        .or(if any_done { None } else { Some(0) });
+    let mut first = None;
+    for (i, f) in failures.into_iter().enumerate() {
+        if Some(i) == fatal {
+            first = Some(f);
+        } else {
+            term::notice(&format!("warning: {f}"));
+        }
+    }
+    first.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

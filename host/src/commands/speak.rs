@@ -11,7 +11,7 @@ use crate::output::{Expect, Outputs, Target};
 use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use switchyard_plugin_api::doc::{SpeechRequest, SpeechResponse};
+use switchyard_plugin_api::doc::{Context as CallContext, SpeechRequest, SpeechResponse};
 use switchyard_plugin_api::{caps::SPEECH as CAP_SPEECH, ops};
 
 /// Default speech model (provider-local id).
@@ -222,7 +222,14 @@ pub fn synthesize(
     let (_, outputs) = crate::failover::run_with_outputs(
         &plan.model,
         || Outputs::new(plan.out.clone(), expect, cc.max_output_bytes),
-        |host| plugin.call::<_, SpeechResponse>(ops::SPEECH, &cc, &req, &[], host),
+        |host| {
+            // Each attempt gets no more than the time left (`--timeout`).
+            let cc = CallContext {
+                timeout_ms: crate::failover::attempt_timeout_ms(cc.timeout_ms),
+                ..cc.clone()
+            };
+            plugin.call::<_, SpeechResponse>(ops::SPEECH, &cc, &req, &[], host)
+        },
     )?;
     let w = outputs.finish(1)?;
     let first = w

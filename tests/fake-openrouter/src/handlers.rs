@@ -49,6 +49,7 @@ struct ChatMods {
     crlf: bool,
     no_usage: bool,
     images: Option<ImageMode>,
+    pieces: Option<Vec<String>>,
 }
 
 enum ImageMode {
@@ -131,6 +132,7 @@ fn respond(shared: &Shared, req: &Request) -> (Response, Delivery) {
                 error_type,
             } => mods.mid_error = Some((after_chunks, code, error_type)),
             Step::SseCrlf => mods.crlf = true,
+            Step::SseChunks(p) => mods.pieces = Some(p),
             Step::NoUsageChunk => mods.no_usage = true,
             Step::Images(v) => mods.images = Some(ImageMode::Data(v)),
             Step::ImageUrls(v) => mods.images = Some(ImageMode::Urls(v)),
@@ -463,6 +465,8 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
         .unwrap_or_default();
     let text = if !images.is_empty() {
         "Here is your image.".to_string()
+    } else if let Some(pieces) = &mods.pieces {
+        pieces.concat()
     } else if let Some(answer) = &shared.opts.chat_answer {
         answer.clone()
     } else {
@@ -532,7 +536,10 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
         })
     };
     let mut datas: Vec<Value> = Vec::new();
-    let pieces = split_pieces(&text, shared.opts.stream_chunks);
+    let pieces = match &mods.pieces {
+        Some(p) if images.is_empty() => p.clone(),
+        _ => split_pieces(&text, shared.opts.stream_chunks),
+    };
     let mut close = false;
     for (i, piece) in pieces.iter().enumerate() {
         if let Some((after, _, _)) = &mods.mid_error {

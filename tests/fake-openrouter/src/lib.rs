@@ -192,6 +192,9 @@ pub enum Step {
         /// `error.metadata.error_type`; no `metadata` when `None`.
         error_type: Option<String>,
     },
+    /// Chat: the answer is these pieces joined; a stream sends exactly one
+    /// content chunk per piece (e.g. to split a word across chunks).
+    SseChunks(Vec<String>),
     /// Chat stream framed with `\r\n` line endings.
     SseCrlf,
     /// Chat stream without the final usage chunk.
