@@ -1,8 +1,11 @@
 //! The plugin authors' guide (`docs/plugin-authors.md`) and the template it
-//! follows (`examples/plugin-template`): every code block of the guide is
-//! verbatim in the template (so it compiles: `cargo xtask test` builds the
-//! template), and the template, built beside the binary, is accepted by
-//! `plugins check` and chats against the fake server.
+//! follows (`examples/plugin-template`, a plugin on the provider kit): every
+//! Rust and TOML block of the guide is verbatim in the template (so it
+//! compiles: `cargo xtask test` builds the template), the guide covers every
+//! step of plugin API 2, and the template, built beside the binary, is
+//! accepted by `plugins check`, passes `plugins test`, chats (plain and
+//! streamed), speaks, classifies its errors and ends at its deadline and on
+//! Ctrl-C against the fake server.
 
 use std::path::Path;
 use switchyard_e2e::{library, workspace_root, Env};
@@ -89,19 +92,113 @@ fn the_guide_covers_every_step() {
     let guide = read(&workspace_root().join("docs/plugin-authors.md"));
     for topic in [
         "crate-type = [\"cdylib\"]",
+        "switchyard-provider-kit = { git = \"https://github.com/switchyard-dev/switchyard\", tag = ",
+        "not on crates.io",
         "export_provider!",
-        "is_cancelled",
+        "include_str!",
+        "plugins check",
+        "$SWITCHYARD_CONFIG",
+        "$XDG_CONFIG_HOME/switchyard/config.toml",
+        "~/.config/switchyard/config.toml",
+        "[models.providers.template]",
+        "settings_json",
+        "[auth] secrets",
+        "openai::stream_chat",
+        "host().text",
+        "errors::Api",
+        "on_cancel",
+        "ctx.timeout_ms",
         "host.progress",
         "open_output",
         "write_output",
-        "ErrorKind::from_http_status",
-        "[auth] secrets",
-        "cargo xtask contract --plugin-dir",
-        "plugins check",
+        "sink::stream_to_sink",
+        "-vv",
+        "SWITCHYARD_LIBRARY_PATH",
+        "target/debug/",
+        "target/release/",
+        "CARGO_TARGET_DIR=",
+        "plugins test",
+        "--base-url",
+        "[FAIL]",
         "A minor version",
         "A major version",
+        "..Default::default()",
     ] {
         assert!(guide.contains(topic), "the guide does not mention {topic}");
+    }
+}
+
+/// Features that do not exist yet must not be documented.
+#[test]
+fn the_guide_promises_no_missing_command() {
+    let guide = read(&workspace_root().join("docs/plugin-authors.md"));
+    for absent in ["plugins new", "plugins install"] {
+        assert!(
+            !guide.contains(absent),
+            "the guide mentions `{absent}`, which does not exist"
+        );
+    }
+}
+
+/// Every probe the contract suite sends is described in the guide by its
+/// request: an author with another API answers them from a test server.
+#[test]
+fn the_guide_lists_every_probe() {
+    let guide = read(&workspace_root().join("docs/plugin-authors.md"));
+    let contract = read(&workspace_root().join("host/src/contract.rs"));
+    let probes = &contract[contract
+        .find("pub const PROBES")
+        .expect("host/src/contract.rs defines PROBES")..];
+    let probes = &probes[..probes.find("];").expect("the end of PROBES")];
+    for literal in [
+        "contract ping",
+        "not streamed",
+        "a contract",
+        "no aspect ratio or size",
+        "mp3",
+        "no voice",
+        "video.wait",
+        "20 ms",
+    ] {
+        assert!(
+            probes.contains(literal),
+            "PROBES no longer mentions {literal}: update the guide's probe table"
+        );
+        assert!(
+            guide.contains(literal),
+            "the guide's probe table does not mention {literal}"
+        );
+    }
+    for cap in ["chat", "image", "speech", "video"] {
+        assert!(
+            guide.contains(&format!("| `{cap}` | `")),
+            "the probe table has no row for {cap}"
+        );
+    }
+}
+
+/// The template's hints (added to its error messages) name no switchyard
+/// flag or config key: the host adds where the key and base URL go.
+#[test]
+fn the_templates_hints_name_no_switchyard_setting() {
+    let sources = template_sources().join("\n");
+    let start = sources
+        .find("fn hint(kind: ErrorKind)")
+        .expect("the template has a hint function");
+    let body = &sources[start..];
+    let body = &body[..body.find("\n}\n").expect("the end of fn hint")];
+    for setting in [
+        "models.",
+        "apiKey",
+        "baseUrl",
+        "--",
+        "switchyard",
+        "_API_KEY",
+    ] {
+        assert!(
+            !body.contains(setting),
+            "the template's hint names {setting:?}:\n{body}"
+        );
     }
 }
 
@@ -177,6 +274,129 @@ fn the_templates_errors_are_typed() {
     let out = env.run(&["--plugin-dir", dir, "chat", "--model", "template/x", "hi"]);
     out.assert_code(3);
     assert!(out.stderr.contains("401"), "{}", out.all());
+    // The host names the plugin and the operation, and adds where the key
+    // goes (from the manifest's `[auth]`): the plugin's hints never do.
+    assert!(out.stderr.contains("template: chat: "), "{}", out.all());
+    assert!(
+        out.stderr.contains("`models.providers.template.apiKey`"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn the_template_passes_plugins_test() {
+    require_template();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[models.providers.template]\napiKey = \"{}\"\n",
+        env.server.api_key()
+    ));
+    let dir = template().join("manifest");
+    let dir = dir.to_str().unwrap();
+    // Without a server: every check that needs none passes, the probes are skipped.
+    let offline = env.run(&["plugins", "test", dir]);
+    offline.assert_code(0);
+    assert!(!offline.stdout.contains("[FAIL]"), "{}", offline.all());
+    assert!(
+        offline
+            .stdout
+            .contains("[ok]   call(\"contract.no-such-operation\")"),
+        "{}",
+        offline.all()
+    );
+    assert!(
+        offline.stdout.contains("[skip] entry point `chat`"),
+        "{}",
+        offline.all()
+    );
+    // Against a server: the chat and speech probes pass too.
+    let base_url = env.server.base_url();
+    let online = env.run(&["plugins", "test", dir, "--base-url", &base_url]);
+    online.assert_code(0);
+    assert!(
+        online.stdout.contains(" passed, 0 failed, 0 skipped"),
+        "{}",
+        online.all()
+    );
+    for op in ["chat", "speech"] {
+        assert!(
+            online.stdout.contains(&format!(
+                "[ok]   entry point `{op}`: a minimal valid request succeeds"
+            )),
+            "{}",
+            online.all()
+        );
+    }
+}
+
+#[test]
+fn the_template_streams_chat_through_the_host() {
+    require_template();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[models.providers.template]\nbaseUrl = \"{}\"\napiKey = \"{}\"\n",
+        env.server.base_url(),
+        env.server.api_key()
+    ));
+    let dir = template().join("manifest");
+    let out = env.run(&[
+        "--plugin-dir",
+        dir.to_str().unwrap(),
+        "chat",
+        "--stream",
+        "--model",
+        "template/llama3.2",
+        "stream me",
+    ]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stdout, "Hello from llama3.2. You said: stream me\n",
+        "{}",
+        out.stderr
+    );
+    let requests = env.chat_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].json().expect("a JSON body")["stream"], true);
+}
+
+#[test]
+fn the_template_ends_at_its_deadline() {
+    require_template();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[models.providers.template]\nbaseUrl = \"{}\"\napiKey = \"{}\"\n",
+        env.server.base_url(),
+        env.server.api_key()
+    ));
+    // Every attempt (the first and the host's two retries) hangs.
+    env.server.script(
+        fake_openrouter::Route::Chat,
+        vec![fake_openrouter::Step::Delay(std::time::Duration::from_secs(30)); 3],
+    );
+    let dir = template().join("manifest");
+    let start = std::time::Instant::now();
+    let out = env.run(&[
+        "--plugin-dir",
+        dir.to_str().unwrap(),
+        "chat",
+        "--timeout",
+        "1s",
+        "--model",
+        "template/llama3.2",
+        "hi",
+    ]);
+    out.assert_code(5);
+    assert!(
+        out.stderr.contains("timed out after 1.0 s"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(12),
+        "three 1 s attempts took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -204,7 +424,7 @@ fn the_template_honours_ctrl_c() {
         "hi",
     ]);
     cmd.stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("spawn switchyard");
     std::thread::sleep(std::time::Duration::from_millis(700));
     let sent = std::process::Command::new("kill")
@@ -224,4 +444,14 @@ fn the_template_honours_ctrl_c() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     assert_eq!(code, Some(130));
+    // The kit ended the call on the host's waker (`on_cancel`): the host did
+    // not have to give up on it after its grace period.
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!stderr.contains("did not stop"), "{stderr}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "the template took {:?} to end after Ctrl-C",
+        start.elapsed()
+    );
 }
