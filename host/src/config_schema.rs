@@ -22,8 +22,8 @@ pub enum Kind {
     Millis,
     /// A whole number of MiB, at least 1.
     Mebibytes,
-    /// A number greater than 0.
-    Positive,
+    /// A speaking speed: a number from 0.25 to 4.
+    Speed,
     /// An `http://` or `https://` URL.
     Url,
     /// One of these strings (matched case-insensitively).
@@ -51,7 +51,7 @@ const TTS_PROVIDER: &[(&str, Kind)] = &[
     ("model", Kind::Text),
     ("voice", Kind::Text),
     ("responseFormat", Kind::OneOf(&["mp3", "pcm"])),
-    ("speed", Kind::Positive),
+    ("speed", Kind::Speed),
     ("apiKey", Kind::Text),
 ];
 const TTS: &[(&str, Kind)] = &[
@@ -218,9 +218,9 @@ fn scalar_verdict(kind: &Kind, value: &toml::Value) -> Result<(), String> {
         }
         (Kind::Mebibytes, V::Integer(n)) if *n >= 1 => Ok(()),
         (Kind::Mebibytes, _) => want("a whole number of MiB, at least 1 (such as 4096)"),
-        (Kind::Positive, V::Integer(n)) if *n > 0 => Ok(()),
-        (Kind::Positive, V::Float(x)) if *x > 0.0 && x.is_finite() => Ok(()),
-        (Kind::Positive, _) => want("a number greater than 0 (such as 1.0)"),
+        (Kind::Speed, V::Integer(n)) if (1..=4).contains(n) => Ok(()),
+        (Kind::Speed, V::Float(x)) if (0.25..=4.0).contains(x) => Ok(()),
+        (Kind::Speed, _) => want("a number from 0.25 to 4 (such as 1.0)"),
         (Kind::Url, V::String(s)) if is_http_url(s) => Ok(()),
         (Kind::Url, V::String(_)) => Err(
             "must be an http:// or https:// URL with a host, such as https://openrouter.ai/api/v1"
@@ -297,7 +297,7 @@ mod tests {
             "`agents.defaults.model.fallbacks` must be a list of strings",
             "unknown key `agents.defaults.model.primery`",
             "`messages.tts.auto` must be one of: \"always\", \"off\"",
-            "`messages.tts.providers.openrouter.speed` must be a number greater than 0",
+            "`messages.tts.providers.openrouter.speed` must be a number from 0.25 to 4",
             "`messages.tts.providers.openrouter.responseFormat` must be one of: \"mp3\", \"pcm\"",
             "`models.providers.openrouter.baseUrl` must be an http:// or https:// URL",
             "`models.providers.openrouter.readTimeoutMs` must be a whole number of milliseconds",

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use fake_openrouter::FakeServer;
 use std::path::PathBuf;
 use std::process::Command;
+use switchyard::registry::LookupTable;
 
 /// Runs the suite; `args` may hold `--plugin-dir DIR` pairs.
 pub fn run(args: &[String]) -> Result<()> {
@@ -46,11 +47,18 @@ pub fn run(args: &[String]) -> Result<()> {
             d.display(),
             server.base_url()
         );
-        let status = Command::new(&bin)
+        let mut cmd = Command::new(&bin);
+        // The fake's key in every variable the plugins here read their key from.
+        let manifests = LookupTable::scan(&[d.clone(), d.join("manifest")]);
+        for m in manifests.plugins() {
+            for var in &m.auth.env {
+                cmd.env(var, server.api_key());
+            }
+        }
+        let status = cmd
             .args(["plugins", "test"])
             .arg(d)
             .args(["--base-url", &server.base_url()])
-            .env("OPENROUTER_API_KEY", server.api_key())
             .env("SWITCHYARD_CONFIG", &config)
             .env_remove("SWITCHYARD_PLUGIN_PATH")
             .status()

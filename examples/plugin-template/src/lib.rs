@@ -3,8 +3,8 @@ A complete switchyard provider plugin in one file: chat (plain and streamed)
 and speech against any OpenAI-compatible server (Ollama, vLLM, llama.cpp,
 LM Studio, a hosted API), model refs `template/<model>`.
 
-Copy this crate to start a plugin of your own (or run `switchyard plugins
-new NAME`); `docs/plugin-authors.md` walks through it section by section.
+Copy this crate to start a plugin of your own; `docs/plugin-authors.md`
+walks through it section by section.
 The provider kit does the plumbing: it exports the entry points with
 `manifest/template.toml` embedded, runs each call on the plugin's own
 runtime (ended by the deadline or the user's Ctrl-C), keeps one pooled HTTP

@@ -14,8 +14,8 @@ use crate::error::HostError;
 use crate::manifest::ModelEntry;
 use crate::term;
 use serde_json::json;
-use switchyard_plugin_api::{doc, ops};
 use switchyard_plugin_api::ErrorKind;
+use switchyard_plugin_api::{doc, ops};
 
 /// Runs a `models` subcommand.
 pub fn run(ctx: &Ctx, cmd: ModelsCmd) -> Result<(), HostError> {

@@ -6,7 +6,7 @@ use switchyard_e2e::Env;
 const BROKEN: &str = r#"id = "broken"
 name = "Broken"
 version = "0.1.0"
-plugin_api = "^1.1"
+plugin_api = "^2.0"
 library = "switchyard_no_such_plugin"
 model_prefix = "broken/"
 capabilities = ["chat", "image", "speech"]

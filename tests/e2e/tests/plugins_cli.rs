@@ -129,10 +129,7 @@ fn manifest_requiring_plugin_api_3_is_refused_naming_both_versions() {
     let text = out.all();
     assert!(text.contains("FAILED  openrouter"), "{text}");
     assert!(text.contains("3.0"), "the manifest's version: {text}");
-    assert!(
-        text.contains("plugin API 2."),
-        "the host's version: {text}"
-    );
+    assert!(text.contains("plugin API 2."), "the host's version: {text}");
 }
 
 #[test]

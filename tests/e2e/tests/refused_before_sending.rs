@@ -76,11 +76,13 @@ fn speak_speed_0_is_refused_before_any_request_and_a_valid_speed_is_sent() {
 fn a_configured_speed_out_of_range_is_refused_naming_its_key() {
     let env = Env::new();
     env.write_config("[messages.tts.providers.openrouter]\nspeed = 0.0\n");
-    refused(
-        &env,
-        &["speak", "--out", "x.mp3", "hello"],
-        &["messages.tts.providers.openrouter.speed", "0.25 to 4"],
-    );
+    let out = env.run(&["speak", "--out", "x.mp3", "hello"]);
+    // A bad value in the config file is a configuration problem (exit 3).
+    out.assert_code(3);
+    for needle in ["messages.tts.providers.openrouter.speed", "0.25 to 4"] {
+        assert!(out.stderr.contains(needle), "{needle}: {}", out.stderr);
+    }
+    assert!(env.server.requests().is_empty(), "nothing is sent");
 }
 
 #[test]
