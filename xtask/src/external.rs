@@ -19,7 +19,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The out-of-workspace crates, relative to the workspace root.
-pub const CRATES: [&str; 2] = ["examples/plugin-template", "tests/abi-fixtures/old-major"];
+pub const CRATES: [&str; 4] = [
+    "examples/plugin-template",
+    "tests/abi-fixtures/old-major",
+    "tests/abi-fixtures/v2-0-plugin",
+    "tests/abi-fixtures/v2-0-host",
+];
 
 /// The template's manifest directory, relative to the workspace root.
 pub const TEMPLATE_MANIFESTS: &str = "examples/plugin-template/manifest";

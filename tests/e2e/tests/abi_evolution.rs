@@ -4,7 +4,13 @@
 //!
 //! - a plugin built against the previous major version (1.1.0) is refused,
 //!   naming both versions, and nothing of it is called;
-//! - a manifest asking for another major version is refused naming both.
+//! - a manifest asking for another major version is refused naming both;
+//! - a plugin built against 2.0.0 (`v2-0-plugin`) loads, chats and passes
+//!   the contract suite in this host, whatever fields and operations were
+//!   added since;
+//! - a plugin built against this version (the OpenRouter plugin) works in a
+//!   host built against 2.0.0 (`v2-0-host`), which only leaves out the
+//!   capabilities 2.0 cannot ask.
 
 use std::path::Path;
 use switchyard_e2e::{library, workspace_root, Env, TempDir};
@@ -79,4 +85,95 @@ fn an_honest_manifest_for_another_major_version_is_refused_naming_both() {
         "{}",
         out.all()
     );
+}
+
+/// A plugin directory holding the 2.0 fixture's manifest (the file its
+/// library embeds).
+fn v2_0_plugin_dir() -> TempDir {
+    require_fixture("fixture_v2_0_plugin");
+    let d = TempDir::new("abi-v2-0");
+    let manifest = workspace_root().join("tests/abi-fixtures/v2-0-plugin/manifest.toml");
+    std::fs::copy(manifest, d.path().join("v2-0-plugin.toml")).unwrap();
+    d
+}
+
+#[test]
+fn a_plugin_built_against_2_0_loads_and_chats_in_this_host() {
+    let env = Env::new();
+    let d = v2_0_plugin_dir();
+    let check = run_in(&env, d.path(), &["plugins", "check", "v2-0-plugin"]);
+    check.assert_code(0);
+    assert!(
+        check.stdout.contains("ok      v2-0-plugin") && check.stdout.contains("plugin API 2.0.0"),
+        "{}",
+        check.all()
+    );
+    // This host's request documents may hold fields 2.0 never had: the
+    // plugin ignores what it does not know and answers.
+    let chat = run_in(&env, d.path(), &["chat", "--model", "v20/echo", "hello from a later host"]);
+    chat.assert_code(0);
+    assert!(
+        chat.stdout
+            .contains("plugin API 2.0.0 echoes: hello from a later host"),
+        "{}",
+        chat.all()
+    );
+}
+
+#[test]
+fn a_plugin_built_against_2_0_passes_the_contract_suite_of_this_host() {
+    let env = Env::new();
+    let d = v2_0_plugin_dir();
+    let out = run_in(&env, d.path(), &["plugins", "test", d.path().to_str().unwrap()]);
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .contains("an unknown operation answers `unsupported`"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn a_plugin_built_against_this_api_works_in_a_2_0_host_which_offers_only_what_it_can_ask() {
+    let host = switchyard_e2e::profile_dir().join("fixture-v2-0-host");
+    assert!(
+        host.is_file(),
+        "{} is missing: `cargo xtask test` builds the ABI fixtures first",
+        host.display()
+    );
+    let server = fake_openrouter::FakeServer::start().unwrap();
+    let lib = library("switchyard_openrouter");
+    let out = std::process::Command::new(&host)
+        .arg(&lib)
+        .args(["openrouter/openai/gpt-4o-mini", "hello 2.0"])
+        .arg(server.base_url())
+        .arg(server.api_key())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "loaded a plugin built against plugin API {} into a plugin API 2.0.0 host",
+            host_api()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("answer: "), "{stdout}");
+    // Every capability of the plugin's manifest that 2.0 did not define is
+    // named as not offered; the 2.0 ones are used as before.
+    let manifest: toml::Table =
+        toml::from_str(&switchyard_e2e::bundled_manifest()).unwrap();
+    let known_to_2_0 = ["chat", "image", "video", "speech"];
+    for cap in manifest["capabilities"].as_array().unwrap() {
+        let cap = cap.as_str().unwrap();
+        let line = format!("not offered: capability {cap:?}");
+        assert_eq!(
+            stdout.contains(&line),
+            !known_to_2_0.contains(&cap),
+            "{cap}: {stdout}"
+        );
+    }
 }
