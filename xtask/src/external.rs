@@ -5,6 +5,8 @@ Crates that live outside the workspace on purpose and are built by
 - `examples/plugin-template`: the standalone plugin a third party starts
   from (its own `[workspace]`, depending on the provider kit as an outside
   crate would); after the tests it must pass the contract suite;
+- `tests/external-plugins/tinytalk`: an out-of-tree plugin for an API that
+  is not OpenAI's, run through `plugins test` against a server of its own;
 - the crates under `tests/abi-fixtures/`: plugins (and a host) built against other releases
   of the plugin API (frozen copies of their sources), for the ABI-evolution
   tests.
@@ -19,8 +21,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The out-of-workspace crates, relative to the workspace root.
-pub const CRATES: [&str; 4] = [
+pub const CRATES: [&str; 5] = [
     "examples/plugin-template",
+    "tests/external-plugins/tinytalk",
     "tests/abi-fixtures/old-major",
     "tests/abi-fixtures/v2-0-plugin",
     "tests/abi-fixtures/v2-0-host",

@@ -110,7 +110,11 @@ fn a_plugin_built_against_2_0_loads_and_chats_in_this_host() {
     );
     // This host's request documents may hold fields 2.0 never had: the
     // plugin ignores what it does not know and answers.
-    let chat = run_in(&env, d.path(), &["chat", "--model", "v20/echo", "hello from a later host"]);
+    let chat = run_in(
+        &env,
+        d.path(),
+        &["chat", "--model", "v20/echo", "hello from a later host"],
+    );
     chat.assert_code(0);
     assert!(
         chat.stdout
@@ -124,7 +128,11 @@ fn a_plugin_built_against_2_0_loads_and_chats_in_this_host() {
 fn a_plugin_built_against_2_0_passes_the_contract_suite_of_this_host() {
     let env = Env::new();
     let d = v2_0_plugin_dir();
-    let out = run_in(&env, d.path(), &["plugins", "test", d.path().to_str().unwrap()]);
+    let out = run_in(
+        &env,
+        d.path(),
+        &["plugins", "test", d.path().to_str().unwrap()],
+    );
     out.assert_code(0);
     assert!(
         out.stdout
@@ -164,8 +172,7 @@ fn a_plugin_built_against_this_api_works_in_a_2_0_host_which_offers_only_what_it
     assert!(stdout.contains("answer: "), "{stdout}");
     // Every capability of the plugin's manifest that 2.0 did not define is
     // named as not offered; the 2.0 ones are used as before.
-    let manifest: toml::Table =
-        toml::from_str(&switchyard_e2e::bundled_manifest()).unwrap();
+    let manifest: toml::Table = toml::from_str(&switchyard_e2e::bundled_manifest()).unwrap();
     let known_to_2_0 = ["chat", "image", "video", "speech"];
     for cap in manifest["capabilities"].as_array().unwrap() {
         let cap = cap.as_str().unwrap();
