@@ -139,5 +139,18 @@ fn test(rest: &[String]) -> Result<()> {
     args.extend(rest.iter().map(String::as_str));
     sh(&c, &args)?;
     contract::run(&[])?;
-    contract::run(&external::template_contract_args())
+    contract::run(&external::template_contract_args())?;
+    // The ABI crate and the kit are ready to publish: packaged and built
+    // from their packages, as crates.io would.
+    sh(
+        &c,
+        &[
+            "package",
+            "-p",
+            "switchyard-plugin-api",
+            "-p",
+            "switchyard-provider-kit",
+            "--allow-dirty",
+        ],
+    )
 }
