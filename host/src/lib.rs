@@ -26,6 +26,7 @@ pub mod config_schema;
 pub mod contract;
 pub mod duration;
 pub mod error;
+pub mod estimate;
 pub mod failover;
 pub mod journal;
 pub mod loader;
