@@ -35,4 +35,5 @@ pub mod media;
 pub mod output;
 pub mod registry;
 pub mod secrets;
+pub mod spend;
 pub mod term;
