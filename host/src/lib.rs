@@ -15,6 +15,7 @@ to plain Rust at the edge ([`loader::Plugin`]) and never links a plugin crate.
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod call;
 pub mod catalog;
 pub mod check;
