@@ -4,6 +4,7 @@ output mode) and the shared steps: resolving plugin directories, building a
 [`CallContext`] with the right key, loading a plugin, printing results.
 */
 
+pub mod batch;
 pub mod chat;
 pub mod config_cmd;
 pub mod image;

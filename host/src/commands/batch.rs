@@ -1,0 +1,345 @@
+/*!
+`switchyard batch FILE.jsonl`: runs a batch ([`crate::batch`]) line by line
+as child `switchyard` commands, at most `--concurrency` at once.
+
+Why child processes: each line is exactly the command a user would type
+(same checks, same journal, same exit codes), and one line's crash,
+timeout or Ctrl-C handling never touches another's. The parent only
+orchestrates:
+
+1. every line of the file (of this shard) is validated first by running
+   its command with `--dry-run --json` (nothing is sent; the answer holds
+   the cost estimate): any invalid line fails the batch with exit 2,
+   naming the line, before anything is paid;
+2. lines already `ok` in the results file are skipped; a video line whose
+   job is journaled (tagged with the batch and line id) is resumed with
+   `video resume`, never submitted again;
+3. with `--max-cost`, a line starts only if the costs reported so far, the
+   estimates of the lines running and its own estimate stay within the
+   budget; otherwise it is `skipped` (a line with no estimate too);
+4. each finished line appends its result, synced, before the next report.
+*/
+
+use crate::batch::{self, Line, Outcome, Shard};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The environment variable that tags a child's journaled video job with
+/// the batch and line it belongs to, so a rerun resumes it.
+pub const TAG_VAR: &str = "SWITCHYARD_BATCH_TAG";
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The `switchyard` binary to run lines with.
+    pub exe: PathBuf,
+    /// Global options passed on to every line (`--config`, `--plugin-dir`).
+    pub globals: Vec<String>,
+    /// The results file.
+    pub results: PathBuf,
+    /// At most this many lines at once.
+    pub concurrency: usize,
+    /// The budget in USD, if any.
+    pub max_cost: Option<f64>,
+    /// A tag prefix unique to this batch file and shard.
+    pub tag: String,
+}
+
+/// What a child command answered.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// Its exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Its `--json` answer (the last JSON object on stdout).
+    pub json: Value,
+}
+
+fn run_child(plan: &Plan, argv: &[String], tag: Option<&str>) -> Answer {
+    let mut cmd = std::process::Command::new(&plan.exe);
+    cmd.args(&plan.globals).arg("--json").arg("-q").args(argv);
+    cmd.stdin(std::process::Stdio::null());
+    cmd.stderr(std::process::Stdio::null());
+    match tag {
+        Some(t) => cmd.env(TAG_VAR, t),
+        None => cmd.env_remove(TAG_VAR),
+    };
+    match cmd.output() {
+        Ok(out) => Answer {
+            code: out.status.code(),
+            json: String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .rev()
+                .find_map(|l| serde_json::from_str(l).ok())
+                .unwrap_or(Value::Null),
+        },
+        Err(e) => Answer {
+            code: None,
+            json: serde_json::json!({"error": {"message": format!("cannot run {}: {e}", plan.exe.display())}}),
+        },
+    }
+}
+
+/// The dry-run argument list of a line: `--dry-run` right after the command.
+fn dry_argv(line: &Line) -> Vec<String> {
+    let mut v = vec![line.command.clone(), "--dry-run".to_string()];
+    v.extend(line.args.iter().cloned());
+    v
+}
+
+fn error_text(json: &Value) -> Option<String> {
+    json.pointer("/error/message")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// Validates every line by a dry run; returns each line's estimate (None:
+/// no estimate can be made), or the problems, each naming its line.
+pub fn validate(plan: &Plan, lines: &[Line]) -> Result<Vec<Option<f64>>, Vec<String>> {
+    let results: Mutex<Vec<(usize, Result<Option<f64>, String>)>> = Mutex::new(Vec::new());
+    let next = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for _ in 0..plan.concurrency.max(1) {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some(line) = lines.get(i) else { return };
+                let a = run_child(plan, &dry_argv(line), None);
+                let r = match a.code {
+                    Some(0) => Ok(a.json.pointer("/estimate/usd").and_then(Value::as_f64)),
+                    code => Err(format!(
+                        "line {} ({}): {}",
+                        line.index + 1,
+                        line.id,
+                        error_text(&a.json).unwrap_or_else(|| format!("exit code {code:?}"))
+                    )),
+                };
+                results.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+            });
+        }
+    });
+    let mut all = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    all.sort_by_key(|(i, _)| *i);
+    let problems: Vec<String> = all.iter().filter_map(|(_, r)| r.clone().err()).collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(all.into_iter().filter_map(|(_, r)| r.ok()).collect())
+}
+
+/// The outcome of a finished child.
+pub fn outcome_of(line: &Line, a: &Answer) -> Outcome {
+    let outputs: Vec<String> = match a.json.get("outputs").and_then(Value::as_array) {
+        Some(list) => list
+            .iter()
+            .filter_map(|o| o.get("path").or(Some(o)).and_then(Value::as_str))
+            .map(str::to_string)
+            .collect(),
+        None => a
+            .json
+            .get("path")
+            .and_then(Value::as_str)
+            .map(|p| vec![p.to_string()])
+            .unwrap_or_default(),
+    };
+    let ok = a.code == Some(0);
+    Outcome {
+        id: line.id.clone(),
+        status: if ok { "ok" } else { "failed" }.into(),
+        exit_code: a.code,
+        outputs,
+        cost: a
+            .json
+            .get("cost")
+            .and_then(Value::as_f64)
+            .or_else(|| a.json.pointer("/usage/cost").and_then(Value::as_f64)),
+        job_id: a
+            .json
+            .get("job_id")
+            .or_else(|| a.json.pointer("/error/job_id"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        error: if ok {
+            None
+        } else {
+            Some(error_text(&a.json).unwrap_or_else(|| format!("exit code {:?}", a.code)))
+        },
+    }
+}
+
+/// The budget: reported costs and the estimates of the lines running.
+#[derive(Debug, Default)]
+pub struct Budget {
+    /// Costs reported by finished lines (this run and earlier ones).
+    pub spent: f64,
+    /// Estimates of the lines running now.
+    pub reserved: f64,
+}
+
+/// Progress counters for the terminal.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    /// Lines done (ok), this run.
+    pub done: usize,
+    /// Lines running.
+    pub running: usize,
+    /// Lines failed, this run.
+    pub failed: usize,
+    /// Lines skipped over budget, this run.
+    pub skipped: usize,
+}
+
+/// Shared state of a run.
+pub struct Run<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The budget.
+    pub budget: Mutex<Budget>,
+    /// Counters.
+    pub counts: Mutex<Counts>,
+    /// Called after each change of the counters (for progress).
+    pub report: &'a (dyn Fn(&Counts, f64) + Sync),
+}
+
+impl Run<'_> {
+    /// Whether a line estimated at `estimate` may start; reserves it if so.
+    fn admit(&self, estimate: Option<f64>) -> Result<f64, String> {
+        let Some(max) = self.plan.max_cost else {
+            return Ok(estimate.unwrap_or(0.0));
+        };
+        let Some(est) = estimate else {
+            return Err("no cost estimate can be made for this line (the model states no price), so it cannot run under --max-cost".into());
+        };
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        if b.spent + b.reserved + est > max {
+            return Err(format!(
+                "over budget: ${:.4} spent and ${:.4} running, this line is estimated at ${est:.4}, the budget is ${max:.4}",
+                b.spent, b.reserved
+            ));
+        }
+        b.reserved += est;
+        Ok(est)
+    }
+
+    /// Records a finished line: its result, the budget, the counters.
+    fn finish(&self, reserved: f64, o: &Outcome) -> std::io::Result<()> {
+        batch::append_outcome(&self.plan.results, o)?;
+        let spent = {
+            let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+            b.reserved -= reserved;
+            b.spent += o.cost.unwrap_or(0.0);
+            b.spent
+        };
+        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        match o.status.as_str() {
+            "ok" => c.done += 1,
+            "skipped" => c.skipped += 1,
+            _ => c.failed += 1,
+        }
+        (self.report)(&c, spent);
+        Ok(())
+    }
+}
+
+/// The argument list that finishes `line`: `video resume JOB` when its job
+/// is journaled under `tag`, else the line's own command.
+pub fn argv_for(line: &Line, tag: &str, journaled: &HashMap<String, String>) -> Vec<String> {
+    match journaled.get(tag) {
+        Some(job) if line.command == "video" => {
+            let mut v = vec!["video".into(), "resume".into(), job.clone()];
+            if let Some(out) = &line.out {
+                v.push("--out".into());
+                v.push(out.clone());
+            }
+            v
+        }
+        _ => line.argv(),
+    }
+}
+
+/// Runs `todo` (lines with their estimates); each outcome is appended to the
+/// results file as it finishes. `journaled` maps batch tags to job ids.
+pub fn run_lines(
+    run: &Run<'_>,
+    todo: &[(Line, Option<f64>)],
+    journaled: &HashMap<String, String>,
+) -> std::io::Result<()> {
+    let next = Mutex::new(0usize);
+    let first_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..run.plan.concurrency.max(1) {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some((line, estimate)) = todo.get(i) else { return };
+                if let Err(e) = run_one(run, line, *estimate, journaled) {
+                    first_error
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(e);
+                    return;
+                }
+            });
+        }
+    });
+    match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn run_one(
+    run: &Run<'_>,
+    line: &Line,
+    estimate: Option<f64>,
+    journaled: &HashMap<String, String>,
+) -> std::io::Result<()> {
+    let reserved = match run.admit(estimate) {
+        Ok(r) => r,
+        Err(why) => {
+            let o = Outcome {
+                id: line.id.clone(),
+                status: "skipped".into(),
+                exit_code: None,
+                outputs: Vec::new(),
+                cost: None,
+                job_id: None,
+                error: Some(why),
+            };
+            return run.finish(0.0, &o);
+        }
+    };
+    {
+        let mut c = run.counts.lock().unwrap_or_else(|e| e.into_inner());
+        c.running += 1;
+    }
+    let tag = format!("{}#{}", run.plan.tag, line.id);
+    let a = run_child(run.plan, &argv_for(line, &tag, journaled), Some(&tag));
+    {
+        let mut c = run.counts.lock().unwrap_or_else(|e| e.into_inner());
+        c.running -= 1;
+    }
+    run.finish(reserved, &outcome_of(line, &a))
+}
+
+/// A tag unique to a batch file (by its canonical path) and shard.
+pub fn tag_of(file: &Path, shard: Option<Shard>) -> String {
+    let p = file
+        .canonicalize()
+        .unwrap_or_else(|_| file.to_path_buf())
+        .display()
+        .to_string();
+    match shard {
+        Some(s) => format!("{p}@{}/{}", s.index, s.count),
+        None => p,
+    }
+}
