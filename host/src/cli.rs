@@ -69,6 +69,18 @@ pub enum PluginsCmd {
         /// Only this plugin id.
         id: Option<String>,
     },
+    /// A new plugin crate from the template, ready to build.
+    New {
+        /// The plugin's name (its id and model-ref prefix), e.g. acme-ai.
+        name: String,
+        /// The directory to create (default: ./NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+        /// The provider kit's sources, to depend on by path (default:
+        /// $SWITCHYARD_KIT_PATH, the workspace of a development build, else git).
+        #[arg(long, value_name = "DIR")]
+        kit_path: Option<std::path::PathBuf>,
+    },
     /// Run the contract suite on the plugins of DIR (a manifest directory or
     /// a plugin crate; its library is found in target/ or built).
     Test {

@@ -11,6 +11,7 @@ pub mod image;
 pub mod models;
 pub mod onboard;
 pub mod plugins;
+pub mod plugins_new;
 pub mod speak;
 pub mod video;
 

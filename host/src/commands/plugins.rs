@@ -19,6 +19,11 @@ pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
     match cmd {
         PluginsCmd::List => list(ctx),
         PluginsCmd::Check { id } => check(ctx, id.as_deref()),
+        PluginsCmd::New {
+            name,
+            dir,
+            kit_path,
+        } => super::plugins_new::run(ctx, &name, dir.as_deref(), kit_path.as_deref()),
         PluginsCmd::Test {
             dir,
             base_url,
