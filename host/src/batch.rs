@@ -74,9 +74,9 @@ fn flag_args(key: &str, v: &Value) -> Result<Vec<String>, String> {
             }
             Ok(out)
         }
-        Value::Object(_) if key == "param" => Err(
-            "\"param\" takes a list of \"KEY=JSON\" strings, as --param does".to_string(),
-        ),
+        Value::Object(_) if key == "param" => {
+            Err("\"param\" takes a list of \"KEY=JSON\" strings, as --param does".to_string())
+        }
         Value::Object(_) | Value::Null => Err(format!(
             "\"{key}\" must be a string, a number, true/false or a list of them"
         )),
@@ -85,8 +85,7 @@ fn flag_args(key: &str, v: &Value) -> Result<Vec<String>, String> {
 
 /// Parses one non-empty line (1-based `n`).
 fn parse_line(n: usize, text: &str) -> Result<Line, String> {
-    let v: Value =
-        serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
     let Value::Object(obj) = v else {
         return Err("not a JSON object".into());
     };
@@ -164,7 +163,10 @@ pub fn parse(text: &str) -> Result<Vec<Line>, Vec<LineError>> {
         match parse_line(n, raw) {
             Ok(l) if !seen.insert(l.id.clone()) => errors.push(LineError {
                 line: n,
-                message: format!("id {:?} is used by an earlier line; ids must be unique", l.id),
+                message: format!(
+                    "id {:?} is used by an earlier line; ids must be unique",
+                    l.id
+                ),
             }),
             Ok(l) => lines.push(l),
             Err(message) => errors.push(LineError { line: n, message }),
@@ -189,7 +191,11 @@ pub struct Shard {
 impl std::str::FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {s:?}: give I/N with 0 <= I < N, such as 0/4 (shards are numbered from 0)");
+        let bad = || {
+            format!(
+                "--shard {s:?}: give I/N with 0 <= I < N, such as 0/4 (shards are numbered from 0)"
+            )
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, count): (usize, usize) = (
             i.trim().parse().map_err(|_| bad())?,
@@ -288,13 +294,26 @@ mod tests {
         assert_eq!(
             lines[0].argv(),
             [
-                "video", "--aspect-ratio", "16:9", "--audio", "--duration", "8", "--reference",
-                "x.png", "--reference", "y.png", "--", "a fox"
+                "video",
+                "--aspect-ratio",
+                "16:9",
+                "--audio",
+                "--duration",
+                "8",
+                "--reference",
+                "x.png",
+                "--reference",
+                "y.png",
+                "--",
+                "a fox"
             ]
         );
         assert_eq!(lines[1].id, "line-3");
         assert_eq!(lines[1].index, 2);
-        assert_eq!(lines[1].argv(), ["transcribe", "--language", "en", "--", "talk.wav"]);
+        assert_eq!(
+            lines[1].argv(),
+            ["transcribe", "--language", "en", "--", "talk.wav"]
+        );
     }
 
     #[test]
@@ -311,7 +330,11 @@ mod tests {
         .unwrap_err();
         let named: Vec<usize> = errs.iter().map(|e| e.line).collect();
         assert_eq!(named, [2, 3, 4, 5]);
-        assert!(errs[0].to_string().starts_with("line 2: \"command\""), "{}", errs[0]);
+        assert!(
+            errs[0].to_string().starts_with("line 2: \"command\""),
+            "{}",
+            errs[0]
+        );
         assert!(errs[2].message.contains("empty"), "{}", errs[2]);
         assert!(errs[3].message.contains("unique"), "{}", errs[3]);
     }

@@ -81,6 +81,37 @@ pub enum PluginsCmd {
         #[arg(long, value_name = "DIR")]
         kit_path: Option<std::path::PathBuf>,
     },
+    /// Build a plugin crate (cargo, release), check it, and install its
+    /// library and manifest in the user's plugin directory.
+    #[command(group = clap::ArgGroup::new("from").required(true).args(["path", "git"]))]
+    Install {
+        /// The plugin crate's directory.
+        path: Option<std::path::PathBuf>,
+        /// Clone this git repository instead.
+        #[arg(long, value_name = "URL")]
+        git: Option<String>,
+        /// With --git: the revision (tag, branch or commit) to build.
+        #[arg(long, value_name = "REV", requires = "git")]
+        rev: Option<String>,
+        /// Build in debug mode (a faster build, a slower plugin).
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Remove a plugin installed with `plugins install`.
+    Remove {
+        /// The plugin id.
+        id: String,
+    },
+    /// Stop using a plugin (kept in the config's plugins.disabled).
+    Disable {
+        /// The plugin id.
+        id: String,
+    },
+    /// Use a disabled plugin again.
+    Enable {
+        /// The plugin id.
+        id: String,
+    },
     /// Run the contract suite on the plugins of DIR (a manifest directory or
     /// a plugin crate; its library is found in target/ or built).
     Test {

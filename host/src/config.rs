@@ -157,6 +157,8 @@ pub struct ProviderSettings {
 pub struct Plugins {
     /// Extra plugin directories.
     pub dirs: Vec<PathBuf>,
+    /// Plugin ids not to use (`plugins disable`).
+    pub disabled: Vec<String>,
 }
 
 /// A loaded config: the typed view, the raw table, and what was wrong with it.

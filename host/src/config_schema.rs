@@ -77,7 +77,10 @@ pub const CONFIG: Kind = Kind::Table(&[
         "models",
         Kind::Table(&[("providers", Kind::Map(&Kind::Table(PROVIDER)))]),
     ),
-    ("plugins", Kind::Table(&[("dirs", Kind::TextList)])),
+    (
+        "plugins",
+        Kind::Table(&[("dirs", Kind::TextList), ("disabled", Kind::TextList)]),
+    ),
 ]);
 
 /// One problem of a config file.

@@ -132,7 +132,8 @@ pub fn estimate(usage: &Usage, prices: &Prices) -> Option<Estimate> {
                     u64::from(ASSUMED_OUTPUT_TOKENS)
                 }
             };
-            input as f64 * prices.get("input_token")? + output as f64 * prices.get("output_token")?
+            input as f64 * prices.get("input_token")?
+                + output as f64 * prices.get("output_token")?
         }
         Usage::Image { count } => f64::from(*count) * prices.get("image")?,
         Usage::Video {
@@ -200,7 +201,10 @@ mod tests {
             resolution: r.map(str::to_string),
         };
         assert_eq!(estimate(&usage(Some(4), None), &p).unwrap().usd, 2.0);
-        assert_eq!(estimate(&usage(Some(4), Some("1080P")), &p).unwrap().usd, 3.0);
+        assert_eq!(
+            estimate(&usage(Some(4), Some("1080P")), &p).unwrap().usd,
+            3.0
+        );
         let longest = estimate(&usage(None, None), &p).unwrap();
         assert_eq!(longest.usd, 4.0);
         assert!(longest.assumptions[0].contains("8 s"), "{longest:?}");

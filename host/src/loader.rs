@@ -87,6 +87,14 @@ pub enum LoadError {
         /// Each contradiction, field by field.
         what: String,
     },
+    /// An installed plugin's library no longer matches its install record.
+    #[error("plugin {id:?}: {what}")]
+    Checksum {
+        /// Plugin id.
+        id: String,
+        /// What changed and how to reinstall.
+        what: String,
+    },
     /// The manifest embedded in the library does not parse.
     #[error("plugin {id:?}: entry point `manifest`: the manifest embedded in library {library} is invalid: {reason}")]
     EmbeddedManifest {
@@ -182,6 +190,12 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
         });
     }
     let library = find_library(manifest)?;
+    crate::commands::plugins_install::verify(&manifest.path, &library).map_err(|what| {
+        LoadError::Checksum {
+            id: id.clone(),
+            what,
+        }
+    })?;
     let lib_display = library.display().to_string();
     let abi_err = |reason: String| LoadError::Abi {
         id: manifest.id.clone(),

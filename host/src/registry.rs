@@ -75,6 +75,23 @@ impl LookupTable {
         table
     }
 
+    /// This table without the plugins `skip` names (e.g. disabled ones);
+    /// their diagnostics are kept, the rest is rebuilt.
+    pub fn without(self, skip: impl Fn(&Manifest) -> bool) -> Self {
+        if !self.plugins.iter().any(|m| skip(m)) {
+            return self;
+        }
+        let mut t = LookupTable::from_manifests(
+            self.plugins
+                .iter()
+                .filter(|m| !skip(m))
+                .map(|m| (**m).clone()),
+        );
+        t.diagnostics = self.diagnostics;
+        t.scanned_dirs = self.scanned_dirs;
+        t
+    }
+
     /// Sorts the prefixes longest first (ties alphabetically). Done once per
     /// table rather than per insert, which made a scan quadratic.
     fn sort_prefixes(&mut self) {

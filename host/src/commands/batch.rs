@@ -119,7 +119,10 @@ pub fn validate(plan: &Plan, lines: &[Line]) -> Result<Vec<Option<f64>>, Vec<Str
                         error_text(&a.json).unwrap_or_else(|| format!("exit code {code:?}"))
                     )),
                 };
-                results.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, r));
             });
         }
     });
@@ -280,7 +283,9 @@ pub fn run_lines(
                     *n += 1;
                     i
                 };
-                let Some((line, estimate)) = todo.get(i) else { return };
+                let Some((line, estimate)) = todo.get(i) else {
+                    return;
+                };
                 if let Err(e) = run_one(run, line, *estimate, journaled) {
                     first_error
                         .lock()

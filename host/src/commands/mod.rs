@@ -11,6 +11,7 @@ pub mod image;
 pub mod models;
 pub mod onboard;
 pub mod plugins;
+pub mod plugins_install;
 pub mod plugins_new;
 pub mod speak;
 pub mod video;
@@ -91,8 +92,10 @@ pub fn plugin_dirs_with_sources(
     cli_dirs: &[PathBuf],
     config: &Config,
 ) -> Vec<(PathBuf, &'static str)> {
+    let bundled_only = no_plugins();
     let mut dirs: Vec<(PathBuf, &'static str)> = user_plugin_dirs(cli_dirs, config)
         .into_iter()
+        .filter(|_| !bundled_only)
         .map(|(d, from)| {
             let short = match from {
                 "SWITCHYARD_PLUGIN_PATH" => "env SWITCHYARD_PLUGIN_PATH",
@@ -102,6 +105,13 @@ pub fn plugin_dirs_with_sources(
             (d, short)
         })
         .collect();
+    if !bundled_only {
+        dirs.extend(
+            installed_plugin_dirs()
+                .into_iter()
+                .map(|d| (d, "installed")),
+        );
+    }
     if let Ok(exe) = std::env::current_exe() {
         if let Some(bin) = exe.parent() {
             // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
@@ -120,6 +130,31 @@ pub fn plugin_dirs_with_sources(
     dirs
 }
 
+/// Whether `SWITCHYARD_NO_PLUGINS` asks for the bundled plugins only.
+pub fn no_plugins() -> bool {
+    std::env::var_os("SWITCHYARD_NO_PLUGINS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The directory of each plugin installed with `plugins install`, by id.
+pub fn installed_plugin_dirs() -> Vec<PathBuf> {
+    let root = plugins_install::user_plugins_dir();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_dir()
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
 impl Ctx {
     /// Builds the context: config, lookup table, secret registry.
     pub fn new(cli: &Cli) -> Result<Ctx, HostError> {
@@ -132,7 +167,9 @@ impl Ctx {
         if !matches!(cli.command, Command::Config(_)) {
             config.ensure_valid()?;
         }
-        let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
+        let disabled = &config.file.plugins.disabled;
+        let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config))
+            .without(|m| disabled.iter().any(|d| d == &m.id));
         for w in missing_dir_warnings(&user_plugin_dirs(&cli.plugin_dirs, &config)) {
             term::notice(&w);
         }

@@ -24,6 +24,24 @@ pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
             dir,
             kit_path,
         } => super::plugins_new::run(ctx, &name, dir.as_deref(), kit_path.as_deref()),
+        PluginsCmd::Install {
+            path,
+            git,
+            rev,
+            debug,
+        } => super::plugins_install::install(
+            ctx,
+            super::plugins_install::From {
+                path: path.as_deref(),
+                git: git.as_deref(),
+                rev: rev.as_deref(),
+            },
+            debug,
+            crate::term::verbosity() < 0,
+        ),
+        PluginsCmd::Remove { id } => super::plugins_install::remove(ctx, &id),
+        PluginsCmd::Disable { id } => set_disabled(ctx, &id, true),
+        PluginsCmd::Enable { id } => set_disabled(ctx, &id, false),
         PluginsCmd::Test {
             dir,
             base_url,
@@ -331,6 +349,45 @@ fn report(
         return Err(HostError::Load(format!(
             "{failed} contract check(s) failed"
         )));
+    }
+    Ok(())
+}
+
+/// `plugins disable ID` / `plugins enable ID`: edits `plugins.disabled`.
+fn set_disabled(ctx: &Ctx, id: &str, disable: bool) -> Result<(), HostError> {
+    let mut list: Vec<String> = ctx.config.file.plugins.disabled.clone();
+    let known = ctx.table.by_id(id).is_some() || list.iter().any(|d| d == id);
+    if disable && !known {
+        return Err(HostError::InvalidInput(format!(
+            "plugins disable {id}: no such plugin; installed: {}",
+            ctx.table
+                .plugins()
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    list.retain(|d| d != id);
+    if disable {
+        list.push(id.to_string());
+    }
+    let path = ctx.config.path.clone().ok_or_else(|| {
+        HostError::Config("no config file path: set SWITCHYARD_CONFIG or HOME".into())
+    })?;
+    let value: toml_edit::Array = list.iter().map(String::as_str).collect();
+    crate::config_edit::set(
+        &path,
+        &[("plugins.disabled", toml_edit::Value::Array(value))],
+    )?;
+    let what = if disable { "disabled" } else { "enabled" };
+    if ctx.json {
+        ctx.print_json(&json!({"id": id, "status": what, "config": path.display().to_string()}));
+    } else {
+        term::out(&format!(
+            "{what} {id} (plugins.disabled in {})",
+            path.display()
+        ));
     }
     Ok(())
 }

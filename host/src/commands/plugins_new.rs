@@ -64,16 +64,21 @@ fn kit_path(flag: Option<&Path>) -> Option<PathBuf> {
             .find(|d| d.join("provider-kit/Cargo.toml").is_file() && d.join("Cargo.toml").is_file())
             .map(|d| d.join("provider-kit"))
     };
-    given.or_else(dev).filter(|p| p.join("Cargo.toml").is_file())
+    given
+        .or_else(dev)
+        .filter(|p| p.join("Cargo.toml").is_file())
 }
 
 /// The template's texts made into plugin `name`'s.
 fn render(text: &str, name: &str) -> String {
     let snake = name.replace('-', "_");
-    text.replace("switchyard_plugin_template", &format!("switchyard_plugin_{snake}"))
-        .replace("TEMPLATE", &snake.to_ascii_uppercase())
-        .replace("Template", &camel(name))
-        .replace("template", name)
+    text.replace(
+        "switchyard_plugin_template",
+        &format!("switchyard_plugin_{snake}"),
+    )
+    .replace("TEMPLATE", &snake.to_ascii_uppercase())
+    .replace("Template", &camel(name))
+    .replace("template", name)
 }
 
 fn kit_dependency(kit: Option<&Path>) -> String {
@@ -112,7 +117,10 @@ pub fn files(name: &str, kit: Option<&Path>) -> Vec<(PathBuf, String)> {
     vec![
         (PathBuf::from("Cargo.toml"), cargo),
         (PathBuf::from("Cargo.lock"), render(CARGO_LOCK, name)),
-        (PathBuf::from(format!("manifest/{name}.toml")), render(MANIFEST, name)),
+        (
+            PathBuf::from(format!("manifest/{name}.toml")),
+            render(MANIFEST, name),
+        ),
         (PathBuf::from("src/lib.rs"), render(LIB_RS, name)),
         (PathBuf::from("README.md"), readme(name)),
         (PathBuf::from(".gitignore"), "/target\n".to_string()),
@@ -122,8 +130,12 @@ pub fn files(name: &str, kit: Option<&Path>) -> Vec<(PathBuf, String)> {
 /// Runs `plugins new`.
 pub fn run(ctx: &Ctx, name: &str, dir: Option<&Path>, kit: Option<&Path>) -> Result<(), HostError> {
     check_name(name)?;
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(name));
-    let busy = std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(name));
+    let busy = std::fs::read_dir(&dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
     if busy || dir.is_file() {
         return Err(HostError::InvalidInput(format!(
             "plugins new: {} exists and is not empty; choose another --dir",
@@ -165,14 +177,30 @@ mod tests {
         check_name("acme-ai").unwrap();
         let files = files("acme-ai", Some(Path::new("/src/kit")));
         let all: String = files.iter().map(|(_, t)| t.as_str()).collect();
-        assert!(!all.contains("template") && !all.contains("Template"), "{all}");
+        assert!(
+            !all.contains("template") && !all.contains("Template"),
+            "{all}"
+        );
         let lib = &files.iter().find(|(p, _)| p.ends_with("lib.rs")).unwrap().1;
-        assert!(lib.contains("pub struct AcmeAi;") && lib.contains("\"acme-ai/\""), "{lib}");
+        assert!(
+            lib.contains("pub struct AcmeAi;") && lib.contains("\"acme-ai/\""),
+            "{lib}"
+        );
         let cargo = &files[0].1;
-        assert!(cargo.contains("name = \"switchyard_plugin_acme_ai\""), "{cargo}");
+        assert!(
+            cargo.contains("name = \"switchyard_plugin_acme_ai\""),
+            "{cargo}"
+        );
         assert!(cargo.contains("path = \"/src/kit\""), "{cargo}");
-        let manifest = &files.iter().find(|(p, _)| p.ends_with("acme-ai.toml")).unwrap().1;
-        assert!(manifest.contains("env = [\"ACME_AI_API_KEY\"]"), "{manifest}");
+        let manifest = &files
+            .iter()
+            .find(|(p, _)| p.ends_with("acme-ai.toml"))
+            .unwrap()
+            .1;
+        assert!(
+            manifest.contains("env = [\"ACME_AI_API_KEY\"]"),
+            "{manifest}"
+        );
         assert!(kit_dependency(None).contains("git = "));
     }
 }

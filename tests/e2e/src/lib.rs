@@ -183,6 +183,8 @@ impl Env {
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
             .env("HOME", self.dir.path().join("home"))
+            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"))
+            .env_remove("SWITCHYARD_NO_PLUGINS")
             .env_remove("OPENROUTER_API_KEY")
             .env_remove("SWITCHYARD_PLUGIN_PATH")
             .env_remove("SWITCHYARD_LIBRARY_PATH")
