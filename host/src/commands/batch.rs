@@ -94,10 +94,13 @@ fn error_text(json: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A line's dry run: its estimate (None: none can be made), or the problem.
+type Checked = Result<Option<f64>, String>;
+
 /// Validates every line by a dry run; returns each line's estimate (None:
 /// no estimate can be made), or the problems, each naming its line.
 pub fn validate(plan: &Plan, lines: &[Line]) -> Result<Vec<Option<f64>>, Vec<String>> {
-    let results: Mutex<Vec<(usize, Result<Option<f64>, String>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Checked)>> = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     std::thread::scope(|s| {
         for _ in 0..plan.concurrency.max(1) {
