@@ -28,6 +28,7 @@ pub mod duration;
 pub mod error;
 pub mod failover;
 pub mod journal;
+pub mod layout;
 pub mod loader;
 pub mod manifest;
 pub mod media;

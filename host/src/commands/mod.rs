@@ -75,47 +75,37 @@ pub fn missing_dir_warnings(dirs: &[(PathBuf, &'static str)]) -> Vec<String> {
         .collect()
 }
 
-/// The plugin directories, in search order (see DESIGN §3).
+/// The plugin directories, in search order (see DESIGN §3), each with its
+/// source; the user's and the bundled ones hold a plugin per subdirectory.
+pub fn search_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<crate::layout::SearchDir> {
+    crate::layout::search_dirs(user_plugin_dirs(cli_dirs, config))
+}
+
+/// The directories to scan for manifests, in search order.
 pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    plugin_dirs_with_sources(cli_dirs, config)
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect()
+    crate::layout::scan_list(&search_dirs(cli_dirs, config))
 }
 
 /// The plugin directories, in search order, each with where it came from
-/// (`--plugin-dir`, `env SWITCHYARD_PLUGIN_PATH`, `file`, `default`).
+/// in `config show`'s words (`--plugin-dir`, `env SWITCHYARD_PLUGIN_PATH`,
+/// `file`, `default`).
 pub fn plugin_dirs_with_sources(
     cli_dirs: &[PathBuf],
     config: &Config,
 ) -> Vec<(PathBuf, &'static str)> {
-    let mut dirs: Vec<(PathBuf, &'static str)> = user_plugin_dirs(cli_dirs, config)
+    use crate::layout::Source;
+    search_dirs(cli_dirs, config)
         .into_iter()
-        .map(|(d, from)| {
-            let short = match from {
-                "SWITCHYARD_PLUGIN_PATH" => "env SWITCHYARD_PLUGIN_PATH",
-                "plugins.dirs in the config" => "file",
-                other => other,
+        .map(|d| {
+            let from = match d.source {
+                Source::PluginDir => "--plugin-dir",
+                Source::EnvPath => "env SWITCHYARD_PLUGIN_PATH",
+                Source::Config => "file",
+                Source::User | Source::Bundled | Source::Workspace => "default",
             };
-            (d, short)
+            (d.path, from)
         })
-        .collect();
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(bin) = exe.parent() {
-            // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
-            if let Some(prefix) = bin.parent() {
-                dirs.push((prefix.join("share/switchyard/manifests"), "default"));
-                dirs.push((prefix.join("manifests"), "default"));
-            }
-            dirs.push((bin.join("manifests"), "default"));
-        }
-    }
-    // Development: the workspace's manifests/ (cargo build output used as is).
-    dirs.push((
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")),
-        "default",
-    ));
-    dirs
+        .collect()
 }
 
 impl Ctx {

@@ -181,6 +181,7 @@ impl Env {
             .env("SWITCHYARD_CONFIG", self.config_path())
             .env("XDG_STATE_HOME", self.state())
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
             .env("HOME", self.dir.path().join("home"))
             .env_remove("OPENROUTER_API_KEY")
