@@ -85,15 +85,16 @@ fn bundled_plugins_dir_for(exe_dir: &Path) -> Option<PathBuf> {
 }
 
 /// The user's data directory: `$XDG_DATA_HOME/switchyard`, else
-/// `~/.local/share/switchyard`; `None` when neither variable is set.
+/// `~/.local/share/switchyard`; `None` when neither gives an absolute path
+/// (as the XDG spec says; plugins are never loaded from a directory
+/// relative to the working directory).
 pub fn user_data_dir() -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
     let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+        .and_then(absolute)
         .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".local").join("share"))
+            let home = std::env::var_os("HOME").and_then(absolute)?;
+            Some(home.join(".local").join("share"))
         })?;
     Some(base.join("switchyard"))
 }

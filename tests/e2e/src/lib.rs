@@ -175,7 +175,12 @@ impl Env {
 
     /// The command, with a clean environment pointing at this test's dirs.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
+        self.cmd_of(&bin(), args)
+    }
+
+    /// [`Env::cmd`] running `program` (another `switchyard`, say an installed one).
+    pub fn cmd_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
         c.args(args)
             .current_dir(self.work())
             .env("SWITCHYARD_CONFIG", self.config_path())
