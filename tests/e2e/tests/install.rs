@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use switchyard_e2e::{profile_dir, run_cmd, workspace_root, Env, Output, TempDir};
+use switchyard_e2e::{list_files, profile_dir, run_cmd, workspace_root, Env, Output, TempDir};
 
 /// The bundled plugins, as `plugins list` orders them.
 const BUNDLED: [&str; 2] = ["openai-compatible", "openrouter"];
@@ -150,6 +150,7 @@ fn a_moved_install_and_an_unpacked_tarball_work_without_the_checkout() {
     // Again over itself; a plugin no longer bundled does not linger.
     switchyard_dist::install_tree(&staged, &prefix).unwrap();
     assert!(!prefix.join("lib/switchyard/plugins/dropped").exists());
+    assert_eq!(list_files(&prefix.join("lib/switchyard")), ["plugins"]);
     assert_layout(&prefix);
 
     let moved = tmp.path().join("elsewhere/deeper/prefix");

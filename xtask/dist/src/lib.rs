@@ -207,29 +207,52 @@ pub(crate) fn walk(dir: &Path) -> Result<Vec<(PathBuf, bool, u64)>> {
     Ok(out)
 }
 
-/// Copies the staged tree into `prefix`. The bundled plugins directory is
-/// replaced as a whole (a plugin dropped from a release does not linger);
-/// every file is written beside its target and renamed into place, so a
-/// switchyard running from the prefix meanwhile keeps its old files.
+/// Copies the staged tree into `prefix`. Every file is written beside its
+/// target and renamed into place, so a switchyard running from the prefix
+/// meanwhile keeps its old files. The bundled plugins directory is written
+/// beside the old one and swapped in as a whole: a plugin dropped from a
+/// release does not linger, and a failed copy leaves the old one working.
 /// Returns the files installed, relative to `prefix`.
 pub fn install_tree(staged: &Path, prefix: &Path) -> Result<Vec<Entry>> {
     let entries = files(staged)?;
     let plugins = prefix.join(PLUGINS_DIR);
-    if plugins.exists() {
-        std::fs::remove_dir_all(&plugins)
-            .with_context(|| format!("cannot remove the old {}", plugins.display()))?;
+    let pid = std::process::id();
+    let fresh = plugins.with_file_name(format!(".plugins.install-{pid}"));
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh)
+            .with_context(|| format!("cannot remove {}", fresh.display()))?;
     }
     for e in &entries {
-        let to = prefix.join(&e.path);
-        let name = to.file_name().unwrap_or_default().to_string_lossy();
-        let tmp = to.with_file_name(format!(".{name}.install-{}", std::process::id()));
-        copy(&staged.join(&e.path), &tmp)?;
-        if let Err(err) = std::fs::rename(&tmp, &to) {
-            let _ = std::fs::remove_file(&tmp);
-            bail!("cannot move {} into place: {err}", to.display());
+        match e.path.strip_prefix(PLUGINS_DIR) {
+            Ok(rel) => copy(&staged.join(&e.path), &fresh.join(rel))?,
+            Err(_) => replace(&staged.join(&e.path), &prefix.join(&e.path))?,
+        }
+    }
+    if fresh.exists() {
+        let old = plugins.with_file_name(format!(".plugins.old-{pid}"));
+        if plugins.exists() {
+            std::fs::rename(&plugins, &old)
+                .with_context(|| format!("cannot move the old {} aside", plugins.display()))?;
+        }
+        std::fs::rename(&fresh, &plugins)
+            .with_context(|| format!("cannot move {} into place", plugins.display()))?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old)
+                .with_context(|| format!("cannot remove {}", old.display()))?;
         }
     }
     Ok(entries)
+}
+
+/// Copies `from` beside `to`, then renames it over `to`.
+fn replace(from: &Path, to: &Path) -> Result<()> {
+    let name = to.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = to.with_file_name(format!(".{name}.install-{}", std::process::id()));
+    copy(from, &tmp)?;
+    std::fs::rename(&tmp, to).map_err(|err| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::anyhow!("cannot move {} into place: {err}", to.display())
+    })
 }
 
 /// A size for people: `512 B`, `1.5 KiB`, `37.2 MiB`.
