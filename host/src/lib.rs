@@ -30,6 +30,7 @@ pub mod error;
 pub mod estimate;
 pub mod failover;
 pub mod journal;
+pub mod layout;
 pub mod loader;
 pub mod manifest;
 pub mod media;

@@ -124,17 +124,13 @@ type LoadCache = Mutex<HashMap<String, Result<Arc<Plugin>, LoadError>>>;
 static LOADED: OnceLock<LoadCache> = OnceLock::new();
 
 /// Where the library of `manifest` is looked for, in order: beside the
-/// manifest, beside the running executable, then `SWITCHYARD_LIBRARY_PATH`.
+/// manifest, beside the running executable (symlinks resolved), then `SWITCHYARD_LIBRARY_PATH`.
 pub fn library_search_dirs(manifest: &Manifest) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = manifest.path.parent() {
         dirs.push(d.to_path_buf());
     }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(d) = exe.parent() {
-            dirs.push(d.to_path_buf());
-        }
-    }
+    dirs.extend(crate::layout::exe_dir());
     if let Some(p) = std::env::var_os("SWITCHYARD_LIBRARY_PATH") {
         dirs.extend(std::env::split_paths(&p));
     }

@@ -16,6 +16,8 @@
 - `soak [--minutes N] [--rate R] [--seed S]`: a fault-injection soak
   through the real binary; `crashloop [--iterations N]`: `video` killed
   with SIGKILL at every phase, then resumed ([`soak`]).
+- `install [--prefix DIR]`, `dist`: a release build installed into DIR
+  (default `~/.local`), or packed as a versioned tarball ([`install`]).
 */
 
 mod bench;
@@ -23,6 +25,7 @@ mod contract;
 mod demo;
 mod external;
 mod fuzz;
+mod install;
 mod soak;
 
 use anyhow::{bail, Context, Result};
@@ -51,6 +54,8 @@ fn run() -> Result<()> {
         "fuzz" => fuzz::run(rest),
         "soak" => soak::run(rest),
         "crashloop" => soak::crashloop(rest),
+        "install" => install::install(rest),
+        "dist" => install::dist(rest),
         "-h" | "--help" | "help" => {
             usage();
             Ok(())
@@ -73,7 +78,10 @@ fn usage() {
          \n                            (table + target/bench/report.json)\
          \n  fuzz [--minutes N] [--target T]...  fuzz every parser N minutes each (default 10)\
          \n  soak [--minutes N] [--rate R] [--seed S]  fault-injection soak (default 5 min, rate 0.2)\
-         \n  crashloop [--iterations N] [--seed S]  SIGKILL `video` at every phase, then resume (default 20)"
+         \n  crashloop [--iterations N] [--seed S]  SIGKILL `video` at every phase, then resume (default 20)\
+         \n  install [--prefix DIR]    release build, then bin/, lib/switchyard/plugins/, completions and\
+         \n                            man pages under DIR (default ~/.local)\
+         \n  dist                      the same tree as target/dist/switchyard-<version>-<target>.tar.gz (+ .sha256)"
     );
 }
 

@@ -12,20 +12,7 @@ use serde_json::json;
 /// Runs a `config` subcommand.
 pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
     match cmd {
-        ConfigCmd::Path => {
-            let p = ctx
-                .config
-                .path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "(none: HOME is not set)".into());
-            if ctx.json {
-                ctx.print_json(&json!({"path": p, "exists": ctx.config.exists}));
-            } else {
-                term::out(&p);
-            }
-            Ok(())
-        }
+        ConfigCmd::Path => path(ctx),
         ConfigCmd::Show => show(ctx),
         ConfigCmd::Check => {
             let mut found: Vec<(&str, String)> = ctx
@@ -69,6 +56,47 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
             }
         }
     }
+}
+
+/// `config path`: the config file, then the plugin directories in search
+/// order with their source and whether each exists. The first line is the
+/// config file alone.
+fn path(ctx: &Ctx) -> Result<(), HostError> {
+    let p = ctx
+        .config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(none: HOME is not set)".into());
+    let dirs: Vec<_> = super::search_dirs(&ctx.cli_plugin_dirs, &ctx.config)
+        .into_iter()
+        .map(|d| {
+            let exists = d.path.is_dir();
+            (d, exists)
+        })
+        .collect();
+    if ctx.json {
+        let rows: Vec<_> = dirs
+            .iter()
+            .map(|(d, exists)| {
+                json!({"path": d.path.display().to_string(), "source": d.source.label(),
+                       "exists": exists, "per_plugin": d.per_plugin})
+            })
+            .collect();
+        ctx.print_json(&json!({"path": p, "exists": ctx.config.exists, "plugin_dirs": rows}));
+        return Ok(());
+    }
+    term::out(&p);
+    term::out("plugin directories, in search order:");
+    for (d, exists) in &dirs {
+        let mut shown = d.path.display().to_string();
+        if d.per_plugin {
+            shown.push_str("/*/");
+        }
+        let state = if *exists { "" } else { "  (missing)" };
+        term::out(&format!("  {:<24}{shown}{state}", d.source.label()));
+    }
+    Ok(())
 }
 
 /// The rows of `config show`: key, value, source.

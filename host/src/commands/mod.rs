@@ -78,81 +78,50 @@ pub fn missing_dir_warnings(dirs: &[(PathBuf, &'static str)]) -> Vec<String> {
         .collect()
 }
 
-/// The plugin directories, in search order (see DESIGN §3).
-pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    plugin_dirs_with_sources(cli_dirs, config)
-        .into_iter()
-        .map(|(d, _)| d)
+/// The plugin directories, in search order (see DESIGN §3), each with its
+/// source; the user's and the bundled ones hold a plugin per subdirectory.
+pub fn search_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<crate::layout::SearchDir> {
+    use crate::layout::Source;
+    let all = crate::layout::search_dirs(user_plugin_dirs(cli_dirs, config));
+    if !no_plugins() {
+        return all;
+    }
+    // SWITCHYARD_NO_PLUGINS: the bundled plugins only.
+    all.into_iter()
+        .filter(|d| matches!(d.source, Source::Bundled | Source::Workspace))
         .collect()
 }
 
+/// The directories to scan for manifests, in search order.
+pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
+    crate::layout::scan_list(&search_dirs(cli_dirs, config))
+}
+
 /// The plugin directories, in search order, each with where it came from
-/// (`--plugin-dir`, `env SWITCHYARD_PLUGIN_PATH`, `file`, `default`).
+/// in `config show`'s words (`--plugin-dir`, `env SWITCHYARD_PLUGIN_PATH`,
+/// `file`, `default`).
 pub fn plugin_dirs_with_sources(
     cli_dirs: &[PathBuf],
     config: &Config,
 ) -> Vec<(PathBuf, &'static str)> {
-    let bundled_only = no_plugins();
-    let mut dirs: Vec<(PathBuf, &'static str)> = user_plugin_dirs(cli_dirs, config)
+    use crate::layout::Source;
+    search_dirs(cli_dirs, config)
         .into_iter()
-        .filter(|_| !bundled_only)
-        .map(|(d, from)| {
-            let short = match from {
-                "SWITCHYARD_PLUGIN_PATH" => "env SWITCHYARD_PLUGIN_PATH",
-                "plugins.dirs in the config" => "file",
-                other => other,
+        .map(|d| {
+            let from = match d.source {
+                Source::PluginDir => "--plugin-dir",
+                Source::EnvPath => "env SWITCHYARD_PLUGIN_PATH",
+                Source::Config => "file",
+                Source::User | Source::Bundled | Source::Workspace => "default",
             };
-            (d, short)
+            (d.path, from)
         })
-        .collect();
-    if !bundled_only {
-        dirs.extend(
-            installed_plugin_dirs()
-                .into_iter()
-                .map(|d| (d, "installed")),
-        );
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(bin) = exe.parent() {
-            // An installed layout: <prefix>/bin/switchyard + <prefix>/share/switchyard/manifests.
-            if let Some(prefix) = bin.parent() {
-                dirs.push((prefix.join("share/switchyard/manifests"), "default"));
-                dirs.push((prefix.join("manifests"), "default"));
-            }
-            dirs.push((bin.join("manifests"), "default"));
-        }
-    }
-    // Development: the workspace's manifests/ (cargo build output used as is).
-    dirs.push((
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")),
-        "default",
-    ));
-    dirs
+        .collect()
 }
 
 /// Whether `SWITCHYARD_NO_PLUGINS` asks for the bundled plugins only.
 pub fn no_plugins() -> bool {
     std::env::var_os("SWITCHYARD_NO_PLUGINS").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-/// The directory of each plugin installed with `plugins install`, by id.
-pub fn installed_plugin_dirs() -> Vec<PathBuf> {
-    let root = plugins_install::user_plugins_dir();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.is_dir()
-                        && !p
-                            .file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
 }
 
 impl Ctx {

@@ -51,8 +51,14 @@ pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
 }
 
 fn list(ctx: &Ctx) -> Result<(), HostError> {
+    let dirs = super::search_dirs(&ctx.cli_plugin_dirs, &ctx.config);
     let mut rows = Vec::new();
     for m in ctx.table.plugins() {
+        let record = super::plugins_install::record_of(&m.path);
+        let source = match &record {
+            Some(r) => Some(format!("installed from {}", r.source)),
+            None => crate::layout::source_of(&dirs, &m.path).map(|d| d.source.label().to_string()),
+        };
         let (status, error, library) = match loader::load(m) {
             Ok(p) => ("loaded", None, Some(p.library.display().to_string())),
             Err(e) => (
@@ -72,6 +78,8 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
             "capabilities": m.capabilities,
             "models": m.models.len(),
             "manifest": m.path.display().to_string(),
+            "source": source,
+            "installed": record.as_ref().map(|r| json!({"source": r.source.to_string(), "sha256": r.sha256, "installed_at": r.installed_at})),
             "library": library,
             "status": status,
             "error": error,
@@ -85,12 +93,19 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
         .collect();
     if ctx.json {
         ctx.print_json(&json!({"plugins": rows, "diagnostics": diags}));
-        return Ok(());
+    } else {
+        print_list(ctx, &rows);
     }
+    Ok(())
+}
+
+/// `plugins list` as text: a line per plugin, where it comes from, its
+/// load error, then the scan's problems.
+fn print_list(ctx: &Ctx, rows: &[serde_json::Value]) {
     if rows.is_empty() {
         term::out("no plugins found");
     }
-    for r in &rows {
+    for r in rows {
         term::out(&format!(
             "{:<20} {:<8} {:<10} prefix {:<16} {}",
             r["id"].as_str().unwrap_or(""),
@@ -105,6 +120,11 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
                     .collect::<Vec<_>>()
                     .join(","))
                 .unwrap_or_default()
+        ));
+        term::out(&format!(
+            "    from {}: {}",
+            r["source"].as_str().unwrap_or("unknown place"),
+            r["manifest"].as_str().unwrap_or("")
         ));
         if let Some(e) = r["error"].as_str() {
             term::out(&format!("    {e}"));
@@ -121,7 +141,6 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
             d.message
         ));
     }
-    Ok(())
 }
 
 fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {

@@ -89,16 +89,14 @@ pub struct Record {
     pub installed_at: u64,
 }
 
-/// The user's plugin directory: `$XDG_DATA_HOME/switchyard/plugins`, else
-/// `~/.local/share/switchyard/plugins`.
-pub fn user_plugins_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from(".switchyard-data"))
-        .join("switchyard")
-        .join("plugins")
+/// The user's plugin directory (`$XDG_DATA_HOME/switchyard/plugins`, else
+/// `~/.local/share/switchyard/plugins`), where installs go.
+pub fn user_plugins_dir() -> Result<PathBuf, HostError> {
+    crate::layout::user_plugins_dir().ok_or_else(|| {
+        HostError::Config(
+            "no user data directory: set XDG_DATA_HOME or HOME to an absolute path".into(),
+        )
+    })
 }
 
 /// The SHA-256 of a file, lowercase hex.
@@ -326,7 +324,7 @@ pub fn install(ctx: &Ctx, from: From<'_>, debug: bool, quiet: bool) -> Result<()
 
 /// Stages, checks, records and swaps the plugin into place.
 fn place(ctx: &Ctx, manifest: &Manifest, lib: &Path, source: Source) -> Result<(), HostError> {
-    let root = user_plugins_dir();
+    let root = user_plugins_dir()?;
     let io = |what: &str, p: &Path, e: std::io::Error| {
         HostError::Io(format!("cannot {what} {}: {e}", p.display()))
     };
@@ -418,7 +416,7 @@ fn report(ctx: &Ctx, rec: &Record, target: &Path, replaced: Option<&Record>, api
 
 /// `plugins remove ID`: only plugins installed with `plugins install`.
 pub fn remove(ctx: &Ctx, id: &str) -> Result<(), HostError> {
-    let dir = user_plugins_dir().join(id);
+    let dir = user_plugins_dir()?.join(id);
     let manifest = dir.join(format!("{id}.toml"));
     if record_of(&manifest).is_none() {
         let from = ctx

@@ -175,12 +175,18 @@ impl Env {
 
     /// The command, with a clean environment pointing at this test's dirs.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
+        self.cmd_of(&bin(), args)
+    }
+
+    /// [`Env::cmd`] running `program` (another `switchyard`, say an installed one).
+    pub fn cmd_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
         c.args(args)
             .current_dir(self.work())
             .env("SWITCHYARD_CONFIG", self.config_path())
             .env("XDG_STATE_HOME", self.state())
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"))
             .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
             .env("HOME", self.dir.path().join("home"))
             .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"))

@@ -256,7 +256,56 @@ fn config_check_reports_unknown_keys_and_exits_3() {
 fn config_path_prints_the_file_in_use() {
     let env = Env::new();
     let out = env.run(&["config", "path"]);
-    assert_eq!(out.stdout.trim(), env.config_path().display().to_string());
+    assert_eq!(
+        out.stdout.lines().next(),
+        Some(env.config_path().display().to_string().as_str())
+    );
+}
+
+#[test]
+fn config_path_lists_the_plugin_directories_in_search_order() {
+    let env = Env::new();
+    let named = env.subdir("mine");
+    let out = env.run(&[
+        "--json",
+        "--plugin-dir",
+        named.to_str().unwrap(),
+        "config",
+        "path",
+    ]);
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(v["path"], env.config_path().display().to_string());
+    let dirs: Vec<(String, String, bool)> = v["plugin_dirs"]
+        .as_array()
+        .expect("plugin_dirs")
+        .iter()
+        .map(|d| {
+            (
+                d["source"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["exists"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let sources: Vec<&str> = dirs.iter().map(|d| d.0.as_str()).collect();
+    // The debug binary runs from the workspace's target/: the development fallback applies.
+    assert_eq!(
+        sources,
+        ["--plugin-dir", "user", "bundled", "workspace"],
+        "{v}"
+    );
+    assert_eq!(dirs[0].1, named.display().to_string());
+    assert!(dirs[0].2 && !dirs[1].2 && dirs[3].2, "{v}");
+    let user = env.dir.path().join("home/.local/share/switchyard/plugins");
+    assert_eq!(dirs[1].1, user.display().to_string());
+    let text = env.run(&["config", "path"]);
+    assert!(
+        text.stdout.contains("plugin directories, in search order:")
+            && text.stdout.contains("(missing)"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

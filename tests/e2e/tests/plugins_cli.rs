@@ -38,6 +38,28 @@ fn plugins_list_json_names_openrouter_with_its_capabilities() {
     );
     assert_eq!(or["status"], "loaded");
     assert_eq!(or["model_prefix"], "openrouter/");
+    // The debug binary runs from the workspace's target/.
+    assert_eq!(or["source"], "workspace");
+}
+
+#[test]
+fn a_plugin_in_the_users_data_dir_is_found_and_wins_over_the_workspace() {
+    let env = Env::new();
+    let dir = env.subdir("home/.local/share/switchyard/plugins/openrouter");
+    std::fs::write(dir.join("manifest.toml"), bundled_manifest()).expect("write manifest");
+    let out = env.run(&["--json", "plugins", "list"]);
+    out.assert_code(0);
+    let v = out.json();
+    let or = v["plugins"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["id"] == "openrouter"))
+        .unwrap_or_else(|| panic!("openrouter not listed: {v}"));
+    assert_eq!(or["source"], "user", "{v}");
+    assert_eq!(or["status"], "loaded", "{v}");
+    assert_eq!(or["manifest"], path_str(&dir.join("manifest.toml")));
+    let text = env.run(&["plugins", "list"]);
+    let from = format!("    from user: {}", dir.join("manifest.toml").display());
+    assert!(text.stdout.contains(&from), "{}", text.stdout);
 }
 
 #[test]
@@ -89,6 +111,7 @@ fn broken_manifest_is_named_and_the_good_copy_beside_it_still_loads() {
         .unwrap_or_else(|| panic!("openrouter not listed: {v}"));
     assert_eq!(or["status"], "loaded");
     assert_eq!(or["manifest"], path_str(&dir.join("openrouter.toml")));
+    assert_eq!(or["source"], "--plugin-dir");
     let diags = v["diagnostics"].as_array().expect("diagnostics");
     assert!(
         diags

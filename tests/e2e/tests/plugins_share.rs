@@ -71,7 +71,16 @@ fn new_install_chat_disable_tamper_and_remove_a_shared_plugin() {
 
     let list = env.run(&["--json", "plugins", "list"]);
     list.assert_code(0);
-    assert!(list.stdout.contains("\"acme\""), "{}", list.all());
+    let acme = list.json()["plugins"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["id"] == "acme").cloned())
+        .unwrap_or_else(|| panic!("acme not listed: {}", list.all()));
+    let src = acme["source"].as_str().unwrap_or("");
+    assert!(
+        src.starts_with("installed from /") && src.ends_with("acme"),
+        "{acme}"
+    );
+    assert_eq!(acme["version"], "0.1.0");
 
     // Disabled: its model refs are no longer routed; enabled again: they are.
     env.run(&["plugins", "disable", "acme"]).assert_code(0);
