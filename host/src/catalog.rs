@@ -191,6 +191,13 @@ pub fn refine(c: CatalogModel, base: &ModelEntry) -> ModelEntry {
         voices: pick(c.voices, &base.voices),
         formats: pick(c.formats, &base.formats),
         passthrough_parameters: pick(c.passthrough_parameters, &base.passthrough_parameters),
+        input_modalities: pick(c.input_modalities, &base.input_modalities),
+        pricing: pick(c.pricing, &base.pricing),
+        qualities: pick(c.qualities, &base.qualities),
+        max_count: pick(c.max_count, &base.max_count),
+        supports_seed: pick(c.supports_seed, &base.supports_seed),
+        supports_audio: pick(c.supports_audio, &base.supports_audio),
+        image_api: pick(c.image_api, &base.image_api),
     }
 }
 

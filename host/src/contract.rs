@@ -54,7 +54,33 @@ pub const PROBES: &[(&str, &str)] = &[
         caps::VIDEO,
         "video.submit: prompt \"a contract\", then video.wait polling every 20 ms",
     ),
+    (
+        caps::TRANSCRIBE,
+        "transcribe: 0.25 s of silence as a 16 kHz mono WAV (audio/wav, blob 0), no language or format",
+    ),
+    (caps::EMBED, "embed: one input \"contract\", no dimensions"),
 ];
+
+/// A short WAV of silence (16 kHz, mono, 16-bit), the transcription probe.
+fn silence_wav() -> Vec<u8> {
+    let samples: u32 = 4000;
+    let data = samples * 2;
+    let mut w = Vec::with_capacity(44 + data as usize);
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&16_000u32.to_le_bytes());
+    w.extend_from_slice(&32_000u32.to_le_bytes());
+    w.extend_from_slice(&2u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data.to_le_bytes());
+    w.resize(44 + data as usize, 0);
+    w
+}
 
 /// How one check ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,10 +166,27 @@ fn plain_call<T: DeserializeOwned + Send + 'static>(
     req: serde_json::Value,
     limit: Duration,
 ) -> Option<Result<T, PluginError>> {
+    call_with_blob(p, op, ctx, req, Vec::new(), limit)
+}
+
+/// A call with one binary input (blob 0), or none when `blob` is empty.
+fn call_with_blob<T: DeserializeOwned + Send + 'static>(
+    p: &std::sync::Arc<Plugin>,
+    op: &'static str,
+    ctx: &Context,
+    req: serde_json::Value,
+    blob: Vec<u8>,
+    limit: Duration,
+) -> Option<Result<T, PluginError>> {
     let (p, ctx) = (p.clone(), ctx.clone());
     with_deadline(limit, move || {
         let calls = HostCalls::new("contract");
-        p.call_unwatched::<_, T>(op, &ctx, &req, &[], calls.as_host())
+        let blobs: Vec<&[u8]> = if blob.is_empty() {
+            Vec::new()
+        } else {
+            vec![&blob]
+        };
+        p.call_unwatched::<_, T>(op, &ctx, &req, &blobs, calls.as_host())
     })
 }
 
@@ -213,6 +256,33 @@ fn probe(
         caps::SPEECH => {
             let req = serde_json::json!({"model": model, "input": "contract", "format": "mp3"});
             output_call(p, ops::SPEECH, ctx, req, Expect::Mp3, "contract.mp3", limit)
+        }
+        caps::TRANSCRIBE => {
+            let req = serde_json::json!({"model": model, "audio": {"blob": 0, "media_type": "audio/wav", "name": "contract.wav"}});
+            call_with_blob::<doc::TranscribeResponse>(
+                p,
+                ops::TRANSCRIBE,
+                ctx,
+                req,
+                silence_wav(),
+                limit,
+            )
+            .map(|r| r.map(|a| format!("transcribed: {} characters", a.text.len())))
+        }
+        caps::EMBED => {
+            let req = serde_json::json!({"model": model, "inputs": ["contract"]});
+            plain_call::<doc::EmbedResponse>(p, ops::EMBED, ctx, req, limit).map(|r| {
+                r.and_then(|a| match a.vectors.as_slice() {
+                    [v] if !v.is_empty() => Ok(format!("one vector of {} numbers", v.len())),
+                    other => Err(PluginError::new(
+                        ErrorKind::UPSTREAM,
+                        format!(
+                            "expected one non-empty vector for one input, found {}",
+                            other.len()
+                        ),
+                    )),
+                })
+            })
         }
         _ => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});

@@ -118,6 +118,10 @@ pub struct ChatMessage {
     pub role: String,
     /// The message text.
     pub content: String,
+    /// Attachments after the text: images, audio, files (since 2.1). Empty
+    /// means a text-only message, as in 2.0.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ContentPart>,
 }
 
 impl ChatMessage {
@@ -126,6 +130,7 @@ impl ChatMessage {
         ChatMessage {
             role: "user".into(),
             content: text.into(),
+            ..Default::default()
         }
     }
 
@@ -134,8 +139,47 @@ impl ChatMessage {
         ChatMessage {
             role: "system".into(),
             content: text.into(),
+            ..Default::default()
         }
     }
+}
+
+/// Content part kinds ([`ContentPart::kind`], since 2.1).
+pub mod part_kind {
+    /// An image (sent to OpenAI-style APIs as an `image_url` part).
+    pub const IMAGE: &str = "image";
+    /// Audio (an `input_audio` part: base64 bytes and their format).
+    pub const AUDIO: &str = "audio";
+    /// A file such as a PDF (a `file` part with a data URL or URL).
+    pub const FILE: &str = "file";
+}
+
+/// An attachment of a chat message (since 2.1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContentPart {
+    /// What it is: `image`, `audio` or `file` ([`part_kind`]). A plugin
+    /// answers `invalid_input` for a kind it does not know.
+    pub kind: String,
+    /// The file (a blob) or URL.
+    pub input: Input,
+    /// Audio: its format as the provider spells it (`wav`, `mp3`, `flac`,
+    /// ...); when absent the plugin derives it from the media type or the
+    /// file name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+/// A JSON-schema answer format for a chat ([`ChatRequest::response_format`], since 2.1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonSchema {
+    /// The schema's name (letters, digits, `_` and `-`, at most 64).
+    pub name: String,
+    /// The JSON Schema itself, as JSON text (an object).
+    pub schema_json: String,
+    /// Ask the provider for strict adherence.
+    pub strict: bool,
 }
 
 /// A chat completion request (`chat`).
@@ -154,6 +198,19 @@ pub struct ChatRequest {
     pub temperature: Option<f64>,
     /// Provider parameters passed through.
     pub params: Params,
+    /// Ask for an answer that is JSON valid against this schema (since 2.1).
+    /// The host checks the answer; the plugin only asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<JsonSchema>,
+    /// Reasoning effort: `low`, `medium` or `high` (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// Provider routing preferences as JSON object text, in the provider's
+    /// own shape (OpenRouter's `provider` object: `order`, `sort`,
+    /// `allow_fallbacks`, `data_collection`, ...) (since 2.1). Providers
+    /// without routing ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_json: Option<String>,
 }
 
 /// A finished chat answer.
@@ -186,6 +243,18 @@ pub struct ImageRequest {
     pub size: Option<String>,
     /// Provider parameters passed through.
     pub params: Params,
+    /// Reference or source images to edit or follow (since 2.1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Input>,
+    /// How many images to make; absent means one (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Seed for reproducible sampling, where the model supports it (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Rendering quality, e.g. `low`, `medium`, `high`, `auto` (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
 }
 
 /// A finished image generation.
@@ -234,6 +303,70 @@ pub struct SpeechResponse {
     pub usage: Usage,
 }
 
+/// A speech-to-text request (`transcribe`, since 2.1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TranscribeRequest {
+    /// The full model ref.
+    pub model: String,
+    /// The audio (a local file as a blob; its media type or name gives the format).
+    pub audio: Input,
+    /// The spoken language (ISO-639-1, e.g. `en`); absent means detect it.
+    pub language: Option<String>,
+    /// The transcript's format: `text` (the default when absent), `json`,
+    /// `srt` or `vtt`.
+    pub format: Option<String>,
+    /// Provider parameters passed through.
+    pub params: Params,
+}
+
+/// A finished transcription (since 2.1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TranscribeResponse {
+    /// The transcript in `format`, as an output file would hold it: plain
+    /// text for `text`, the provider's JSON answer for `json`, subtitles
+    /// for `srt` and `vtt`.
+    pub text: String,
+    /// The format of `text` (`text`, `json`, `srt` or `vtt`).
+    pub format: String,
+    /// The language the provider detected or was given, when it says.
+    pub language: Option<String>,
+    /// The audio's duration in seconds, when the provider says.
+    pub duration_s: Option<f64>,
+    /// Token counts and cost.
+    pub usage: Usage,
+}
+
+/// An embeddings request (`embed`, since 2.1).
+///
+/// The plugin splits a long list into as many provider requests as it
+/// needs and answers the vectors in input order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbedRequest {
+    /// The full model ref.
+    pub model: String,
+    /// The texts to embed (none empty).
+    pub inputs: Vec<String>,
+    /// The vector size to ask for, where the model supports it.
+    pub dimensions: Option<u32>,
+    /// Provider parameters passed through.
+    pub params: Params,
+}
+
+/// Finished embeddings (since 2.1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbedResponse {
+    /// One vector per input, in input order.
+    pub vectors: Vec<Vec<f32>>,
+    /// The model that answered, as the provider names it.
+    pub model: String,
+    /// Token counts and cost, summed over every provider request.
+    pub usage: Usage,
+}
+
 /// An image used as the first or last frame of a video.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -264,6 +397,23 @@ pub struct VideoRequest {
     pub references: Vec<Input>,
     /// Provider parameters passed through.
     pub params: Params,
+    /// Seed for reproducible sampling, where the model supports it (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Generate an audio track (`true`) or a silent video (`false`); absent
+    /// leaves it to the model (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generate_audio: Option<bool>,
+    /// Exact pixel size as `WIDTHxHEIGHT` (e.g. `1280x720`), instead of
+    /// resolution and aspect ratio (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// Reference audio (since 2.1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audio_references: Vec<Input>,
+    /// Reference videos (since 2.1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub video_references: Vec<Input>,
 }
 
 /// The status of an asynchronous job, in the provider's words.
@@ -438,7 +588,8 @@ pub struct ModelInfo {
     /// Video and image: allowed aspect ratios.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aspect_ratios: Option<Vec<String>>,
-    /// Image: allowed sizes.
+    /// Image: allowed sizes (`1K`, `2K`, `1024x1024`, ...); since 2.1 also a
+    /// video model's exact `WIDTHxHEIGHT` sizes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sizes: Option<Vec<String>>,
     /// Video: allowed frame image kinds (`first_frame`, `last_frame`).
@@ -453,13 +604,41 @@ pub struct ModelInfo {
     /// Speech: voices.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voices: Option<Vec<String>>,
-    /// Speech: audio formats.
+    /// Speech: audio formats. Transcription (since 2.1): transcript
+    /// formats (`text`, `json`, `srt`, `vtt`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub formats: Option<Vec<String>>,
     /// Provider parameters the model accepts through `--param`; when stated,
     /// others are refused before any request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passthrough_parameters: Option<Vec<String>>,
+    /// What the model takes as input: `text`, `image`, `audio`, `file`,
+    /// `video` (since 2.1). Chat attachments are checked against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_modalities: Option<Vec<String>>,
+    /// Prices in USD per unit, under the provider's own keys, as decimal
+    /// strings (since 2.1): for OpenRouter, `/models` pricing (`prompt`,
+    /// `completion`, `request`, `image`, `audio`, ... per token, request or
+    /// unit), `/videos/models` SKUs (`per-video-second`,
+    /// `per-video-second-1080p`, ...) and `/images/models` prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<BTreeMap<String, String>>,
+    /// Image: allowed qualities (`low`, `medium`, `high`, `auto`) (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualities: Option<Vec<String>>,
+    /// Image: most images one request may ask for (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u32>,
+    /// Image and video: whether a seed is honoured (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_seed: Option<bool>,
+    /// Video: whether the model can generate an audio track (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_audio: Option<bool>,
+    /// Image: served by a dedicated image endpoint (OpenRouter's
+    /// `POST /images`) rather than through chat (since 2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_api: Option<bool>,
 }
 
 impl ModelInfo {
@@ -488,5 +667,111 @@ mod tests {
         let odd = JobStatus::from("rendering");
         assert_eq!(odd.as_str(), "rendering");
         assert!(!odd.is_terminal());
+    }
+
+    /// A 2.0 document (none of the 2.1 fields) reads with every new field
+    /// at its default, and a 2.1 document that uses none of them is written
+    /// exactly as 2.0 wrote it.
+    #[test]
+    fn documents_without_2_1_fields_read_and_write_as_in_2_0() {
+        let v20 = r#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":false,"max_tokens":null,"temperature":null,"params":{}}"#;
+        let req: ChatRequest = serde_json::from_str(v20).unwrap();
+        assert!(req.messages[0].parts.is_empty());
+        assert_eq!(req.response_format, None);
+        assert_eq!(req.reasoning, None);
+        assert_eq!(req.provider_json, None);
+        assert_eq!(serde_json::to_string(&req).unwrap(), v20);
+        let img: ImageRequest = serde_json::from_str(r#"{"model":"m","prompt":"p"}"#).unwrap();
+        assert!(img.inputs.is_empty() && img.count.is_none() && img.seed.is_none());
+        let text = serde_json::to_string(&img).unwrap();
+        for k in ["inputs", "count", "seed", "quality"] {
+            assert!(!text.contains(k), "{text}");
+        }
+        let vid: VideoRequest = serde_json::from_str(r#"{"model":"m","prompt":"p"}"#).unwrap();
+        assert_eq!((vid.seed, vid.generate_audio, vid.size), (None, None, None));
+        let text = serde_json::to_string(&ModelInfo::default()).unwrap();
+        assert_eq!(text, r#"{"ref":"","capabilities":[]}"#);
+    }
+
+    /// What a 2.0 reader sees of a 2.1 document: its own fields, the new
+    /// ones ignored.
+    #[test]
+    fn a_2_0_reader_ignores_the_2_1_fields() {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct ChatMessage20 {
+            role: String,
+            content: String,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct ChatRequest20 {
+            model: String,
+            messages: Vec<ChatMessage20>,
+        }
+        let mut msg = ChatMessage::user("what is this?");
+        msg.parts.push(ContentPart {
+            kind: part_kind::IMAGE.into(),
+            input: Input {
+                blob: Some(0),
+                media_type: Some("image/png".into()),
+                ..Default::default()
+            },
+            format: None,
+        });
+        let req = ChatRequest {
+            model: "m".into(),
+            messages: vec![msg],
+            response_format: Some(JsonSchema {
+                name: "answer".into(),
+                schema_json: r#"{"type":"object"}"#.into(),
+                strict: true,
+            }),
+            reasoning: Some("high".into()),
+            provider_json: Some(r#"{"sort":"price"}"#.into()),
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&req).unwrap();
+        let old: ChatRequest20 = serde_json::from_str(&text).unwrap();
+        assert_eq!(old.model, "m");
+        assert_eq!(old.messages[0].role, "user");
+        assert_eq!(old.messages[0].content, "what is this?");
+        let back: ChatRequest = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, req);
+    }
+
+    #[test]
+    fn new_operations_round_trip() {
+        let t = TranscribeRequest {
+            model: "m".into(),
+            audio: Input {
+                blob: Some(0),
+                media_type: Some("audio/wav".into()),
+                ..Default::default()
+            },
+            language: Some("en".into()),
+            format: Some("srt".into()),
+            ..Default::default()
+        };
+        let back: TranscribeRequest =
+            serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
+        let e: EmbedResponse =
+            serde_json::from_str(r#"{"vectors":[[0.5,-1.0]],"model":"m"}"#).unwrap();
+        assert_eq!(e.vectors, vec![vec![0.5, -1.0]]);
+        assert_eq!(e.usage, Usage::default());
+        let mut pricing = BTreeMap::new();
+        pricing.insert("per-video-second".to_string(), "0.15".to_string());
+        let m = ModelInfo {
+            model_ref: "x/y".into(),
+            capabilities: vec![crate::caps::TRANSCRIBE.into()],
+            pricing: Some(pricing),
+            image_api: Some(true),
+            ..Default::default()
+        };
+        let back: ModelInfo = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        assert!(crate::ops::ALL.contains(&crate::ops::EMBED));
+        assert!(crate::caps::ALL.contains(&crate::caps::TRANSCRIBE));
     }
 }

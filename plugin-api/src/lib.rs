@@ -18,6 +18,17 @@ version ([`PLUGIN_API_VERSION`]). It owns:
 - the host callbacks a plugin may use during a call ([`Host`]): cancellation,
   progress, log lines, streamed text and the output sink for large results.
 
+# Versions
+
+- 2.0: documents, named operations, the two-entry root module.
+- 2.1 (minor: only additions): the operations and capabilities
+  `transcribe` and `embed`; chat attachments ([`doc::ContentPart`]), JSON
+  schema answers, reasoning effort and provider routing; image inputs,
+  count, seed and quality; video seed, audio track, exact size and audio or
+  video references; and model limits for the new fields (input modalities,
+  pricing, qualities, ...). Every new field is optional and documented
+  "since 2.1"; a 2.0 plugin or host ignores them.
+
 Plugins rarely use this crate directly: the provider kit
 (`switchyard-provider-kit`) implements [`PluginModule`] from a typed trait
 and holds the HTTP helpers. The compatibility promise (what is a minor and
@@ -91,8 +102,12 @@ pub mod ops {
     pub const CATALOG: &str = "catalog";
     /// The state of the configured key ([`crate::doc::Empty`] -> [`crate::doc::KeyStatus`]).
     pub const KEY_CHECK: &str = "key.check";
+    /// Speech-to-text ([`crate::doc::TranscribeRequest`] -> [`crate::doc::TranscribeResponse`]), since 2.1.
+    pub const TRANSCRIBE: &str = "transcribe";
+    /// Embeddings ([`crate::doc::EmbedRequest`] -> [`crate::doc::EmbedResponse`]), since 2.1.
+    pub const EMBED: &str = "embed";
     /// Every operation this version defines.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 10] = [
         CHAT,
         IMAGE,
         SPEECH,
@@ -101,6 +116,8 @@ pub mod ops {
         VIDEO_STATUS,
         CATALOG,
         KEY_CHECK,
+        TRANSCRIBE,
+        EMBED,
     ];
 }
 
@@ -117,6 +134,10 @@ pub mod caps {
     pub const VIDEO: &str = "video";
     /// Text-to-speech.
     pub const SPEECH: &str = "speech";
+    /// Speech-to-text (operation [`crate::ops::TRANSCRIBE`]), since 2.1.
+    pub const TRANSCRIBE: &str = "transcribe";
+    /// Embeddings (operation [`crate::ops::EMBED`]), since 2.1.
+    pub const EMBED: &str = "embed";
     /// Every capability this version defines.
-    pub const ALL: [&str; 4] = [CHAT, IMAGE, VIDEO, SPEECH];
+    pub const ALL: [&str; 6] = [CHAT, IMAGE, VIDEO, SPEECH, TRANSCRIBE, EMBED];
 }

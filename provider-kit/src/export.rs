@@ -131,6 +131,8 @@ pub fn dispatch<P: Provider>(
             ops::VIDEO_STATUS => run!(video_status),
             ops::CATALOG => run!(catalog, no_request),
             ops::KEY_CHECK => run!(check_key, no_request),
+            ops::TRANSCRIBE => run!(transcribe),
+            ops::EMBED => run!(embed),
             other => rt
                 .run(h, timeout, p.other(other, request, &call))
                 .map(RString::from),

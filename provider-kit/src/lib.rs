@@ -12,7 +12,12 @@ so a plugin is its provider's request shapes and little else.
   `send` with `-v`/`-vv` logging and error classification, capped reads;
 - [`errors`]: the status table, Retry-After, and error bodies in every
   shape OpenAI-style servers send;
-- [`openai`]: the chat-completions body, answer and SSE stream;
+- [`openai`]: the chat-completions body (attachments, JSON-schema
+  answers, reasoning), answer and SSE stream;
+- [`embeddings`]: the embeddings body and answer, and long input lists
+  split into several requests, answered in input order;
+- [`transcription`]: speech-to-text as OpenAI's multipart form, JSON
+  answers, and SRT/WebVTT subtitles from timestamped segments;
 - [`sse`]: an incremental Server-Sent Events parser;
 - [`sink`]: streaming a body to the host's output sink with progress.
 
@@ -55,6 +60,7 @@ export_provider!(Example, Example, "id = \"example\"\n");
 
 #![warn(missing_docs)]
 
+pub mod embeddings;
 pub mod errors;
 pub mod export;
 pub mod http;
@@ -63,6 +69,7 @@ pub mod provider;
 pub mod runtime;
 pub mod sink;
 pub mod sse;
+pub mod transcription;
 
 pub use provider::{Call, Provider};
 pub use switchyard_plugin_api as api;

@@ -84,6 +84,31 @@ impl<'a> Call<'a> {
             })
     }
 
+    /// The standard base64 of a local input's bytes (`input.blob`), for APIs
+    /// that take raw base64 rather than a URL (audio parts, transcription).
+    /// A `data:` URL given as the input's URL is accepted too (its payload);
+    /// an http(s) URL is refused as `invalid_input`.
+    pub fn base64(&self, input: &Input) -> Result<String, PluginError> {
+        if input.blob.is_none() {
+            if let Some(payload) = input
+                .url
+                .as_deref()
+                .filter(|u| u.starts_with("data:"))
+                .and_then(|u| u.split_once(";base64,"))
+                .map(|(_, p)| p)
+            {
+                return Ok(payload.to_string());
+            }
+            if input.url.is_some() {
+                return Err(PluginError::new(
+                    ErrorKind::INVALID_INPUT,
+                    "this input must be a local file: the API takes its bytes, not a URL",
+                ));
+            }
+        }
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.blob(input)?))
+    }
+
     /// The input as a URL a provider can take: its http(s) URL, or a
     /// `data:` URL of the local file's bytes.
     pub fn data_url(&self, input: &Input) -> Result<String, PluginError> {
@@ -164,6 +189,26 @@ pub trait Provider: Send + Sync + 'static {
         _call: &Call<'_>,
     ) -> Result<VideoJobState, PluginError> {
         Err(unsupported("video generation"))
+    }
+
+    /// Speech-to-text (since plugin API 2.1).
+    async fn transcribe(
+        &self,
+        _req: TranscribeRequest,
+        _call: &Call<'_>,
+    ) -> Result<TranscribeResponse, PluginError> {
+        Err(unsupported("transcription"))
+    }
+
+    /// Embeddings (since plugin API 2.1); a long input list is the
+    /// plugin's to split into several provider requests (see
+    /// [`crate::embeddings::in_batches`]).
+    async fn embed(
+        &self,
+        _req: EmbedRequest,
+        _call: &Call<'_>,
+    ) -> Result<EmbedResponse, PluginError> {
+        Err(unsupported("embeddings"))
     }
 
     /// The provider's live model catalog.

@@ -8,6 +8,12 @@ it ignore), each streamed delta sent to the host as it arrives, an error
 inside a 200 answer or an SSE chunk typed, a stream that ends early a
 network error. A server that answers a streamed request with plain JSON is
 accepted: the whole text is sent to the host at once.
+
+Since plugin API 2.1: attachments become OpenAI content parts (local files
+as data URLs, audio as base64 `input_audio`), a JSON-schema answer format
+becomes `response_format: {"type": "json_schema", ...}` and a reasoning
+effort `reasoning_effort`. Provider routing (`provider_json`) has no
+meaning for a single server and is not sent.
 */
 
 use crate::client::post_json;
@@ -20,14 +26,18 @@ use switchyard_provider_kit::{http, openai, Call};
 /// The largest non-streamed chat answer read.
 pub const ANSWER_CAP: usize = 64 * 1024 * 1024;
 
-/// The `/chat/completions` body for `req`, the model named as the server knows it.
+/// The `/chat/completions` body for `req`, the model named as the server
+/// knows it (attachments must be URLs; [`chat`] sends local files too).
 pub fn chat_body(req: &ChatRequest) -> Result<Value, PluginError> {
     openai::chat_body(req, api_model(&req.model))
 }
 
 /// A chat completion, streamed through the host when asked.
 pub async fn chat(req: &ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
-    let body = chat_body(req)?;
+    if req.provider_json.is_some() {
+        call.debug("provider routing preferences are not sent: an OpenAI-compatible server has no provider routing");
+    }
+    let body = openai::chat_body_with(req, api_model(&req.model), call)?;
     let resp = post_json(call, "chat/completions", &body, "chat completion").await?;
     if req.stream && http::content_type(&resp) == "text/event-stream" {
         return openai::stream_chat(&API, call, req, resp, |_| {}).await;

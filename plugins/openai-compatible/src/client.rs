@@ -45,3 +45,20 @@ pub async fn post_json(
         .json(body);
     http::send(call, &crate::API, req, what, Endpoint::Model).await
 }
+
+/// `POST <base>/<path>` with a `multipart/form-data` body and the key
+/// (when configured).
+pub async fn post_form(
+    call: &Call<'_>,
+    path: &str,
+    form: reqwest::multipart::Form,
+    what: &str,
+) -> Result<Response, PluginError> {
+    let ctx = call.ctx();
+    let url = http::endpoint(ctx, path)?;
+    let req = client(ctx)?
+        .post(url)
+        .headers(http::bearer(ctx)?)
+        .multipart(form);
+    http::send(call, &crate::API, req, what, Endpoint::Model).await
+}

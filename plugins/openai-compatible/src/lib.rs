@@ -1,7 +1,9 @@
 /*!
-The OpenAI-compatible provider plugin: chat (plain and streamed), speech and
-image generation against any server that speaks OpenAI's HTTP API: Ollama,
-vLLM, llama.cpp's server, LM Studio, LocalAI, or a hosted service.
+The OpenAI-compatible provider plugin: chat (plain and streamed, with
+attachments and JSON-schema answers), speech, image generation,
+transcription and embeddings against any server that speaks OpenAI's HTTP
+API: Ollama, vLLM, llama.cpp's server, LM Studio, LocalAI, or a hosted
+service.
 
 Model refs are `local/<model>`, sent to the server as `<model>` (the rest of
 the ref, slashes included: `local/Qwen/Qwen2.5-7B-Instruct`; see
@@ -13,16 +15,18 @@ It is this provider's request shapes over the provider kit: the kit exports
 the entry points (with the manifest, `manifest.toml`, embedded), runs every
 call on the plugin's own runtime, sends and logs requests, classifies errors
 ([`API`]), reads chat answers and streams, and writes to the host's sink.
-Modules: [`client`] (the client and the POST to the base URL), [`chat`],
-[`image`], [`speech`].
+Modules: [`client`] (the client and the POSTs to the base URL), [`chat`],
+[`image`], [`speech`], [`transcribe`], [`embed`].
 */
 
 #![warn(missing_docs)]
 
 pub mod chat;
 pub mod client;
+pub mod embed;
 pub mod image;
 pub mod speech;
+pub mod transcribe;
 
 use switchyard_provider_kit::api::doc::*;
 use switchyard_provider_kit::api::{ErrorKind, PluginError};
@@ -83,6 +87,22 @@ impl Provider for OpenAiCompatible {
     ) -> Result<SpeechResponse, PluginError> {
         speech::speech(&req, call).await
     }
+
+    async fn transcribe(
+        &self,
+        req: TranscribeRequest,
+        call: &Call<'_>,
+    ) -> Result<TranscribeResponse, PluginError> {
+        transcribe::transcribe(&req, call).await
+    }
+
+    async fn embed(
+        &self,
+        req: EmbedRequest,
+        call: &Call<'_>,
+    ) -> Result<EmbedResponse, PluginError> {
+        embed::embed(&req, call).await
+    }
 }
 
 export_provider!(
@@ -131,7 +151,7 @@ mod tests {
             "plugin_api = \"^2.0\"",
             "library = \"switchyard_openai_compatible\"",
             "model_prefix = \"local/\"",
-            "capabilities = [\"chat\", \"image\", \"speech\"]",
+            "capabilities = [\"chat\", \"image\", \"speech\", \"transcribe\", \"embed\"]",
             &format!("version = \"{}\"", env!("CARGO_PKG_VERSION")),
         ] {
             assert!(m.lines().any(|l| l == line), "{line}");

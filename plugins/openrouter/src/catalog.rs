@@ -1,21 +1,52 @@
 /*!
-The live model catalog: `GET /models?output_modalities=all` and
-`GET /videos/models`, mapped to the API's `ModelInfo` (the manifest's `[[models]]` shape) so the
-host can check limits against what OpenRouter offers today.
+The live model catalog: `GET /models?output_modalities=all`,
+`GET /videos/models` and `GET /images/models` (with each image model's
+`GET /images/models/{id}/endpoints` for its prices), mapped to the API's
+`ModelInfo` (the manifest's `[[models]]` shape) so the host can check
+limits, and estimate costs, against what OpenRouter offers today.
 
-Mapping: output modality `text` → `chat`, `image` → `image`, `speech` (or
-`audio` with `supported_voices`) → `speech` with its voices, `video` →
-`video`; a video model's `supported_durations`, `supported_resolutions`,
-`supported_aspect_ratios` and `supported_frame_images` become its limits.
-Both endpoints are public; the key is sent anyway (it is the API's origin).
+Mapping:
+- `/models`: output modality `text` → `chat`, `image` → `image`, `speech`
+  (or `audio` with `supported_voices`) → `speech` with its voices,
+  `video` → `video`, `transcription` → `transcribe` (formats `text`,
+  `json`, `srt`, `vtt`), `embeddings` → `embed`;
+  `architecture.input_modalities` → `input_modalities`; `pricing` →
+  `pricing` under OpenRouter's keys (`prompt`, `completion`, `request`,
+  `image`, `audio`, ...; numbers such as `discount` as text, lists such
+  as `overrides` left out);
+- `/videos/models`: `supported_durations`, `supported_resolutions`,
+  `supported_aspect_ratios`, `supported_frame_images` and
+  `supported_sizes` become its limits, `seed` → `supports_seed`,
+  `generate_audio` → `supports_audio`, `pricing_skus` (e.g.
+  `per-video-second`, `per-video-second-1080p`) join `pricing`;
+- `/images/models`: capability `image` with `image_api = true`;
+  `supported_parameters` enums `resolution` → `sizes`, `aspect_ratio` →
+  `aspect_ratios`, `quality` → `qualities`, the `n` range's `max` →
+  `max_count`, a `seed` entry → `supports_seed`; each endpoint's pricing
+  line (`billable`, `unit`, `variant`, `cost_usd`) joins `pricing` as
+  `<billable>/<unit>` (`/<variant>` added when it has one), e.g.
+  `output_image/image` = `0.05` (USD per image), the highest price among
+  the model's endpoints (so an estimate is an upper bound).
+
+The image listing is optional: when it or a model's endpoints cannot be
+fetched, the catalog is made without them (with a notice). The listing
+also fills the image route cache ([`crate::image`]). Every endpoint here
+is public; the key is sent anyway (it is the API's origin).
 */
 
 use crate::client::get_json;
 use serde_json::Value;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use switchyard_provider_kit::api::caps;
 use switchyard_provider_kit::api::doc::{Catalog, ModelInfo};
 use switchyard_provider_kit::api::PluginError;
-use switchyard_provider_kit::Call;
+use switchyard_provider_kit::{transcription, Call};
+
+/// Image model endpoint records fetched at once.
+pub const ENDPOINT_FETCHES_AT_ONCE: usize = 8;
 
 fn model_ref(id: &str) -> String {
     if id.starts_with("openrouter/") {
@@ -45,6 +76,48 @@ fn numbers(v: Option<&Value>) -> Option<Vec<u32>> {
     })
 }
 
+/// A pricing object as text prices: strings as they are, numbers as their
+/// text; other values (lists, objects) are left out. `None` when empty.
+fn pricing_of(v: Option<&Value>) -> Option<BTreeMap<String, String>> {
+    let map: BTreeMap<String, String> = v?
+        .as_object()?
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k.clone(), s.clone())),
+            Value::Number(n) => Some((k.clone(), n.to_string())),
+            _ => None,
+        })
+        .collect();
+    (!map.is_empty()).then_some(map)
+}
+
+fn merge_pricing(e: &mut ModelInfo, more: Option<BTreeMap<String, String>>) {
+    if let Some(more) = more {
+        e.pricing.get_or_insert_with(BTreeMap::new).extend(more);
+    }
+}
+
+/// The entry for `r` in `out`, added when missing.
+fn entry(out: &mut Vec<ModelInfo>, r: String) -> &mut ModelInfo {
+    let idx = match out.iter().position(|e| e.model_ref == r) {
+        Some(i) => i,
+        None => {
+            out.push(ModelInfo {
+                model_ref: r,
+                ..Default::default()
+            });
+            out.len() - 1
+        }
+    };
+    &mut out[idx]
+}
+
+fn add_capability(e: &mut ModelInfo, cap: &str) {
+    if !e.has_capability(cap) {
+        e.capabilities.push(cap.into());
+    }
+}
+
 /// One `/models` entry as a catalog model, if it offers a capability we know.
 fn from_model(m: &Value) -> Option<ModelInfo> {
     let id = m.get("id").and_then(|i| i.as_str())?;
@@ -72,9 +145,25 @@ fn from_model(m: &Value) -> Option<ModelInfo> {
     if outs.contains(&"video") {
         info.capabilities.push(caps::VIDEO.into());
     }
+    if outs.contains(&"transcription") {
+        info.capabilities.push(caps::TRANSCRIBE.into());
+        if info.formats.is_none() {
+            info.formats = Some(
+                transcription::FORMATS
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect(),
+            );
+        }
+    }
+    if outs.contains(&"embeddings") {
+        info.capabilities.push(caps::EMBED.into());
+    }
     if info.has_capability(caps::CHAT) {
         info.passthrough_parameters = strings(m.get("supported_parameters"));
     }
+    info.input_modalities = strings(m.pointer("/architecture/input_modalities"));
+    info.pricing = pricing_of(m.get("pricing"));
     (!info.capabilities.is_empty()).then_some(info)
 }
 
@@ -83,28 +172,23 @@ fn add_video(out: &mut Vec<ModelInfo>, v: &Value) {
     let Some(id) = v.get("id").and_then(|i| i.as_str()) else {
         return;
     };
-    let r = model_ref(id);
-    let idx = match out.iter().position(|e| e.model_ref == r) {
-        Some(i) => i,
-        None => {
-            out.push(ModelInfo {
-                model_ref: r,
-                ..Default::default()
-            });
-            out.len() - 1
-        }
-    };
-    let e = &mut out[idx];
-    if !e.has_capability(caps::VIDEO) {
-        e.capabilities.push(caps::VIDEO.into());
-    }
+    let e = entry(out, model_ref(id));
+    add_capability(e, caps::VIDEO);
     e.durations = numbers(v.get("supported_durations")).or(e.durations.take());
     e.resolutions = strings(v.get("supported_resolutions")).or(e.resolutions.take());
     e.aspect_ratios = strings(v.get("supported_aspect_ratios")).or(e.aspect_ratios.take());
     e.frame_images = strings(v.get("supported_frame_images")).or(e.frame_images.take());
+    e.sizes = strings(v.get("supported_sizes")).or(e.sizes.take());
     if let Some(p) = strings(v.get("allowed_passthrough_parameters")) {
         e.passthrough_parameters = Some(p);
     }
+    if let Some(b) = v.get("seed").and_then(Value::as_bool) {
+        e.supports_seed = Some(b);
+    }
+    if let Some(b) = v.get("generate_audio").and_then(Value::as_bool) {
+        e.supports_audio = Some(b);
+    }
+    merge_pricing(e, pricing_of(v.get("pricing_skus")));
     let frames = e.frame_images.as_ref().is_some_and(|f| !f.is_empty());
     e.modes = Some(if frames {
         vec!["text-to-video".into(), "image-to-video".into()]
@@ -113,7 +197,156 @@ fn add_video(out: &mut Vec<ModelInfo>, v: &Value) {
     });
 }
 
-/// Fetches both catalogs and merges them into one model list.
+/// The values of an `enum` capability descriptor.
+fn enum_values(params: Option<&Value>, name: &str) -> Option<Vec<String>> {
+    let d = params?.get(name)?;
+    (d.get("type").and_then(Value::as_str) == Some("enum"))
+        .then(|| strings(d.get("values")))
+        .flatten()
+}
+
+/// The prices of an image model's endpoint records, as
+/// `<billable>/<unit>[/<variant>]` -> USD, the highest among endpoints.
+pub fn image_prices(endpoints: &Value) -> Option<BTreeMap<String, String>> {
+    let mut best: BTreeMap<String, f64> = BTreeMap::new();
+    for ep in endpoints
+        .get("endpoints")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for line in ep
+            .get("pricing")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(billable), Some(unit), Some(cost)) = (
+                line.get("billable").and_then(Value::as_str),
+                line.get("unit").and_then(Value::as_str),
+                line.get("cost_usd").and_then(Value::as_f64),
+            ) else {
+                continue;
+            };
+            if !cost.is_finite() || cost < 0.0 {
+                continue;
+            }
+            let mut key = format!("{billable}/{unit}");
+            if let Some(v) = line
+                .get("variant")
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+            {
+                key.push('/');
+                key.push_str(v);
+            }
+            let slot = best.entry(key).or_insert(cost);
+            *slot = slot.max(cost);
+        }
+    }
+    let map: BTreeMap<String, String> = best.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+    (!map.is_empty()).then_some(map)
+}
+
+/// Adds what `/images/models` (and the model's endpoint records, when
+/// fetched) says of a model to `out`.
+fn add_image_api(out: &mut Vec<ModelInfo>, m: &Value, endpoints: Option<&Value>) {
+    let Some(id) = m.get("id").and_then(Value::as_str) else {
+        return;
+    };
+    let e = entry(out, model_ref(id));
+    add_capability(e, caps::IMAGE);
+    e.image_api = Some(true);
+    if let Some(inputs) = strings(m.pointer("/architecture/input_modalities")) {
+        e.input_modalities = Some(inputs);
+    }
+    let params = m.get("supported_parameters");
+    e.sizes = enum_values(params, "resolution").or(e.sizes.take());
+    e.aspect_ratios = enum_values(params, "aspect_ratio").or(e.aspect_ratios.take());
+    e.qualities = enum_values(params, "quality").or(e.qualities.take());
+    if let Some(max) = params
+        .and_then(|p| p.get("n"))
+        .filter(|n| n.get("type").and_then(Value::as_str) == Some("range"))
+        .and_then(|n| n.get("max"))
+        .and_then(Value::as_f64)
+        .filter(|m| *m >= 1.0)
+    {
+        e.max_count = Some(max.min(f64::from(u32::MAX)) as u32);
+    }
+    if let Some(p) = params.and_then(Value::as_object) {
+        e.supports_seed = Some(p.contains_key("seed"));
+    }
+    merge_pricing(e, endpoints.and_then(image_prices));
+}
+
+/// Polls every future to completion, concurrently; answers in order.
+async fn join_all<F: Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut futs: Vec<Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, o) in futs.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *o = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// The image models of the Image API with their endpoint records (`None`
+/// for a model whose records could not be fetched); empty when the
+/// listing itself cannot be fetched (with a notice).
+async fn image_api_entries(call: &Call<'_>) -> Vec<(Value, Option<Value>)> {
+    let listing = match get_json(call, "images/models", "image model catalog", 16 << 20).await {
+        Ok(v) => v,
+        Err(e) => {
+            call.warn(&format!(
+                "note: the image model catalog is unavailable ({}); image API models are not refreshed",
+                e.message
+            ));
+            return Vec::new();
+        }
+    };
+    crate::image::remember(call, crate::image::parse_listing(&listing));
+    let models: Vec<Value> = listing
+        .get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(models.len());
+    for chunk in models.chunks(ENDPOINT_FETCHES_AT_ONCE) {
+        let fetches = chunk
+            .iter()
+            .map(|m| async move {
+                let id = m.get("id").and_then(Value::as_str)?;
+                let path = format!("images/models/{id}/endpoints");
+                match get_json(call, &path, "image model endpoints", 4 << 20).await {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        call.info(&format!("no prices for {id}: {}", e.message));
+                        None
+                    }
+                }
+            })
+            .collect();
+        for (m, ep) in chunk.iter().zip(join_all(fetches).await) {
+            out.push((m.clone(), ep));
+        }
+    }
+    out
+}
+
+/// Fetches the catalogs and merges them into one model list.
 pub async fn fetch(call: &Call<'_>) -> Result<Catalog, PluginError> {
     let models = get_json(
         call,
@@ -137,6 +370,9 @@ pub async fn fetch(call: &Call<'_>) -> Result<Catalog, PluginError> {
         .flatten()
     {
         add_video(&mut out, v);
+    }
+    for (m, endpoints) in image_api_entries(call).await {
+        add_image_api(&mut out, &m, endpoints.as_ref());
     }
     Ok(Catalog { models: out })
 }

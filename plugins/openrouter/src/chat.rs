@@ -7,9 +7,24 @@ The wire format is OpenAI's, read by the provider kit's [`openai`] module
 the `: OPENROUTER PROCESSING` keep-alive comments, which its SSE parser
 skips). Images come back as data URLs (decoded into the sink) or URLs
 (downloaded with the video download's hardening).
+
+Since plugin API 2.1 (request field -> wire field):
+- `messages[].parts` -> content parts (`image_url` with an http(s) or data
+  URL, `input_audio` with base64 bytes and their format, `file` with its
+  name and a data URL), through the kit's `openai::chat_body_with`;
+- `response_format` -> `{"type":"json_schema","json_schema":{name,strict,schema}}`;
+- `reasoning` -> `reasoning: {"effort": ...}` (OpenRouter's spelling);
+- `provider_json` -> `provider` (the routing object as given), else the
+  `provider` table of the plugin's settings ([`routing`]);
+- chat-route images ([`image`]): `inputs` -> image parts of the user
+  message, `seed` -> `seed`, `quality` -> `image_config.quality`, `count`
+  -> that many requests (the chat route makes no `n`).
+
+A `--param` of the same name always wins.
 */
 
 use crate::client::post_json;
+use crate::routing;
 use crate::{api_model, API};
 use serde_json::{json, Value};
 use switchyard_provider_kit::api::doc::*;
@@ -27,9 +42,31 @@ fn malformed(what: &str) -> PluginError {
     )
 }
 
+/// The `/chat/completions` body for `req`, attachments included, with
+/// OpenRouter's reasoning and provider routing fields.
+pub fn chat_body(req: &ChatRequest, call: &Call<'_>) -> Result<Value, PluginError> {
+    let mut body = openai::chat_body_with(req, &api_model(&req.model), call)?;
+    if let Some(effort) = openai::reasoning_effort(req)? {
+        let from_params =
+            req.params.contains_key("reasoning") || req.params.contains_key("reasoning_effort");
+        if !from_params {
+            if let Some(o) = body.as_object_mut() {
+                o.remove("reasoning_effort");
+            }
+            body["reasoning"] = json!({"effort": effort});
+        }
+    }
+    if !req.params.contains_key("provider") {
+        if let Some(p) = routing::chat_provider(req.provider_json.as_deref(), call.ctx())? {
+            body["provider"] = p;
+        }
+    }
+    Ok(body)
+}
+
 /// A chat completion, streamed through the host when asked.
 pub async fn chat(req: &ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
-    let body = openai::chat_body(req, &api_model(&req.model))?;
+    let body = chat_body(req, call)?;
     let resp = post_json(
         call,
         "chat/completions",
@@ -45,11 +82,21 @@ pub async fn chat(req: &ChatRequest, call: &Call<'_>) -> Result<ChatResponse, Pl
     openai::parse_chat(&API, call, req, &v)
 }
 
-/// The chat-completions body that asks `req.model` for images.
-pub fn image_body(req: &ImageRequest) -> Result<Value, PluginError> {
+/// The chat-completions body that asks `req.model` for images: the
+/// prompt, with the input images as `image_url` parts after it.
+pub fn image_body(req: &ImageRequest, call: &Call<'_>) -> Result<Value, PluginError> {
+    let content = if req.inputs.is_empty() {
+        json!(req.prompt)
+    } else {
+        let mut parts = vec![json!({"type": "text", "text": req.prompt})];
+        for i in &req.inputs {
+            parts.push(json!({"type": "image_url", "image_url": {"url": call.data_url(i)?}}));
+        }
+        Value::Array(parts)
+    };
     let mut body = json!({
         "model": api_model(&req.model),
-        "messages": [{"role": "user", "content": req.prompt}],
+        "messages": [{"role": "user", "content": content}],
         "modalities": ["image", "text"],
     });
     let mut cfg = serde_json::Map::new();
@@ -59,8 +106,19 @@ pub fn image_body(req: &ImageRequest) -> Result<Value, PluginError> {
     if let Some(s) = &req.size {
         cfg.insert("image_size".into(), json!(s));
     }
+    if let Some(q) = &req.quality {
+        cfg.insert("quality".into(), json!(q));
+    }
     if !cfg.is_empty() {
         body["image_config"] = Value::Object(cfg);
+    }
+    if let Some(seed) = req.seed {
+        body["seed"] = json!(seed);
+    }
+    if !req.params.contains_key("provider") {
+        if let Some(p) = routing::chat_provider(None, call.ctx())? {
+            body["provider"] = p;
+        }
     }
     openai::apply_params(&mut body, &req.params)?;
     Ok(body)
@@ -80,12 +138,41 @@ fn image_urls(msg: &Value) -> Vec<String> {
 }
 
 /// Image generation through chat completions; images go to the sink.
+/// `count` images take that many requests (each answer's images follow
+/// the previous ones in the sink); the texts are joined and the usage
+/// summed.
 pub async fn image(req: &ImageRequest, call: &Call<'_>) -> Result<ImageResponse, PluginError> {
-    let body = image_body(req)?;
+    let body = image_body(req, call)?;
+    let rounds = req.count.unwrap_or(1).max(1);
+    let mut answer = ImageResponse {
+        model: req.model.clone(),
+        ..Default::default()
+    };
+    let mut texts = Vec::new();
+    for _ in 0..rounds {
+        let one = image_once(req, call, &body, answer.images).await?;
+        if !one.text.trim().is_empty() {
+            texts.push(one.text);
+        }
+        answer.images += one.images;
+        answer.model = one.model;
+        openai::add_usage(&mut answer.usage, &one.usage);
+    }
+    answer.text = texts.join("\n");
+    Ok(answer)
+}
+
+/// One image request; its images go to the sink from index `first`.
+async fn image_once(
+    req: &ImageRequest,
+    call: &Call<'_>,
+    body: &Value,
+    first: u32,
+) -> Result<ImageResponse, PluginError> {
     let resp = post_json(
         call,
         "chat/completions",
-        &body,
+        body,
         "image generation",
         Endpoint::Model,
     )
@@ -115,7 +202,7 @@ pub async fn image(req: &ImageRequest, call: &Call<'_>) -> Result<ImageResponse,
         ));
     }
     for (i, u) in urls.iter().enumerate() {
-        let i = i as u32;
+        let i = first + i as u32;
         if u.starts_with("data:") {
             let (mime, bytes) = sink::decode_data_url(u)
                 .map_err(|why| malformed(&format!("image {}: {why}", i + 1)))?;

@@ -1,21 +1,30 @@
 /*!
-The OpenRouter provider plugin: chat (plain and streamed), image generation
-through chat completions, asynchronous video generation and text-to-speech,
-all against OpenRouter's HTTP API (`https://openrouter.ai/api/v1`, or the
+The OpenRouter provider plugin: chat (plain and streamed, with attachments,
+JSON-schema answers, reasoning and provider routing), image generation
+(through the dedicated Image API for the models it lists, else chat
+completions), asynchronous video generation, text-to-speech,
+transcription and embeddings, all against OpenRouter's HTTP API (`https://openrouter.ai/api/v1`, or the
 base URL the host passes, such as the project's fake server).
 
 It is OpenRouter's request shapes over the provider kit: the kit exports
 the entry points (with the manifest, `manifest.toml`, embedded), runs every
 call on the plugin's own runtime, sends, classifies errors ([`API`]) and
 streams to the host's sink. Modules: [`client`] (headers, origin rules, key
-check), [`chat`] (chat and chat-route images), [`video`], [`speech`],
-[`catalog`].
+check), [`chat`] (chat and chat-route images), [`image`] (the route, and
+the Image API), [`routing`] (provider preferences), [`video`], [`speech`],
+[`transcribe`], [`embed`], [`catalog`].
 */
+
+#![warn(missing_docs)]
 
 pub mod catalog;
 pub mod chat;
 pub mod client;
+pub mod embed;
+pub mod image;
+pub mod routing;
 pub mod speech;
+pub mod transcribe;
 pub mod video;
 
 use switchyard_provider_kit::api::doc::*;
@@ -49,7 +58,7 @@ impl Provider for OpenRouter {
         req: ImageRequest,
         call: &Call<'_>,
     ) -> Result<ImageResponse, PluginError> {
-        chat::image(&req, call).await
+        image::image(&req, call).await
     }
 
     async fn speech(
@@ -87,6 +96,22 @@ impl Provider for OpenRouter {
         call: &Call<'_>,
     ) -> Result<VideoJobState, PluginError> {
         video::status_once(&job, call).await
+    }
+
+    async fn transcribe(
+        &self,
+        req: TranscribeRequest,
+        call: &Call<'_>,
+    ) -> Result<TranscribeResponse, PluginError> {
+        transcribe::transcribe(&req, call).await
+    }
+
+    async fn embed(
+        &self,
+        req: EmbedRequest,
+        call: &Call<'_>,
+    ) -> Result<EmbedResponse, PluginError> {
+        embed::embed(&req, call).await
     }
 
     async fn catalog(&self, call: &Call<'_>) -> Result<Catalog, PluginError> {

@@ -21,6 +21,17 @@ Hardening, by failure mode:
   URL is fetched without credentials (and refused toward private addresses
   when the API is a public https host); the content endpoint is the
   fallback.
+
+Submit fields (doc field -> wire field): `duration`, `resolution`,
+`aspect_ratio` as named; `frame_images` -> `frame_images[{type:
+"image_url", image_url: {url}, frame_type}]`; `references` ->
+`input_references[{type: "image_url", image_url: {url}}]`; since plugin
+API 2.1 `seed` -> `seed`, `generate_audio` -> `generate_audio`, `size`
+(`WIDTHxHEIGHT`) -> `size`, `audio_references` -> `input_references[{type:
+"audio_url", audio_url: {url}}]`, `video_references` ->
+`input_references[{type: "video_url", video_url: {url}}]` (local files as
+data URLs; only some providers, e.g. Seedance 2, honour audio and video
+references). `--param` values are merged last.
 */
 
 use crate::client::{self, check_foreign_url, to_api};
@@ -77,11 +88,26 @@ pub fn submit_body(req: &VideoRequest, call: &Call<'_>) -> Result<Value, PluginE
         }
         body["frame_images"] = Value::Array(frames);
     }
-    if !req.references.is_empty() {
-        let mut refs = Vec::new();
-        for r in &req.references {
-            refs.push(json!({"type": "image_url", "image_url": {"url": call.data_url(r)?}}));
+    if let Some(seed) = req.seed {
+        body["seed"] = json!(seed);
+    }
+    if let Some(audio) = req.generate_audio {
+        body["generate_audio"] = json!(audio);
+    }
+    if let Some(size) = req.size.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        body["size"] = json!(size);
+    }
+    let mut refs = Vec::new();
+    for (kind, list) in [
+        ("image_url", &req.references),
+        ("audio_url", &req.audio_references),
+        ("video_url", &req.video_references),
+    ] {
+        for r in list {
+            refs.push(json!({"type": kind, kind: {"url": call.data_url(r)?}}));
         }
+    }
+    if !refs.is_empty() {
         body["input_references"] = Value::Array(refs);
     }
     openai::apply_params(&mut body, &req.params)?;

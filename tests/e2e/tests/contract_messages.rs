@@ -88,10 +88,13 @@ fn a_version_the_library_does_not_report_is_named() {
 
 #[test]
 fn capabilities_the_library_does_not_report_are_named() {
-    let m = broken(
-        "capabilities = [\"chat\", \"image\", \"speech\"]",
-        "capabilities = [\"chat\", \"image\", \"speech\", \"video\"]",
-    );
+    let line = bundled()
+        .lines()
+        .find(|l| l.starts_with("capabilities = ["))
+        .expect("a capabilities line")
+        .to_string();
+    let with_video = line.replacen('[', "[\"video\", ", 1);
+    let m = broken(&line, &with_video);
     assert_named(&m, Some("openai-compatible"), "field `capabilities`");
 }
 
@@ -101,7 +104,13 @@ fn a_model_the_library_does_not_know_is_named() {
         "{}\n[[models]]\nref = \"local/invented\"\ncapabilities = [\"chat\"]\n",
         bundled()
     );
-    assert_named(&m, Some("openai-compatible"), "field `models[4].ref`");
+    // The new model is the last `[[models]]` entry, numbered from 0.
+    let index = bundled().matches("[[models]]").count();
+    assert_named(
+        &m,
+        Some("openai-compatible"),
+        &format!("field `models[{index}].ref`"),
+    );
 }
 
 #[test]

@@ -55,7 +55,7 @@ fn plugins_list_shows_both_providers_loaded() {
     assert_eq!(local["status"], "loaded", "{local}");
     assert_eq!(
         local["capabilities"],
-        serde_json::json!(["chat", "image", "speech"])
+        serde_json::json!(["chat", "image", "speech", "transcribe", "embed"])
     );
 }
 

@@ -240,7 +240,135 @@ pub(crate) fn default_models() -> Vec<Value> {
             json!({"prompt": "0", "completion": "0"}),
             None,
         ),
+        model(
+            "openai/whisper-large-v3",
+            "OpenAI: Whisper Large v3",
+            "Other",
+            &["audio"],
+            &["transcription"],
+            json!({"prompt": "0", "completion": "0", "request": "0", "audio": "0.0000001"}),
+            None,
+        ),
+        model(
+            "openai/text-embedding-3-small",
+            "Text Embedding 3 Small",
+            "GPT",
+            &["text"],
+            &["embeddings"],
+            json!({"prompt": "0.00000002", "completion": "0", "request": "0", "image": "0"}),
+            None,
+        ),
     ]
+}
+
+/// The ratios OpenRouter's Image API accepts (`ImageGenerationRequest.aspect_ratio`).
+pub(crate) const IMAGE_ASPECT_RATIOS: [&str; 22] = [
+    "1:1", "1:2", "1:4", "1:8", "2:1", "2:3", "3:2", "3:4", "4:1", "4:3", "4:5", "5:4", "8:1",
+    "9:16", "16:9", "9:19.5", "19.5:9", "9:20", "20:9", "9:21", "21:9", "auto",
+];
+
+/// One `/images/models` entry.
+fn image_model(
+    id: &str,
+    name: &str,
+    input: &[&str],
+    supported_parameters: Value,
+    streaming: bool,
+) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "description": format!("{name} (served by the Switchyard fake OpenRouter)"),
+        "created": 1_767_225_600,
+        "architecture": {"input_modalities": input, "output_modalities": ["image"]},
+        "supported_parameters": supported_parameters,
+        "supports_streaming": streaming,
+        "endpoints": format!("/api/v1/images/models/{id}/endpoints")
+    })
+}
+
+/// The default `GET /images/models` body: `bytedance-seed/seedream-4.5`
+/// (the spec's example, buffered) and `openai/gpt-5-image` (streams partial
+/// images, as OpenAI's endpoints do).
+pub(crate) fn default_image_models() -> Value {
+    json!({"data": [
+        image_model(
+            "bytedance-seed/seedream-4.5",
+            "Seedream 4.5",
+            &["text", "image"],
+            json!({
+                "resolution": {"type": "enum", "values": ["1K", "2K", "4K"]},
+                "aspect_ratio": {"type": "enum", "values": ["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"]},
+                "n": {"type": "range", "min": 1, "max": 4},
+                "seed": {"type": "boolean"}
+            }),
+            false,
+        ),
+        image_model(
+            "openai/gpt-5-image",
+            "OpenAI: GPT-5 Image",
+            &["text", "image"],
+            json!({
+                "quality": {"type": "enum", "values": ["auto", "low", "medium", "high"]},
+                "aspect_ratio": {"type": "enum", "values": ["1:1", "2:3", "3:2", "auto"]},
+                "n": {"type": "range", "min": 1, "max": 10},
+                "output_format": {"type": "enum", "values": ["png", "jpeg", "webp"]},
+                "background": {"type": "enum", "values": ["auto", "transparent", "opaque"]}
+            }),
+            true,
+        ),
+    ]})
+}
+
+/// The default `GET /images/models/{id}/endpoints` body of a listed image model.
+pub(crate) fn default_image_endpoints(model: &Value) -> Value {
+    let id = model.get("id").and_then(Value::as_str).unwrap_or("");
+    let name = id.split('/').next().unwrap_or(id);
+    let pricing = if id == "openai/gpt-5-image" {
+        json!([
+            {"billable": "output_image", "unit": "image", "cost_usd": 0.04},
+            {"billable": "input_text", "unit": "token", "cost_usd": 0.000005}
+        ])
+    } else {
+        json!([{"billable": "output_image", "unit": "image", "cost_usd": 0.05}])
+    };
+    json!({"id": id, "endpoints": [{
+        "provider_name": name,
+        "provider_slug": name,
+        "provider_tag": name,
+        "supported_parameters": model.get("supported_parameters").cloned().unwrap_or(json!({})),
+        "allowed_passthrough_parameters": [],
+        "supports_streaming": model.get("supports_streaming").cloned().unwrap_or(json!(false)),
+        "pricing": pricing
+    }]})
+}
+
+/// A short WAV file: 0.1 s of a 440 Hz tone, 16 kHz mono 16-bit.
+pub fn sample_wav() -> Vec<u8> {
+    let samples: Vec<i16> = (0..1600u32)
+        .map(|n| {
+            let t = f64::from(n) / 16_000.0;
+            ((2.0 * std::f64::consts::PI * 440.0 * t).sin() * 8000.0).round() as i16
+        })
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&16_000u32.to_le_bytes());
+    out.extend_from_slice(&32_000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
 }
 
 /// The default `GET /videos/models` body.
@@ -303,5 +431,8 @@ mod tests {
         assert_eq!(sample_mp4().len(), 65536);
         assert_eq!(image_mime(&sample_png()), "image/png");
         assert_eq!(image_mime(&[0xFF, 0xD8, 0xFF, 0xE0]), "image/jpeg");
+        let wav = sample_wav();
+        assert!(wav.starts_with(b"RIFF") && &wav[8..12] == b"WAVE");
+        assert_eq!(wav.len(), 44 + 3200);
     }
 }

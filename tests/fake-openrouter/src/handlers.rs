@@ -1,6 +1,7 @@
 /*!
 Request routing, authentication, scripted and random faults, and the default
-behaviour of every endpoint (chat, video jobs, speech, catalogs, key, files).
+behaviour of every endpoint (chat, video jobs, speech, catalogs, key, files;
+the Image API, transcriptions and embeddings are in [`crate::media`]).
 */
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::data;
 use crate::http::{self, Body, Conn, Delivery, Request, Response};
+use crate::media::{self, MediaMods};
 use crate::rng::XorShift;
 use crate::server::{Job, Shared};
 use crate::{PollingUrlStyle, Route, ServedFile, Step, VideoOutcome, VideoUrlStyle};
@@ -50,6 +52,7 @@ struct ChatMods {
     no_usage: bool,
     images: Option<ImageMode>,
     pieces: Option<Vec<String>>,
+    schema_violation: bool,
 }
 
 enum ImageMode {
@@ -79,6 +82,7 @@ fn respond(shared: &Shared, req: &Request) -> (Response, Delivery) {
         shared.sleep(d);
     }
     let mut mods = ChatMods::default();
+    let mut media_mods = MediaMods::default();
     let mut delivery = Delivery::Normal;
     match action {
         None => {}
@@ -130,13 +134,25 @@ fn respond(shared: &Shared, req: &Request) -> (Response, Delivery) {
                 after_chunks,
                 code,
                 error_type,
-            } => mods.mid_error = Some((after_chunks, code, error_type)),
+            } => {
+                media_mods.mid_error = Some((after_chunks, code.clone()));
+                mods.mid_error = Some((after_chunks, code, error_type));
+            }
             Step::SseCrlf => mods.crlf = true,
             Step::SseChunks(p) => mods.pieces = Some(p),
             Step::NoUsageChunk => mods.no_usage = true,
-            Step::Images(v) => mods.images = Some(ImageMode::Data(v)),
+            Step::Images(v) => {
+                media_mods.images = Some(v.clone());
+                mods.images = Some(ImageMode::Data(v));
+            }
             Step::ImageUrls(v) => mods.images = Some(ImageMode::Urls(v)),
-            Step::NoImages => mods.images = Some(ImageMode::Suppress),
+            Step::NoImages => {
+                media_mods.images = Some(Vec::new());
+                mods.images = Some(ImageMode::Suppress);
+            }
+            Step::SchemaViolation => mods.schema_violation = true,
+            Step::Transcript(t) => media_mods.transcript = Some(t),
+            Step::EmbeddingsReversed => media_mods.reversed = true,
         },
     }
     let resp = match route {
@@ -146,6 +162,11 @@ fn respond(shared: &Shared, req: &Request) -> (Response, Delivery) {
         Route::VideoContent => video_content(shared, req, path),
         Route::Speech => speech(shared, req),
         Route::Images => images(req, &mods),
+        Route::ImageApi => media::images(shared, req, &media_mods),
+        Route::ImageModels => media::list_image_models(shared),
+        Route::ImageEndpoints => media::image_endpoints(shared, path),
+        Route::Transcriptions => media::transcriptions(req, &media_mods),
+        Route::Embeddings => media::embeddings(shared, req, &media_mods),
         Route::Models => models(shared, req),
         Route::VideoModels => video_models(shared),
         Route::Key => key(),
@@ -177,6 +198,15 @@ fn classify(shared: &Shared, method: &str, path: &str) -> Option<Route> {
         ("POST", "/videos") => Some(Route::VideoSubmit),
         ("POST", "/audio/speech") => Some(Route::Speech),
         ("POST", "/images/generations") => Some(Route::Images),
+        ("POST", "/images") => Some(Route::ImageApi),
+        ("POST", "/audio/transcriptions") => Some(Route::Transcriptions),
+        ("POST", "/embeddings") => Some(Route::Embeddings),
+        (_, "/images/models") if get => Some(Route::ImageModels),
+        (_, r) if get && r.starts_with("/images/models/") && r.ends_with("/endpoints") => {
+            let id = &r["/images/models/".len()..r.len() - "/endpoints".len()];
+            (id.split('/').count() == 2 && id.split('/').all(|p| !p.is_empty()))
+                .then_some(Route::ImageEndpoints)
+        }
         (_, "/videos/models") if get => Some(Route::VideoModels),
         (_, "/models") if get => Some(Route::Models),
         (_, "/key") if get => Some(Route::Key),
@@ -197,7 +227,10 @@ fn check_auth(shared: &Shared, route: Route, req: &Request) -> Option<Response> 
     if route == Route::File {
         return None;
     }
-    let public = matches!(route, Route::Models | Route::VideoModels);
+    let public = matches!(
+        route,
+        Route::Models | Route::VideoModels | Route::ImageModels | Route::ImageEndpoints
+    );
     let token = req.header("authorization").and_then(|v| {
         let v = v.trim();
         let (scheme, rest) = v.split_once(' ').unwrap_or((v, ""));
@@ -338,16 +371,16 @@ pub(crate) fn error_json(code: u16, message: Option<&str>) -> Value {
     }})
 }
 
-fn bad_request(message: &str) -> Response {
+pub(crate) fn bad_request(message: &str) -> Response {
     Response::json(400, &error_json(400, Some(message)))
 }
 
-fn not_found(message: &str) -> Response {
+pub(crate) fn not_found(message: &str) -> Response {
     Response::json(404, &error_json(404, Some(message)))
 }
 
 /// The availability-style 404 for an unknown model.
-fn model_not_found(model: &str) -> Response {
+pub(crate) fn model_not_found(model: &str) -> Response {
     Response::json(
         404,
         &json!({"error": {
@@ -364,14 +397,14 @@ fn model_not_found(model: &str) -> Response {
     )
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-fn generation_id(shared: &Shared) -> String {
+pub(crate) fn generation_id(shared: &Shared) -> String {
     let suffix = shared.state().rng.alnum(20);
     format!("gen-{}-{suffix}", unix_now())
 }
@@ -413,6 +446,17 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
             return bad_request(&format!("messages[{i}].role: invalid or missing role"));
         }
     }
+    if let Err(r) = media::check_content_parts(messages) {
+        return r;
+    }
+    let effort = match media::reasoning_effort(&body) {
+        Ok(e) => e.filter(|e| e != "none"),
+        Err(r) => return r,
+    };
+    let served_by = match media::provider_choice(&body) {
+        Ok(p) => p.unwrap_or_else(|| "FakeProvider".to_string()),
+        Err(r) => return r,
+    };
     let requested = match body.get("model") {
         None | Some(Value::Null) => "openrouter/auto".to_string(),
         Some(Value::String(s)) => s.clone(),
@@ -457,12 +501,14 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
         }
         None => Vec::new(),
     };
-    let last_user = messages
+    let last_user_message = messages
         .iter()
         .rev()
-        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"));
+    let last_user = last_user_message
         .map(|m| content_text(m.get("content")))
         .unwrap_or_default();
+    let attached = media::attachments_note(last_user_message);
     let text = if !images.is_empty() {
         "Here is your image.".to_string()
     } else if let Some(pieces) = &mods.pieces {
@@ -470,14 +516,23 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
     } else if let Some(answer) = &shared.opts.chat_answer {
         answer.clone()
     } else {
-        format!("Hello from {model}. You said: {last_user}")
+        format!("Hello from {model}. You said: {last_user}{attached}")
     };
+    let text = match media::structured_answer(&body, &text, mods.schema_violation) {
+        Ok(Some(json_text)) if images.is_empty() && mods.pieces.is_none() => json_text,
+        Ok(_) => text,
+        Err(r) => return r,
+    };
+    let reasoning = effort
+        .as_deref()
+        .map(|e| format!("Reasoned about it with {e} effort."));
+    let reasoning_tokens: u64 = if reasoning.is_some() { 8 } else { 0 };
     let prompt_chars: usize = messages
         .iter()
         .map(|m| content_text(m.get("content")).chars().count())
         .sum();
     let prompt_tokens = (prompt_chars as u64).div_ceil(4).max(1);
-    let completion_tokens = (text.chars().count() as u64).div_ceil(4).max(1);
+    let completion_tokens = (text.chars().count() as u64).div_ceil(4).max(1) + reasoning_tokens;
     let prompt_cost = prompt_tokens as f64 * 0.000_000_15;
     let completion_cost = completion_tokens as f64 * 0.000_000_6;
     let usage = json!({
@@ -487,7 +542,7 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
         "cost": prompt_cost + completion_cost,
         "is_byok": false,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "cost_details": {
             "upstream_inference_cost": null,
             "upstream_inference_prompt_cost": prompt_cost,
@@ -501,14 +556,14 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
             "role": "assistant",
             "content": text,
             "refusal": null,
-            "reasoning": null
+            "reasoning": reasoning
         });
         if !images.is_empty() {
             message["images"] = Value::Array(images);
         }
         let result = json!({
             "id": id,
-            "provider": "FakeProvider",
+            "provider": served_by,
             "model": model,
             "object": "chat.completion",
             "created": created,
@@ -528,7 +583,7 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
     let chunk = |choices: Value| {
         json!({
             "id": id,
-            "provider": "FakeProvider",
+            "provider": served_by,
             "model": model,
             "object": "chat.completion.chunk",
             "created": created,
@@ -541,6 +596,14 @@ fn chat(shared: &Shared, body: Option<Value>, mods: &ChatMods) -> Response {
         _ => split_pieces(&text, shared.opts.stream_chunks),
     };
     let mut close = false;
+    if let Some(r) = &reasoning {
+        datas.push(chunk(json!([{
+            "index": 0,
+            "delta": {"role": "assistant", "content": "", "reasoning": r},
+            "finish_reason": null,
+            "native_finish_reason": null
+        }])));
+    }
     for (i, piece) in pieces.iter().enumerate() {
         if let Some((after, _, _)) = &mods.mid_error {
             if i >= *after {

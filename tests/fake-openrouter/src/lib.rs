@@ -14,6 +14,11 @@ so faults can be byte-exact). It serves:
 | `GET /videos/{id}/content?index=i` | [`Route::VideoContent`] |
 | `POST /audio/speech` | [`Route::Speech`] |
 | `POST /images/generations` (OpenAI-compatible, for the `openai-compatible` plugin) | [`Route::Images`] |
+| `POST /images` (JSON or SSE) | [`Route::ImageApi`] |
+| `GET /images/models` | [`Route::ImageModels`] |
+| `GET /images/models/{author}/{slug}/endpoints` | [`Route::ImageEndpoints`] |
+| `POST /audio/transcriptions` (OpenRouter's JSON form, or OpenAI's multipart form) | [`Route::Transcriptions`] |
+| `POST /embeddings` | [`Route::Embeddings`] |
 | `GET /models` | [`Route::Models`] |
 | `GET /videos/models` | [`Route::VideoModels`] |
 | `GET /key` | [`Route::Key`] |
@@ -23,13 +28,23 @@ Every request is recorded ([`FakeServer::requests`]). Behaviour can be scripted
 per route ([`FakeServer::script`], [`Step`]) or randomized
 ([`FakeServer::set_fault_rate`]). The server stops when the [`FakeServer`] is
 dropped. The [`schema`] module validates JSON values against the OpenRouter
-OpenAPI spec kept beside the checkout.
+OpenAPI spec kept beside the checkout, and recorded requests against the
+request schemas of the spec's operations ([`FakeServer::schema_violations`]).
+
+Chat requests may carry content parts (`image_url`, `input_audio`, `file`;
+checked, and named in the default answer), a `response_format` (a
+`json_schema` answer is JSON valid against the given schema, unless
+[`Step::SchemaViolation`]), a `reasoning` effort (answered with
+`message.reasoning` and reasoning tokens) and `provider` preferences (the
+answer's `provider` is the first of `provider.order`).
 */
 #![warn(missing_docs)]
 
 mod data;
+mod form;
 mod handlers;
 mod http;
+mod media;
 mod rng;
 pub mod schema;
 mod server;
@@ -37,7 +52,8 @@ mod server;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use data::{generated_bytes, sample_mp3, sample_mp4, sample_png};
+pub use data::{generated_bytes, sample_mp3, sample_mp4, sample_png, sample_wav};
+pub use form::FormPart;
 
 /// The API key a default [`FakeServer`] accepts.
 pub const TEST_API_KEY: &str = "sk-or-v1-fake-test-key-0123456789abcdef";
@@ -111,6 +127,12 @@ impl RecordedRequest {
     pub fn path_only(&self) -> &str {
         self.path.split('?').next().unwrap_or("")
     }
+
+    /// The parts of a `multipart/form-data` body, in order; `None` when the
+    /// body is not a well-formed form.
+    pub fn form(&self) -> Option<Vec<FormPart>> {
+        form::parse(self.header("content-type")?, &self.body)
+    }
 }
 
 /// The routes that steps can be scripted for.
@@ -129,6 +151,17 @@ pub enum Route {
     /// `POST /api/v1/images/generations` (the OpenAI-compatible image
     /// endpoint; OpenRouter itself makes images through chat completions).
     Images,
+    /// `POST /api/v1/images` (OpenRouter's dedicated Image API; JSON, or
+    /// SSE partial images for models that stream).
+    ImageApi,
+    /// `GET /api/v1/images/models`.
+    ImageModels,
+    /// `GET /api/v1/images/models/{author}/{slug}/endpoints`.
+    ImageEndpoints,
+    /// `POST /api/v1/audio/transcriptions`.
+    Transcriptions,
+    /// `POST /api/v1/embeddings`.
+    Embeddings,
     /// `GET /api/v1/models`.
     Models,
     /// `GET /api/v1/videos/models`.
@@ -210,9 +243,17 @@ pub enum Step {
     Images(Vec<Vec<u8>>),
     /// Chat: `message.images[].image_url.url` set to these URLs.
     ImageUrls(Vec<String>),
-    /// Chat: an image request answered with text only. [`Route::Images`]:
-    /// an empty `data` array.
+    /// Chat: an image request answered with text only. [`Route::Images`]
+    /// and [`Route::ImageApi`]: an empty `data` array.
     NoImages,
+    /// Chat with a `json_schema` `response_format`: the answer is JSON that
+    /// does not follow the schema (a value of the wrong type).
+    SchemaViolation,
+    /// [`Route::Transcriptions`]: the transcript text.
+    Transcript(String),
+    /// [`Route::Embeddings`]: the `data` items in reverse order (each keeps
+    /// its `index`).
+    EmbeddingsReversed,
 }
 
 /// How the next submitted video jobs behave.
@@ -472,6 +513,40 @@ impl FakeServer {
         let mut st = self.shared.state();
         st.models = Some(models_json);
         st.video_models = Some(video_models_json);
+    }
+
+    /// Replaces the body of `GET /images/models`; `endpoints` gives the
+    /// bodies of `GET /images/models/{id}/endpoints` by model id (a listed
+    /// model without one gets a default record). Which models stream their
+    /// partial images follows each entry's `supports_streaming`.
+    pub fn set_image_catalog(
+        &self,
+        models_json: serde_json::Value,
+        endpoints: impl IntoIterator<Item = (String, serde_json::Value)>,
+    ) {
+        let mut st = self.shared.state();
+        st.image_models = Some(models_json);
+        st.image_endpoints = endpoints.into_iter().collect();
+    }
+
+    /// Every recorded request checked against the request schema of its
+    /// operation in the OpenAPI spec (chat, videos, speech, transcriptions,
+    /// embeddings, images; JSON bodies, and multipart forms as objects of
+    /// their fields): one line per violation, `METHOD PATH: /pointer: what`.
+    /// `None` when the spec is not beside the checkout (see
+    /// [`schema::load_spec`]). Requests to routes the spec does not describe
+    /// (downloads, `/images/generations`) are not checked.
+    pub fn schema_violations(&self) -> Option<Vec<String>> {
+        let spec = schema::load_spec()?;
+        let mut out = Vec::new();
+        for r in self.requests() {
+            if let Some(Err(errs)) = spec.validate_request(&r) {
+                for e in errs {
+                    out.push(format!("{} {}: {e}", r.method, r.path_only()));
+                }
+            }
+        }
+        Some(out)
     }
 
     /// Soak mode: each request without a scripted step gets a random fault

@@ -15,12 +15,19 @@ keywords the spec uses: `type` (string or array, incl. `"null"`), `$ref`
 `maximum`, `exclusiveMinimum` / `exclusiveMaximum` (number, or the OpenAPI 3.0
 boolean form). `format` and `pattern` are annotations here and are not checked.
 Error messages start with a JSON pointer to the offending value (`/` for the root).
+
+Requests are checked against their operation's request body schema
+([`Spec::validate_request`]): a JSON body as is, a `multipart/form-data`
+body as the object of its fields (a file part as its file name, a field
+whose schema is a number as that number, repeated fields as an array).
 */
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
+
+use crate::{FormPart, RecordedRequest};
 
 /// File name of the spec inside `shared/reference/`.
 pub const SPEC_FILE: &str = "openrouter-openapi.yaml";
@@ -112,6 +119,52 @@ impl Spec {
             .get("content")?
             .get("application/json")?
             .get("schema")
+    }
+
+    /// The request body schema of an operation for a content type, e.g.
+    /// `("/embeddings", "post", "application/json")`.
+    pub fn request_schema(&self, path: &str, method: &str, content_type: &str) -> Option<&Value> {
+        self.root
+            .get("paths")?
+            .get(path)?
+            .get(method.to_ascii_lowercase())?
+            .get("requestBody")?
+            .get("content")?
+            .get(content_type)?
+            .get("schema")
+    }
+
+    /// Validates a recorded request's body against its operation's request
+    /// schema; `None` when the spec describes no body for it (a GET, a
+    /// download, a path the spec does not have, a content type it does not
+    /// list). A body that cannot be read as its content type is one error.
+    pub fn validate_request(&self, req: &RecordedRequest) -> Option<Result<(), Vec<String>>> {
+        let path = req.path_only().strip_prefix("/api/v1")?;
+        let content_type = req
+            .header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let schema = self.request_schema(path, &req.method, &content_type)?;
+        let value = if content_type == "multipart/form-data" {
+            match req.form() {
+                Some(parts) => form_value(self, schema, &parts),
+                None => {
+                    return Some(Err(vec![
+                        "/: the body is not a well-formed multipart form".into()
+                    ]))
+                }
+            }
+        } else {
+            match serde_json::from_slice::<Value>(&req.body) {
+                Ok(v) => v,
+                Err(_) => return Some(Err(vec!["/: the body is not JSON".into()])),
+            }
+        };
+        Some(self.validate_with(schema, &value))
     }
 
     /// Validates `value` against `components.schemas.<schema_name>`.
@@ -461,6 +514,52 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }
+}
+
+/// A multipart form as the JSON object its schema describes.
+fn form_value(spec: &Spec, schema: &Value, parts: &[FormPart]) -> Value {
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => spec.resolve(r).unwrap_or(schema),
+        None => schema,
+    };
+    let props = schema.get("properties");
+    let mut obj = serde_json::Map::new();
+    for p in parts {
+        let prop = props.and_then(|ps| ps.get(&p.name));
+        let kind = prop.and_then(|s| s.get("type")).and_then(Value::as_str);
+        let text = p.text();
+        let v = match (&p.filename, kind) {
+            (Some(f), _) => Value::String(f.clone()),
+            (None, Some("number")) => text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or(Value::String(text.clone()), Value::Number),
+            (None, Some("integer")) => text
+                .parse::<i64>()
+                .map_or(Value::String(text.clone()), Value::from),
+            (None, Some("boolean")) => match text.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::String(text.clone()),
+            },
+            _ => Value::String(text),
+        };
+        match (obj.get_mut(&p.name), kind) {
+            (Some(Value::Array(a)), _) => a.push(v),
+            (None, Some("array")) => {
+                obj.insert(p.name.clone(), Value::Array(vec![v]));
+            }
+            (Some(prev), _) => {
+                let first = prev.take();
+                *prev = Value::Array(vec![first, v]);
+            }
+            (None, _) => {
+                obj.insert(p.name.clone(), v);
+            }
+        }
+    }
+    Value::Object(obj)
 }
 
 /// A short rendering of a value for messages.

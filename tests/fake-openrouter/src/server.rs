@@ -45,6 +45,8 @@ pub(crate) struct State {
     pub(crate) files: HashMap<String, Arc<ServedFile>>,
     pub(crate) models: Option<serde_json::Value>,
     pub(crate) video_models: Option<serde_json::Value>,
+    pub(crate) image_models: Option<serde_json::Value>,
+    pub(crate) image_endpoints: HashMap<String, serde_json::Value>,
     pub(crate) fault: Option<(f64, XorShift)>,
     /// Jitter, ids and other non-fault randomness.
     pub(crate) rng: XorShift,
@@ -130,6 +132,8 @@ pub(crate) fn start(port: u16, opts: Options) -> io::Result<(Arc<Shared>, JoinHa
             files: HashMap::new(),
             models: None,
             video_models: None,
+            image_models: None,
+            image_endpoints: HashMap::new(),
             fault: None,
             rng: XorShift::new(seed),
         }),

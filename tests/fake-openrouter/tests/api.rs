@@ -864,7 +864,7 @@ fn model_catalogs() {
         ]
     );
     let all = get(&s, "/api/v1/models?output_modalities=all").json();
-    assert_eq!(all["total_count"], 6);
+    assert_eq!(all["total_count"], 8);
 
     let vm = get(&s, "/api/v1/videos/models").json();
     let veo = &vm["data"][0];

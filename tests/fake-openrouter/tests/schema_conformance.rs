@@ -316,3 +316,201 @@ fn recorded_requests_can_be_validated() {
     let recorded = s.requests_to(CHAT);
     assert_valid(&spec, "ChatRequest", &recorded[0].json().unwrap());
 }
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn image_api_responses_conform() {
+    let Some(spec) = spec_or_skip() else { return };
+    let s = FakeServer::start().unwrap();
+    let body = json!({"model": "bytedance-seed/seedream-4.5", "prompt": "p", "n": 2});
+    let r = post_json(&s, "/api/v1/images", &body);
+    if let Err(e) = spec.validate_response("/images", "post", "200", &r.json()) {
+        panic!("/images: {e:?}");
+    }
+    assert_valid(&spec, "ImageGenerationResponse", &r.json());
+    let streamed = post_json(
+        &s,
+        "/api/v1/images",
+        &json!({"model": "openai/gpt-5-image", "prompt": "p", "stream": true}),
+    );
+    for d in streamed
+        .sse_data()
+        .iter()
+        .filter(|d| d.as_str() != "[DONE]")
+    {
+        let event: Value = serde_json::from_str(d).unwrap();
+        assert_valid(&spec, "ImageStreamingResponse", &json!({"data": event}));
+    }
+    let models = get(&s, "/api/v1/images/models").json();
+    assert_valid(&spec, "ImageModelsListResponse", &models);
+    for m in models["data"].as_array().unwrap() {
+        let path = format!(
+            "/api/v1/images/models/{}/endpoints",
+            m["id"].as_str().unwrap()
+        );
+        assert_valid(&spec, "ImageModelEndpointsResponse", &get(&s, &path).json());
+    }
+    let r = post_json(&s, "/api/v1/images", &json!({"model": "m/x", "prompt": ""}));
+    assert_valid(&spec, "BadRequestResponse", &r.json());
+}
+
+#[test]
+fn transcription_and_embedding_responses_conform() {
+    let Some(spec) = spec_or_skip() else { return };
+    let s = FakeServer::start().unwrap();
+    for rf in ["json", "verbose_json"] {
+        let r = post_json(
+            &s,
+            "/api/v1/audio/transcriptions",
+            &json!({"model": "openai/whisper-large-v3", "response_format": rf,
+                    "input_audio": {"data": b64(&sample_wav()), "format": "wav"}}),
+        );
+        assert_valid(&spec, "STTResponse", &r.json());
+    }
+    for body in [
+        json!({"model": "openai/text-embedding-3-small", "input": ["a", "b"]}),
+        json!({"model": "openai/text-embedding-3-small", "input": "a", "encoding_format": "base64"}),
+    ] {
+        let r = post_json(&s, "/api/v1/embeddings", &body);
+        if let Err(e) = spec.validate_response("/embeddings", "post", "200", &r.json()) {
+            panic!("/embeddings: {e:?}");
+        }
+    }
+}
+
+#[test]
+fn chat_with_parts_schema_reasoning_and_provider_conforms() {
+    let Some(spec) = spec_or_skip() else { return };
+    let s = FakeServer::start().unwrap();
+    let body = json!({
+        "model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "describe"},
+            {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{}", b64(&sample_png()))}},
+            {"type": "input_audio", "input_audio": {"data": b64(&sample_wav()), "format": "wav"}},
+            {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}}
+        ]}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "d", "strict": true,
+            "schema": {"type": "object", "properties": {"d": {"type": "string"}}, "required": ["d"]}}},
+        "reasoning": {"effort": "medium"},
+        "provider": {"order": ["openai"], "sort": "price", "allow_fallbacks": false, "data_collection": "deny"}
+    });
+    assert_valid(&spec, "ChatRequest", &body);
+    assert_valid(&spec, "ChatResult", &post_json(&s, CHAT, &body).json());
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    for c in chunks(&post_json(&s, CHAT, &streamed)) {
+        assert_valid(&spec, "ChatStreamChunk", &c);
+    }
+    assert_eq!(s.schema_violations(), Some(Vec::new()));
+}
+
+#[test]
+fn recorded_requests_of_every_operation_are_checked() {
+    let Some(_spec) = spec_or_skip() else { return };
+    let s = FakeServer::start().unwrap();
+    post_json(&s, CHAT, &chat_body("openai/gpt-4o-mini", "x", false));
+    post_json(
+        &s,
+        "/api/v1/images",
+        &json!({"model": "bytedance-seed/seedream-4.5", "prompt": "p", "n": 1}),
+    );
+    post_json(
+        &s,
+        "/api/v1/embeddings",
+        &json!({"model": "m", "input": ["a"], "dimensions": 8}),
+    );
+    post_json(
+        &s,
+        "/api/v1/audio/transcriptions",
+        &json!({"model": "m", "input_audio": {"data": b64(&sample_wav()), "format": "wav"}}),
+    );
+    get(&s, "/api/v1/images/models");
+    assert_eq!(s.schema_violations(), Some(Vec::new()));
+    // Violations name the request and the field.
+    post_json(
+        &s,
+        "/api/v1/embeddings",
+        &json!({"model": "m", "input": ["a"], "dimensions": 0}),
+    );
+    post_json(
+        &s,
+        "/api/v1/images",
+        &json!({"model": "m", "prompt": "p", "quality": "ultra"}),
+    );
+    post_json(
+        &s,
+        CHAT,
+        &json!({"model": "m", "messages": [{"role": "user", "content": "x"}],
+        "response_format": {"type": "json_schema", "json_schema": {"strict": true}}}),
+    );
+    let v = s.schema_violations().unwrap();
+    assert!(
+        v.iter()
+            .any(|e| e.starts_with("POST /api/v1/embeddings: /dimensions")),
+        "{v:?}"
+    );
+    assert!(
+        v.iter()
+            .any(|e| e.starts_with("POST /api/v1/images: /quality")),
+        "{v:?}"
+    );
+    assert!(
+        v.iter()
+            .any(|e| e.starts_with("POST /api/v1/chat/completions: /response_format")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn multipart_transcription_requests_are_checked_as_forms() {
+    let Some(spec) = spec_or_skip() else { return };
+    let form = |fields: &[(&str, Option<&str>, &[u8])]| {
+        let mut body = Vec::new();
+        for (name, filename, data) in fields {
+            body.extend_from_slice(b"--b0\r\n");
+            let disp = match filename {
+                Some(f) => format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\r\n"
+                ),
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+            };
+            body.extend_from_slice(disp.as_bytes());
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--b0--\r\n");
+        RecordedRequest {
+            method: "POST".into(),
+            path: "/api/v1/audio/transcriptions".into(),
+            headers: vec![(
+                "content-type".into(),
+                "multipart/form-data; boundary=b0".into(),
+            )],
+            body,
+        }
+    };
+    let good = form(&[
+        ("file", Some("a.wav"), &sample_wav()),
+        ("model", None, b"openai/whisper-large-v3"),
+        ("temperature", None, b"0.2"),
+        ("timestamp_granularities[]", None, b"word"),
+        ("timestamp_granularities[]", None, b"segment"),
+    ]);
+    assert_eq!(spec.validate_request(&good), Some(Ok(())));
+    let bad = form(&[("model", None, b"m"), ("response_format", None, b"srt")]);
+    let errs = spec.validate_request(&bad).unwrap().unwrap_err().join("\n");
+    assert!(errs.contains("missing required property 'file'"), "{errs}");
+    assert!(errs.contains("/response_format"), "{errs}");
+    let get_models = RecordedRequest {
+        method: "GET".into(),
+        path: "/api/v1/models".into(),
+        headers: vec![],
+        body: vec![],
+    };
+    assert_eq!(spec.validate_request(&get_models), None);
+}
