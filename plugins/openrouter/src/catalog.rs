@@ -374,5 +374,91 @@ pub async fn fetch(call: &Call<'_>) -> Result<Catalog, PluginError> {
     for (m, endpoints) in image_api_entries(call).await {
         add_image_api(&mut out, &m, endpoints.as_ref());
     }
+    for m in &mut out {
+        normalize_pricing(m);
+    }
     Ok(Catalog { models: out })
+}
+
+/// Adds the host's normalized price keys (USD per unit) beside OpenRouter's
+/// own, so the host can estimate costs knowing no provider's price sheet:
+/// `prompt` -> `input_token` (per input character for speech models, whose
+/// prices are per character), `completion` -> `output_token`, `request`,
+/// `per-video-second[-RES]` -> `video_second[@RES]`, an Image API
+/// `output_image/image` price (else a chat model's `image_output`) ->
+/// `image`. A price OpenRouter does not state is not invented.
+pub fn normalize_pricing(m: &mut ModelInfo) {
+    let speech = m.has_capability(caps::SPEECH);
+    let Some(p) = m.pricing.as_mut() else {
+        return;
+    };
+    let mut add: Vec<(String, String)> = Vec::new();
+    for (k, v) in p.iter() {
+        let key = match k.as_str() {
+            "prompt" if speech => "input_character".to_string(),
+            "prompt" => "input_token".to_string(),
+            "completion" => "output_token".to_string(),
+            "request" => "request".to_string(),
+            "per-video-second" => "video_second".to_string(),
+            "output_image/image" | "image_output" => "image".to_string(),
+            other => match other.strip_prefix("per-video-second-") {
+                Some(res) => format!("video_second@{}", res.to_ascii_lowercase()),
+                None => continue,
+            },
+        };
+        add.push((key, v.clone()));
+    }
+    for (k, v) in add {
+        p.entry(k).or_insert(v);
+    }
+}
+
+#[cfg(test)]
+mod pricing_tests {
+    use super::*;
+
+    fn info(caps: &[&str], prices: &[(&str, &str)]) -> ModelInfo {
+        ModelInfo {
+            capabilities: caps.iter().map(|c| c.to_string()).collect(),
+            pricing: Some(
+                prices
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn openrouter_prices_gain_the_hosts_normalized_keys() {
+        let mut chat = info(
+            &["chat"],
+            &[("prompt", "0.000001"), ("completion", "0.000002")],
+        );
+        normalize_pricing(&mut chat);
+        let p = chat.pricing.unwrap();
+        assert_eq!(p["input_token"], "0.000001");
+        assert_eq!(p["output_token"], "0.000002");
+        assert_eq!(p["prompt"], "0.000001");
+        let mut video = info(
+            &["video"],
+            &[
+                ("per-video-second", "0.50"),
+                ("per-video-second-1080P", "0.75"),
+            ],
+        );
+        normalize_pricing(&mut video);
+        let p = video.pricing.unwrap();
+        assert_eq!(
+            (p["video_second"].as_str(), p["video_second@1080p"].as_str()),
+            ("0.50", "0.75")
+        );
+        let mut tts = info(&["speech"], &[("prompt", "0.00001")]);
+        normalize_pricing(&mut tts);
+        assert_eq!(tts.pricing.unwrap()["input_character"], "0.00001");
+        let mut img = info(&["image"], &[("output_image/image", "0.04")]);
+        normalize_pricing(&mut img);
+        assert_eq!(img.pricing.unwrap()["image"], "0.04");
+    }
 }
