@@ -224,6 +224,73 @@ macro_rules! export_provider {
     };
 }
 
+/// Implements [`Provider`] for `$ty` by naming the function that serves
+/// each operation, so a plugin writes no method signatures:
+///
+/// ```
+/// use switchyard_provider_kit::api::doc::{ChatRequest, ChatResponse};
+/// use switchyard_provider_kit::api::PluginError;
+/// use switchyard_provider_kit::{impl_provider, Call};
+///
+/// async fn chat(req: &ChatRequest, _call: &Call<'_>) -> Result<ChatResponse, PluginError> {
+///     Ok(ChatResponse { text: "hi".into(), model: req.model.clone(), ..Default::default() })
+/// }
+///
+/// struct Echo;
+/// impl_provider!(Echo { chat => chat });
+/// ```
+///
+/// Each function takes the request by reference and the [`Call`]
+/// (`catalog` and `check_key` take the call only); operations not named
+/// stay `unsupported`.
+#[macro_export]
+macro_rules! impl_provider {
+    ($ty:ty { $($op:ident => $f:path),* $(,)? }) => {
+        impl $crate::Provider for $ty {
+            $( $crate::__provider_method!($op, $f); )*
+        }
+    };
+}
+
+/// One method of [`impl_provider!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __provider_method {
+    (catalog, $f:path) => {
+        async fn catalog(
+            &self,
+            call: &$crate::Call<'_>,
+        ) -> ::std::result::Result<$crate::api::doc::Catalog, $crate::api::PluginError> {
+            $f(call).await
+        }
+    };
+    (check_key, $f:path) => {
+        async fn check_key(
+            &self,
+            call: &$crate::Call<'_>,
+        ) -> ::std::result::Result<$crate::api::doc::KeyStatus, $crate::api::PluginError> {
+            $f(call).await
+        }
+    };
+    (chat, $f:path) => { $crate::__provider_method!(@req chat, ChatRequest, ChatResponse, $f); };
+    (image, $f:path) => { $crate::__provider_method!(@req image, ImageRequest, ImageResponse, $f); };
+    (speech, $f:path) => { $crate::__provider_method!(@req speech, SpeechRequest, SpeechResponse, $f); };
+    (video_submit, $f:path) => { $crate::__provider_method!(@req video_submit, VideoRequest, VideoJob, $f); };
+    (video_wait, $f:path) => { $crate::__provider_method!(@req video_wait, VideoJob, VideoResponse, $f); };
+    (video_status, $f:path) => { $crate::__provider_method!(@req video_status, VideoJob, VideoJobState, $f); };
+    (transcribe, $f:path) => { $crate::__provider_method!(@req transcribe, TranscribeRequest, TranscribeResponse, $f); };
+    (embed, $f:path) => { $crate::__provider_method!(@req embed, EmbedRequest, EmbedResponse, $f); };
+    (@req $name:ident, $req:ident, $resp:ident, $f:path) => {
+        async fn $name(
+            &self,
+            req: $crate::api::doc::$req,
+            call: &$crate::Call<'_>,
+        ) -> ::std::result::Result<$crate::api::doc::$resp, $crate::api::PluginError> {
+            $f(&req, call).await
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,10 +28,9 @@ pub mod image;
 pub mod speech;
 pub mod transcribe;
 
-use switchyard_provider_kit::api::doc::*;
-use switchyard_provider_kit::api::{ErrorKind, PluginError};
+use switchyard_provider_kit::api::ErrorKind;
 use switchyard_provider_kit::errors::Api;
-use switchyard_provider_kit::{export_provider, Call, Provider};
+use switchyard_provider_kit::{export_provider, impl_provider};
 
 /// The model-ref prefix this plugin serves.
 pub const PREFIX: &str = "local/";
@@ -67,43 +66,13 @@ pub fn api_model(model_ref: &str) -> &str {
 /// The OpenAI-compatible provider.
 pub struct OpenAiCompatible;
 
-impl Provider for OpenAiCompatible {
-    async fn chat(&self, req: ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
-        chat::chat(&req, call).await
-    }
-
-    async fn image(
-        &self,
-        req: ImageRequest,
-        call: &Call<'_>,
-    ) -> Result<ImageResponse, PluginError> {
-        image::image(&req, call).await
-    }
-
-    async fn speech(
-        &self,
-        req: SpeechRequest,
-        call: &Call<'_>,
-    ) -> Result<SpeechResponse, PluginError> {
-        speech::speech(&req, call).await
-    }
-
-    async fn transcribe(
-        &self,
-        req: TranscribeRequest,
-        call: &Call<'_>,
-    ) -> Result<TranscribeResponse, PluginError> {
-        transcribe::transcribe(&req, call).await
-    }
-
-    async fn embed(
-        &self,
-        req: EmbedRequest,
-        call: &Call<'_>,
-    ) -> Result<EmbedResponse, PluginError> {
-        embed::embed(&req, call).await
-    }
-}
+impl_provider!(OpenAiCompatible {
+    chat => chat::chat,
+    image => image::image,
+    speech => speech::speech,
+    transcribe => transcribe::transcribe,
+    embed => embed::embed,
+});
 
 export_provider!(
     OpenAiCompatible,

@@ -27,10 +27,9 @@ pub mod speech;
 pub mod transcribe;
 pub mod video;
 
-use switchyard_provider_kit::api::doc::*;
-use switchyard_provider_kit::api::{ErrorKind, PluginError};
+use switchyard_provider_kit::api::ErrorKind;
 use switchyard_provider_kit::errors::Api;
-use switchyard_provider_kit::{export_provider, Call, Provider};
+use switchyard_provider_kit::{export_provider, impl_provider};
 
 /// How OpenRouter's errors read, with its own hints (never a host flag).
 pub const API: Api = Api::new("OpenRouter").with_hint(hint);
@@ -48,80 +47,18 @@ fn hint(kind: ErrorKind) -> Option<&'static str> {
 /// The OpenRouter provider.
 pub struct OpenRouter;
 
-impl Provider for OpenRouter {
-    async fn chat(&self, req: ChatRequest, call: &Call<'_>) -> Result<ChatResponse, PluginError> {
-        chat::chat(&req, call).await
-    }
-
-    async fn image(
-        &self,
-        req: ImageRequest,
-        call: &Call<'_>,
-    ) -> Result<ImageResponse, PluginError> {
-        image::image(&req, call).await
-    }
-
-    async fn speech(
-        &self,
-        req: SpeechRequest,
-        call: &Call<'_>,
-    ) -> Result<SpeechResponse, PluginError> {
-        speech::speech(&req, call).await
-    }
-
-    async fn video_submit(
-        &self,
-        req: VideoRequest,
-        call: &Call<'_>,
-    ) -> Result<VideoJob, PluginError> {
-        video::submit(&req, call).await
-    }
-
-    async fn video_wait(
-        &self,
-        job: VideoJob,
-        call: &Call<'_>,
-    ) -> Result<VideoResponse, PluginError> {
-        video::wait(&job, call).await.map_err(|mut e| {
-            if e.job_id.is_none() {
-                e = e.with_job_id(job.id.as_str());
-            }
-            e
-        })
-    }
-
-    async fn video_status(
-        &self,
-        job: VideoJob,
-        call: &Call<'_>,
-    ) -> Result<VideoJobState, PluginError> {
-        video::status_once(&job, call).await
-    }
-
-    async fn transcribe(
-        &self,
-        req: TranscribeRequest,
-        call: &Call<'_>,
-    ) -> Result<TranscribeResponse, PluginError> {
-        transcribe::transcribe(&req, call).await
-    }
-
-    async fn embed(
-        &self,
-        req: EmbedRequest,
-        call: &Call<'_>,
-    ) -> Result<EmbedResponse, PluginError> {
-        embed::embed(&req, call).await
-    }
-
-    async fn catalog(&self, call: &Call<'_>) -> Result<Catalog, PluginError> {
-        catalog::fetch(call).await
-    }
-
-    async fn check_key(&self, call: &Call<'_>) -> Result<KeyStatus, PluginError> {
-        client::check_key(call).await
-    }
-}
+impl_provider!(OpenRouter {
+    chat => chat::chat,
+    image => image::image,
+    speech => speech::speech,
+    video_submit => video::submit,
+    video_wait => video::wait,
+    video_status => video::status_once,
+    transcribe => transcribe::transcribe,
+    embed => embed::embed,
+    catalog => catalog::fetch,
+    check_key => client::check_key,
+});
 
 export_provider!(OpenRouter, OpenRouter, include_str!("../manifest.toml"));
 

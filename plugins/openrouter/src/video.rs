@@ -451,8 +451,19 @@ async fn download_output(
     result.map_err(|e| e.with_job_id(job.id.as_str()))
 }
 
-/// Polls until the job ends, then downloads every output to the sink.
+/// Polls until the job ends, then downloads every output to the sink; an
+/// error names the job, so it can be resumed.
 pub async fn wait(job: &VideoJob, call: &Call<'_>) -> Result<VideoResponse, PluginError> {
+    wait_inner(job, call).await.map_err(|e| {
+        if e.job_id.is_none() {
+            e.with_job_id(job.id.as_str())
+        } else {
+            e
+        }
+    })
+}
+
+async fn wait_inner(job: &VideoJob, call: &Call<'_>) -> Result<VideoResponse, PluginError> {
     let mut budget = Budget {
         polls: 0,
         transient: 0,
