@@ -11,10 +11,9 @@ reaches the network.
 
 use crate::error::HostError;
 use crate::manifest::{Manifest, ModelEntry};
+use crate::session::Session;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 /// A cache older than this (7 days) is not trusted.
 pub const MAX_AGE_SECS: u64 = 7 * 24 * 3600;
@@ -98,20 +97,11 @@ pub fn load(plugin: &str) -> State {
     }
 }
 
-static NOTICED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-
-fn notice_once(plugin: &str, text: &str) {
-    let mut g = NOTICED.lock().unwrap_or_else(|e| e.into_inner());
-    if g.get_or_insert_with(HashSet::new)
-        .insert(plugin.to_string())
-    {
-        crate::term::notice(text);
-    }
-}
-
 /// A fresh cache's models for `plugin`. Stale or unreadable caches give
-/// `None` with a one-line notice (once per plugin and process).
-pub fn fresh(plugin: &str) -> Option<Vec<CatalogModel>> {
+/// `None` with a one-line notice (once per plugin and session).
+pub fn fresh(session: &Session, plugin: &str) -> Option<Vec<CatalogModel>> {
+    let notice_once =
+        |plugin: &str, text: &str| session.notice_once(&format!("catalog {plugin}"), text);
     match load(plugin) {
         State::Fresh(c) => Some(c.models),
         State::Stale(c) => {
@@ -224,8 +214,11 @@ pub fn merge(manifest: &[ModelEntry], catalog: Vec<CatalogModel>) -> Vec<Merged>
 
 /// A plugin's models with the limits every check and hint uses: the
 /// manifest's, refined by a fresh catalog when there is one.
-pub fn merged(manifest: &Manifest) -> Vec<Merged> {
-    merge(&manifest.models, fresh(&manifest.id).unwrap_or_default())
+pub fn merged(session: &Session, manifest: &Manifest) -> Vec<Merged> {
+    merge(
+        &manifest.models,
+        fresh(session, &manifest.id).unwrap_or_default(),
+    )
 }
 
 /// A human age (`3m`, `2h`, `5d`).

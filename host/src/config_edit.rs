@@ -9,12 +9,13 @@ it points to is replaced, the link stays.
 */
 
 use crate::error::HostError;
+use crate::session::Session;
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 /// Sets each dotted key to its value in the config at `path` (through
 /// symlinks).
-pub fn set(path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
+pub fn set(session: &Session, path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
     let target = resolve_links(path)?;
     let path = target.as_path();
     let text = match std::fs::read_to_string(path) {
@@ -44,8 +45,14 @@ pub fn set(path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
         })?;
     }
     let new_text = doc.to_string();
-    let holds_key = holds_key(&new_text);
-    write_atomic(path, new_text.as_bytes(), text.is_none(), holds_key)
+    let holds_key = holds_key(session, &new_text);
+    write_atomic(
+        session,
+        path,
+        new_text.as_bytes(),
+        text.is_none(),
+        holds_key,
+    )
 }
 
 /// The file `path` names, following symlinks (relative targets are
@@ -76,7 +83,7 @@ fn resolve_links(path: &Path) -> Result<PathBuf, HostError> {
 /// Whether config text holds a key: a value at a path that always holds
 /// secrets, or any secret this run knows of (manifest paths, the key
 /// being onboarded).
-fn holds_key(text: &str) -> bool {
+fn holds_key(session: &Session, text: &str) -> bool {
     let at_secret_path = toml::from_str::<toml::Table>(text).is_ok_and(|t| {
         crate::secrets::HOST_SECRET_PATHS.iter().any(|p| {
             crate::secrets::values_at(&t, p)
@@ -84,7 +91,7 @@ fn holds_key(text: &str) -> bool {
                 .any(|v| !v.trim().is_empty())
         })
     });
-    at_secret_path || crate::secrets::redact(text) != text
+    at_secret_path || session.secrets().redact(text) != text
 }
 
 /// Whether a dotted key holds a value in the config at `path`.
@@ -124,6 +131,7 @@ fn set_dotted(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), Stri
 }
 
 fn write_atomic(
+    session: &Session,
     path: &Path,
     bytes: &[u8],
     new_file: bool,
@@ -149,7 +157,8 @@ fn write_atomic(
     drop(f);
     if !new_file {
         if let Ok(meta) = std::fs::metadata(path) {
-            let _ = std::fs::set_permissions(&tmp, kept_permissions(path, meta, holds_key));
+            let perms = kept_permissions(session, path, meta, holds_key);
+            let _ = std::fs::set_permissions(&tmp, perms);
         }
     }
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -160,7 +169,12 @@ fn write_atomic(
 
 /// An existing file's permissions for its new content: kept, but without
 /// any group or other access when it holds a key (0644 becomes 0600).
-fn kept_permissions(path: &Path, meta: std::fs::Metadata, holds_key: bool) -> std::fs::Permissions {
+fn kept_permissions(
+    session: &Session,
+    path: &Path,
+    meta: std::fs::Metadata,
+    holds_key: bool,
+) -> std::fs::Permissions {
     let perms = meta.permissions();
     #[cfg(unix)]
     {
@@ -168,14 +182,14 @@ fn kept_permissions(path: &Path, meta: std::fs::Metadata, holds_key: bool) -> st
         let mode = perms.mode() & 0o7777;
         if holds_key && mode & 0o077 != 0 {
             let tight = mode & 0o600;
-            crate::term::notice(&format!(
+            session.notice(&format!(
                 "note: {} holds an API key: its mode was {mode:04o}, now {tight:04o} (readable by you only)",
                 path.display()
             ));
             return std::fs::Permissions::from_mode(tight);
         }
     }
-    let _ = (path, holds_key);
+    let _ = (session, path, holds_key);
     perms
 }
 
@@ -194,6 +208,7 @@ mod tests {
         )
         .unwrap();
         set(
+            &Session::silent(),
             &p,
             &[
                 ("agents.defaults.model.primary", "openrouter/auto".into()),
@@ -226,12 +241,14 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
 
         set(
+            &Session::silent(),
             &link,
             &[("agents.defaults.model.primary", "openrouter/auto".into())],
         )
         .unwrap();
         assert_eq!(mode(&real), 0o644, "no key: permissions kept");
         set(
+            &Session::silent(),
             &link,
             &[("models.providers.openrouter.apiKey", "k-123456".into())],
         )

@@ -28,9 +28,11 @@ use crate::loader::{self, Plugin};
 use crate::manifest::Manifest;
 use crate::output::{Expect, Outputs};
 use crate::registry::LookupTable;
+use crate::session::Session;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 use switchyard_plugin_api::doc::{self, Context};
 use switchyard_plugin_api::{caps, ops, ErrorKind, PluginError};
@@ -134,22 +136,24 @@ fn model_for(m: &Manifest, cap: &str) -> String {
 
 /// One plain call (no outputs) with the hang guard.
 fn plain_call<T: DeserializeOwned + Send + 'static>(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
     op: &'static str,
     ctx: &Context,
     req: serde_json::Value,
     limit: Duration,
 ) -> Option<Result<T, PluginError>> {
-    let (p, ctx) = (p.clone(), ctx.clone());
+    let (s, p, ctx) = (s.clone(), p.clone(), ctx.clone());
     with_deadline(limit, move || {
-        let calls = HostCalls::new("contract");
-        p.call_unwatched::<_, T>(op, &ctx, &req, &[], calls.as_host())
+        let calls = HostCalls::new(&s, "contract");
+        p.call::<_, T>(op, &ctx, &req, &[], calls.as_host())
     })
 }
 
 /// A call that writes outputs, verified like a user's; answers a note.
 fn output_call(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
     op: &'static str,
     ctx: &Context,
     req: serde_json::Value,
@@ -157,12 +161,13 @@ fn output_call(
     file: &str,
     limit: Duration,
 ) -> Option<Result<String, PluginError>> {
-    let (p, ctx) = (p.clone(), ctx.clone());
+    let (s, p, ctx) = (s.clone(), p.clone(), ctx.clone());
     let out = temp_out(file);
     with_deadline(limit, move || {
-        let mut calls = HostCalls::with_outputs("contract", Outputs::new(out, expect, 1 << 30));
+        let outputs = Outputs::new(s.temps(), out, expect, 1 << 30);
+        let mut calls = HostCalls::with_outputs(&s, "contract", outputs);
         let answer: Result<serde_json::Value, PluginError> =
-            p.call_unwatched(op, &ctx, &req, &[], calls.as_host());
+            p.call(op, &ctx, &req, &[], calls.as_host());
         let outputs = calls.take_outputs();
         let count = |v: &serde_json::Value| {
             ["images", "outputs"]
@@ -185,7 +190,8 @@ fn output_call(
 
 /// Runs the probe for `cap`; `None` when the plugin did not return in time.
 fn probe(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
     m: &Manifest,
     cap: &str,
     ctx: &Context,
@@ -195,12 +201,13 @@ fn probe(
     match cap {
         caps::CHAT => {
             let req = serde_json::json!({"model": model, "messages": [{"role": "user", "content": "contract ping"}]});
-            plain_call::<doc::ChatResponse>(p, ops::CHAT, ctx, req, limit)
+            plain_call::<doc::ChatResponse>(s, p, ops::CHAT, ctx, req, limit)
                 .map(|r| r.map(|a| format!("answered {} characters", a.text.len())))
         }
         caps::IMAGE => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});
             output_call(
+                s,
                 p,
                 ops::IMAGE,
                 ctx,
@@ -212,16 +219,26 @@ fn probe(
         }
         caps::SPEECH => {
             let req = serde_json::json!({"model": model, "input": "contract", "format": "mp3"});
-            output_call(p, ops::SPEECH, ctx, req, Expect::Mp3, "contract.mp3", limit)
+            output_call(
+                s,
+                p,
+                ops::SPEECH,
+                ctx,
+                req,
+                Expect::Mp3,
+                "contract.mp3",
+                limit,
+            )
         }
         _ => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});
-            let job = match plain_call::<doc::VideoJob>(p, ops::VIDEO_SUBMIT, ctx, req, limit)? {
+            let job = match plain_call::<doc::VideoJob>(s, p, ops::VIDEO_SUBMIT, ctx, req, limit)? {
                 Ok(j) => j,
                 Err(e) => return Some(Err(e)),
             };
             let job = serde_json::to_value(&job).unwrap_or_default();
             output_call(
+                s,
                 p,
                 ops::VIDEO_WAIT,
                 ctx,
@@ -255,7 +272,8 @@ fn typed(r: Option<Result<serde_json::Value, PluginError>>, op: &str, limit: Dur
 
 /// The checks of one loaded plugin.
 fn plugin_checks(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
     ctx: &Context,
     opts: &Options,
 ) -> Vec<(String, Outcome)> {
@@ -263,6 +281,7 @@ fn plugin_checks(
     let limit = opts.probe_timeout + Duration::from_secs(2);
     let mut out = Vec::new();
     let unknown = plain_call::<serde_json::Value>(
+        s,
         p,
         "contract.no-such-operation",
         ctx,
@@ -283,6 +302,7 @@ fn plugin_checks(
         },
     ));
     let bad = plain_call::<serde_json::Value>(
+        s,
         p,
         ops::CHAT,
         ctx,
@@ -298,7 +318,11 @@ fn plugin_checks(
         out.push((
             "entry point `chat`: an invalid request (no messages) answers a typed error"
                 .to_string(),
-            typed(plain_call(p, ops::CHAT, ctx, req, limit), ops::CHAT, limit),
+            typed(
+                plain_call(s, p, ops::CHAT, ctx, req, limit),
+                ops::CHAT,
+                limit,
+            ),
         ));
     }
     for cap in caps::ALL {
@@ -315,7 +339,7 @@ fn plugin_checks(
             ));
             continue;
         }
-        let r = probe(p, m, cap, ctx, limit);
+        let r = probe(s, p, m, cap, ctx, limit);
         let outcome = match (declared, r) {
             (_, None) => hung(op, limit),
             (true, Some(Ok(note))) => Outcome::Ok(note),
@@ -338,7 +362,12 @@ fn plugin_checks(
 
 /// Runs the suite over the plugins of `table`; `base` gives each plugin's
 /// key and settings (from the user's config), `opts` the probe server.
-pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Options) -> Vec<Line> {
+pub fn run(
+    session: &Arc<Session>,
+    table: &LookupTable,
+    base: impl Fn(&Manifest) -> Context,
+    opts: &Options,
+) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut push = |subject: &str, what: &str, outcome: Outcome| {
         lines.push(Line {
@@ -382,7 +411,7 @@ pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Opti
             }
         }
         let what = "loads: ABI layout, plugin API version, embedded manifest agrees";
-        let plugin = match loader::load(m) {
+        let plugin = match session.load(m) {
             Ok(p) => {
                 push(
                     &subject,
@@ -397,7 +426,7 @@ pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Opti
             }
         };
         let ctx = probe_context(&base(m), opts);
-        for (what, outcome) in plugin_checks(&plugin, &ctx, opts) {
+        for (what, outcome) in plugin_checks(session, &plugin, &ctx, opts) {
             push(&subject, &what, outcome);
         }
     }

@@ -34,4 +34,5 @@ pub mod media;
 pub mod output;
 pub mod registry;
 pub mod secrets;
+pub mod session;
 pub mod term;

@@ -14,6 +14,7 @@ use crate::media::{sniff, Format};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use switchyard_plugin_api::{ErrorKind, PluginError};
 
 /// What kind of media an output must be.
@@ -58,6 +59,7 @@ struct Pending {
 
 /// The outputs of one request.
 pub struct Outputs {
+    temps: LiveTemps,
     base: PathBuf,
     expect: Expect,
     max_bytes: u64,
@@ -189,24 +191,48 @@ pub fn temp_path_for(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.{}.part", std::process::id()))
 }
 
-/// Temporary files being written by this process, so that an exit that
-/// skips destructors (a second Ctrl-C, a plugin that ignores cancellation
-/// or its deadline) can still remove them: see [`remove_live_temps`].
-static LIVE_TEMPS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+/// Temporary files being written, so that an exit that skips destructors
+/// (a second Ctrl-C, a plugin that ignores cancellation or its deadline, a
+/// closed stdout) can still remove them: see [`LiveTemps::remove_all`].
+/// A cheap handle: clones share one list.
+#[derive(Debug, Clone, Default)]
+pub struct LiveTemps(Arc<Mutex<Vec<PathBuf>>>);
 
-fn live_temps() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    LIVE_TEMPS.lock().unwrap_or_else(|e| e.into_inner())
+impl LiveTemps {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, p: &Path) {
+        self.lock().push(p.to_path_buf());
+    }
+
+    fn forget(&self, p: &Path) {
+        self.lock().retain(|x| x != p);
+    }
+
+    /// Removes every temporary output file still being written; called
+    /// right before a forced exit, which runs no destructors.
+    pub fn remove_all(&self) {
+        for p in self.lock().drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
-fn forget_temp(p: &Path) {
-    live_temps().retain(|x| x != p);
-}
-
-/// Removes every temporary output file this process is still writing;
-/// called right before a forced `exit`, which runs no destructors.
-pub fn remove_live_temps() {
-    for p in live_temps().drain(..) {
-        let _ = std::fs::remove_file(p);
+/// Human-readable byte count (`12.3 MiB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -256,9 +282,10 @@ fn sink_error(kind: ErrorKind, msg: String) -> PluginError {
 
 impl Outputs {
     /// Outputs whose first file is `base`, expected to be `expect`, each at
-    /// most `max_bytes` long.
-    pub fn new(base: PathBuf, expect: Expect, max_bytes: u64) -> Self {
+    /// most `max_bytes` long; their temporary files are listed in `temps`.
+    pub fn new(temps: &LiveTemps, base: PathBuf, expect: Expect, max_bytes: u64) -> Self {
         Outputs {
+            temps: temps.clone(),
             base,
             expect,
             max_bytes,
@@ -310,8 +337,8 @@ impl Outputs {
                     ErrorKind::INVALID_REQUEST,
                     format!(
                         "the output is {} but the cap is {} (agents.defaults.mediaMaxMb)",
-                        crate::term::human_bytes(d),
-                        crate::term::human_bytes(self.max_bytes)
+                        human_bytes(d),
+                        human_bytes(self.max_bytes)
                     ),
                 )));
             }
@@ -322,12 +349,12 @@ impl Outputs {
         if let Some(old) = self.pending.get_mut(index as usize).and_then(Option::take) {
             let (_file, _unflushed) = old.file.into_parts();
             let _ = std::fs::remove_file(&old.temp_path);
-            forget_temp(&old.temp_path);
+            self.temps.forget(&old.temp_path);
         }
         let final_path = self.target(index);
         remove_stale_temps(&final_path);
         let temp_path = temp_path_for(&final_path);
-        live_temps().push(temp_path.clone());
+        self.temps.add(&temp_path);
         let file = File::create(&temp_path).map_err(|e| {
             sink_error(
                 ErrorKind::INTERNAL,
@@ -383,7 +410,7 @@ impl Outputs {
         if new_len > max {
             let msg = format!(
                 "output {index} exceeds the size cap of {} (agents.defaults.mediaMaxMb); download stopped",
-                crate::term::human_bytes(max)
+                human_bytes(max)
             );
             return Err(self.fail(sink_error(ErrorKind::INVALID_REQUEST, msg)));
         }
@@ -451,7 +478,7 @@ impl Outputs {
                     _ => final_path,
                 };
                 let renamed = std::fs::rename(&temp_path, &final_path);
-                forget_temp(&temp_path);
+                self.temps.forget(&temp_path);
                 if let Err(e) = renamed {
                     let _ = std::fs::remove_file(&temp_path);
                     for w in &done {
@@ -585,7 +612,7 @@ impl Drop for Outputs {
     fn drop(&mut self) {
         for p in self.pending.iter().flatten() {
             let _ = std::fs::remove_file(&p.temp_path);
-            forget_temp(&p.temp_path);
+            self.temps.forget(&p.temp_path);
         }
     }
 }
@@ -660,7 +687,12 @@ mod tests {
     #[test]
     fn verified_video_is_renamed_into_place() {
         let d = dir("ok");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         let body = b"\0\0\0\x18ftypisom\0\0\0\0rest-of-video";
         o.open(0, "video/mp4", Some(body.len() as u64)).unwrap();
         o.write(0, &body[..5]).unwrap();
@@ -673,7 +705,12 @@ mod tests {
     #[test]
     fn html_body_leaves_no_file() {
         let d = dir("html");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "text/html", None).unwrap();
         o.write(0, b"<html>oops</html>").unwrap();
         let e = o.finish(1).unwrap_err().to_string();
@@ -684,7 +721,12 @@ mod tests {
     #[test]
     fn truncated_body_leaves_no_file() {
         let d = dir("trunc");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "video/mp4", Some(100)).unwrap();
         o.write(0, b"\0\0\0\x18ftypisom\0\0\0\0").unwrap();
         assert!(o.finish(1).unwrap_err().to_string().contains("truncated"));
@@ -694,7 +736,12 @@ mod tests {
     #[test]
     fn more_bytes_than_declared_is_refused_and_later_writes_fail() {
         let d = dir("over");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "video/mp4", Some(4)).unwrap();
         assert!(o.write(0, b"12345").is_err());
         assert!(o.write(0, b"1").is_err());
@@ -705,7 +752,7 @@ mod tests {
     #[test]
     fn size_cap_is_enforced_while_streaming() {
         let d = dir("cap");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 10);
+        let mut o = Outputs::new(&LiveTemps::default(), d.join("v.mp4"), Expect::Video, 10);
         o.open(0, "video/mp4", None).unwrap();
         o.write(0, b"0123456789").unwrap();
         let e = o.write(0, b"x").unwrap_err();
@@ -715,7 +762,12 @@ mod tests {
     #[test]
     fn reopened_output_keeps_no_bytes_of_the_earlier_attempt() {
         let d = dir("reopen");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         let long = [b"\0\0\0\x18ftypisom\0\0\0\0".as_slice(), &[7u8; 500]].concat();
         o.open(0, "video/mp4", Some(10_000)).unwrap();
         o.write(0, &long).unwrap();
@@ -744,7 +796,12 @@ mod tests {
         assert!(!dead.exists() && live.exists() && other.exists());
         std::fs::write(&dead, b"partial").unwrap();
         std::fs::remove_file(&live).unwrap();
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "video/mp4", None).unwrap();
         assert!(!dead.exists());
         drop(o);
@@ -755,6 +812,7 @@ mod tests {
     fn pcm_to_wav_gets_a_correct_header() {
         let d = dir("wav");
         let mut o = Outputs::new(
+            &LiveTemps::default(),
             d.join("s.wav"),
             Expect::Pcm {
                 wav_sample_rate: Some(24000),

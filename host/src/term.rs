@@ -1,106 +1,192 @@
 /*!
-Everything the host prints goes through here, so that secrets are redacted
-from every line, `-q` silences notices, `-v` shows request logs, and the
-progress line appears only when stderr is a terminal.
+Everything the binary prints goes through [`Term`], so that secrets are
+redacted from every line, `-q` silences notices, `-v` shows request logs,
+and the progress line appears only when stderr is a terminal. `Term` is
+the session's [`Reporter`]: the core library reports, this module draws.
 
-Every write to stdout goes through [`write_stdout`]: a closed pipe
+Every write to stdout goes through [`Term::write_stdout`]: a closed pipe
 (`switchyard ... | head`) ends the process quietly with exit code 0, as
 ripgrep does; any other write error (a full disk, `> /dev/full`) is kept
-for [`stdout_error`], which `main` turns into a message and a non-zero exit.
+for [`Term::stdout_error`], which `main` turns into a message and a
+non-zero exit.
 */
 
-use crate::secrets::{redact, StreamRedactor};
+use crate::error::HostError;
+use crate::output::{human_bytes, LiveTemps};
+use crate::secrets::{Secrets, StreamRedactor};
+use crate::session::{ProgressEvent, Reporter};
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
-static VERBOSITY: AtomicI8 = AtomicI8::new(0);
-static PROGRESS_SHOWN: AtomicBool = AtomicBool::new(false);
-/// The first stdout write error other than a closed pipe.
-static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
-/// The redaction window of streamed text on stdout.
-static STREAM: Mutex<Option<StreamRedactor>> = Mutex::new(None);
-
-/// Sets the verbosity: -1 quiet, 0 normal, 1 `-v`, 2 `-vv`.
-pub fn set_verbosity(v: i8) {
-    VERBOSITY.store(v, Ordering::Relaxed);
+/// The terminal: verbosity, redaction, stdout error tracking, progress line.
+pub struct Term {
+    /// -1 quiet, 0 normal, 1 `-v`, 2 `-vv`.
+    verbosity: i8,
+    /// Whether errors are also printed as a JSON object on stdout (`--json`).
+    json: bool,
+    secrets: Secrets,
+    /// Removed before a closed stdout ends the process.
+    temps: LiveTemps,
+    progress_shown: AtomicBool,
+    /// The first stdout write error other than a closed pipe.
+    stdout_error: Mutex<Option<String>>,
+    /// The redaction window of streamed text on stdout.
+    stream: Mutex<Option<StreamRedactor>>,
 }
 
-/// The current verbosity.
-pub fn verbosity() -> i8 {
-    VERBOSITY.load(Ordering::Relaxed)
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Writes `bytes` to stdout and flushes. A closed pipe exits the process
-/// at once with code 0 and no message (temporary output files are removed
-/// first); any other error is remembered for [`stdout_error`], and later
-/// writes are skipped.
-pub fn write_stdout(bytes: &[u8]) {
-    let mut failed = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
-    if failed.is_some() {
-        return;
-    }
-    let result = {
-        let mut o = std::io::stdout().lock();
-        o.write_all(bytes).and_then(|()| o.flush())
-    };
-    match result {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            drop(failed);
-            crate::output::remove_live_temps();
-            std::process::exit(0);
+impl Term {
+    /// A terminal at `verbosity` (-1 quiet, 0 normal, 1 `-v`, 2 `-vv`),
+    /// printing error objects with `json`, redacting with `secrets`.
+    pub fn new(verbosity: i8, json: bool, secrets: Secrets, temps: LiveTemps) -> Term {
+        Term {
+            verbosity,
+            json,
+            secrets,
+            temps,
+            progress_shown: AtomicBool::new(false),
+            stdout_error: Mutex::new(None),
+            stream: Mutex::new(None),
         }
-        Err(e) => *failed = Some(e.to_string()),
     }
-}
 
-/// The first error writing to stdout, if any (a closed pipe never shows
-/// here: it ends the process).
-pub fn stdout_error() -> Option<String> {
-    STDOUT_ERROR
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-}
-
-/// Prints a result line on stdout (redacted).
-pub fn out(text: &str) {
-    clear_progress();
-    flush_stream();
-    write_stdout(format!("{}\n", redact(text)).as_bytes());
-}
-
-/// Writes streamed text to stdout without a newline, redacted over a
-/// sliding window: text appears at once, except an end that could be the
-/// start of a secret, held back until the next piece or [`end_stream`].
-pub fn out_raw(text: &str) {
-    let shown = STREAM
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_with(StreamRedactor::default)
-        .push(text);
-    if !shown.is_empty() {
-        write_stdout(shown.as_bytes());
+    /// The current verbosity.
+    pub fn verbosity(&self) -> i8 {
+        self.verbosity
     }
-}
 
-/// Ends streamed text: the held-back end, then a newline.
-pub fn end_stream() {
-    flush_stream();
-    write_stdout(b"\n");
-}
+    /// Writes `bytes` to stdout and flushes. A closed pipe exits the
+    /// process at once with code 0 and no message (temporary output files
+    /// are removed first); any other error is remembered for
+    /// [`Term::stdout_error`], and later writes are skipped.
+    pub fn write_stdout(&self, bytes: &[u8]) {
+        let mut failed = lock(&self.stdout_error);
+        if failed.is_some() {
+            return;
+        }
+        let result = {
+            let mut o = std::io::stdout().lock();
+            o.write_all(bytes).and_then(|()| o.flush())
+        };
+        match result {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                drop(failed);
+                self.temps.remove_all();
+                std::process::exit(0);
+            }
+            Err(e) => *failed = Some(e.to_string()),
+        }
+    }
 
-/// Writes what the stream redaction window holds back, if anything.
-pub fn flush_stream() {
-    let tail = STREAM
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .map(|mut r| r.finish())
-        .unwrap_or_default();
-    if !tail.is_empty() {
-        write_stdout(tail.as_bytes());
+    /// The first error writing to stdout, if any (a closed pipe never shows
+    /// here: it ends the process).
+    pub fn stdout_error(&self) -> Option<String> {
+        lock(&self.stdout_error).clone()
+    }
+
+    /// Prints a result line on stdout (redacted).
+    pub fn out(&self, text: &str) {
+        self.clear_progress();
+        self.flush_stream();
+        self.write_stdout(format!("{}\n", self.secrets.redact(text)).as_bytes());
+    }
+
+    /// Writes streamed text to stdout without a newline, redacted over a
+    /// sliding window: text appears at once, except an end that could be
+    /// the start of a secret, held back until the next piece or
+    /// [`Term::end_stream`].
+    pub fn out_raw(&self, text: &str) {
+        let shown = lock(&self.stream)
+            .get_or_insert_with(|| StreamRedactor::new(self.secrets.clone()))
+            .push(text);
+        if !shown.is_empty() {
+            self.write_stdout(shown.as_bytes());
+        }
+    }
+
+    /// Ends streamed text: the held-back end, then a newline.
+    pub fn end_stream(&self) {
+        self.flush_stream();
+        self.write_stdout(b"\n");
+    }
+
+    /// Writes what the stream redaction window holds back, if anything.
+    pub fn flush_stream(&self) {
+        let tail = lock(&self.stream)
+            .take()
+            .map(|mut r| r.finish())
+            .unwrap_or_default();
+        if !tail.is_empty() {
+            self.write_stdout(tail.as_bytes());
+        }
+    }
+
+    /// Prints an error on stderr (always, even with `-q`).
+    pub fn error(&self, text: &str) {
+        self.clear_progress();
+        write_stderr(&format!("error: {}", self.secrets.redact(text)));
+    }
+
+    /// Prints an error, and with `--json` its error object on stdout.
+    pub fn report(&self, e: &HostError) {
+        self.error(&e.to_string());
+        if self.json {
+            self.out(&e.to_json().to_string());
+        }
+    }
+
+    /// Prints a notice on stderr unless `-q`.
+    pub fn notice(&self, text: &str) {
+        if self.verbosity >= 0 {
+            self.clear_progress();
+            write_stderr(&self.secrets.redact(text));
+        }
+    }
+
+    /// Prints a line on stderr even with `-q`: what a user must not miss,
+    /// such as the id of a paid job left running.
+    pub fn notice_always(&self, text: &str) {
+        self.clear_progress();
+        write_stderr(&self.secrets.redact(text));
+    }
+
+    /// Prints a log line on stderr when the verbosity is at least `level`.
+    pub fn log(&self, level: i8, text: &str) {
+        if self.verbosity >= level {
+            self.clear_progress();
+            write_stderr(&format!("[switchyard] {}", self.secrets.redact(text)));
+        }
+    }
+
+    /// Whether progress should be drawn (stderr is a terminal and not `-q`).
+    pub fn progress_enabled(&self) -> bool {
+        self.verbosity >= 0 && std::io::stderr().is_terminal()
+    }
+
+    /// Redraws the single progress line on stderr.
+    pub fn progress_line(&self, text: &str) {
+        if !self.progress_enabled() {
+            return;
+        }
+        self.progress_shown.store(true, Ordering::Relaxed);
+        let mut e = std::io::stderr().lock();
+        let _ = write!(e, "\r\x1b[2K{}", self.secrets.redact(text));
+        let _ = e.flush();
+    }
+
+    /// Clears the progress line if one is shown.
+    pub fn clear_progress(&self) {
+        if self.progress_shown.swap(false, Ordering::Relaxed) {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r\x1b[2K");
+            let _ = e.flush();
+        }
     }
 }
 
@@ -111,72 +197,79 @@ fn write_stderr(line: &str) {
     let _ = writeln!(e, "{line}");
 }
 
-/// Prints an error on stderr (always, even with `-q`).
-pub fn error(text: &str) {
-    clear_progress();
-    write_stderr(&format!("error: {}", redact(text)));
+fn fmt_elapsed(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}", s / 60, s % 60)
 }
 
-/// Prints a notice on stderr unless `-q`.
-pub fn notice(text: &str) {
-    if verbosity() >= 0 {
-        clear_progress();
-        write_stderr(&redact(text));
+/// The progress line for `event` of the call labelled `label`.
+fn progress_text(label: &str, started: Instant, event: &ProgressEvent<'_>) -> String {
+    let elapsed = fmt_elapsed(started.elapsed().as_millis() as u64);
+    match event {
+        ProgressEvent::Submitted { job_id } => {
+            format!("{label} · job {job_id} submitted · {elapsed}")
+        }
+        ProgressEvent::Polling {
+            job_id,
+            status,
+            polls,
+        } => format!("{label} · job {job_id} · {status} · {elapsed} · poll {polls}"),
+        ProgressEvent::Downloading {
+            index,
+            bytes,
+            total,
+        } => {
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            let total = total
+                .map(|t| format!(" / {}", human_bytes(t)))
+                .unwrap_or_default();
+            format!(
+                "{label} · downloading #{} · {}{total} · {}/s · {elapsed}",
+                index + 1,
+                human_bytes(*bytes),
+                human_bytes((*bytes as f64 / secs) as u64)
+            )
+        }
+        ProgressEvent::Retrying { message } => {
+            format!("{label} · retrying: {message} · {elapsed}")
+        }
+        ProgressEvent::Other { message } => format!("{label} · {message} · {elapsed}"),
     }
 }
 
-/// Prints a line on stderr even with `-q`: what a user must not miss,
-/// such as the id of a paid job left running.
-pub fn notice_always(text: &str) {
-    clear_progress();
-    eprintln!("{}", redact(text));
-}
-
-/// Prints a log line on stderr when the verbosity is at least `level`.
-pub fn log(level: i8, text: &str) {
-    if verbosity() >= level {
-        clear_progress();
-        write_stderr(&format!("[switchyard] {}", redact(text)));
+impl Reporter for Term {
+    fn notice(&self, text: &str) {
+        Term::notice(self, text);
     }
-}
 
-/// Whether progress should be drawn (stderr is a terminal and not `-q`).
-pub fn progress_enabled() -> bool {
-    verbosity() >= 0 && std::io::stderr().is_terminal()
-}
-
-/// Redraws the single progress line on stderr.
-pub fn progress(text: &str) {
-    if !progress_enabled() {
-        return;
+    fn always(&self, text: &str) {
+        self.notice_always(text);
     }
-    PROGRESS_SHOWN.store(true, Ordering::Relaxed);
-    let mut e = std::io::stderr().lock();
-    let _ = write!(e, "\r\x1b[2K{}", redact(text));
-    let _ = e.flush();
-}
 
-/// Clears the progress line if one is shown.
-pub fn clear_progress() {
-    if PROGRESS_SHOWN.swap(false, Ordering::Relaxed) {
-        let mut e = std::io::stderr().lock();
-        let _ = write!(e, "\r\x1b[2K");
-        let _ = e.flush();
+    fn log(&self, level: u8, text: &str) {
+        Term::log(self, level.min(i8::MAX as u8) as i8, text);
     }
-}
 
-/// Human-readable byte count (`12.3 MiB`).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
+    fn progress(&self, label: &str, started: Instant, event: &ProgressEvent<'_>) {
+        if !self.progress_enabled() {
+            if let ProgressEvent::Retrying { message } = event {
+                Term::log(self, 1, &format!("retrying: {message}"));
+            }
+            return;
+        }
+        self.progress_line(&progress_text(label, started, event));
     }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
+
+    fn clear_progress(&self) {
+        Term::clear_progress(self);
+    }
+
+    fn stream_text(&self, delta: &str) {
+        self.out_raw(delta);
+    }
+
+    fn abandon(&self, error: &HostError) -> ! {
+        self.report(error);
+        std::process::exit(error.exit_code())
     }
 }

@@ -5,7 +5,7 @@
 use super::Ctx;
 use crate::cli::{Cli, ConfigCmd, Shell};
 use crate::error::HostError;
-use crate::term;
+use crate::term::Term;
 use clap::CommandFactory;
 use serde_json::json;
 
@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
             if ctx.json {
                 ctx.print_json(&json!({"path": p, "exists": ctx.config.exists}));
             } else {
-                term::out(&p);
+                ctx.term.out(&p);
             }
             Ok(())
         }
@@ -53,10 +53,10 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
                     &json!({"path": path, "ok": problems.is_empty(), "problems": problems}),
                 );
             } else if problems.is_empty() {
-                term::out(&format!("{path}: ok"));
+                ctx.term.out(&format!("{path}: ok"));
             } else {
                 for p in &problems {
-                    term::out(&format!("{path}: {p}"));
+                    ctx.term.out(&format!("{path}: {p}"));
                 }
             }
             if problems.is_empty() {
@@ -118,11 +118,11 @@ fn show(ctx: &Ctx) -> Result<(), HostError> {
         ctx.print_json(&json!({"path": ctx.config.path, "settings": rows.rows.iter().map(|(k, v, s)| json!({"key": k, "value": v, "source": s})).collect::<Vec<_>>()}));
     } else {
         for (k, v, s) in &rows.rows {
-            term::out(&format!("{k} = {v}    ({s})"));
+            ctx.term.out(&format!("{k} = {v}    ({s})"));
         }
     }
     for p in &ctx.config.problems {
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "warning: {p}; other commands refuse this file until it is fixed"
         ));
     }
@@ -264,10 +264,10 @@ fn provider_rows(rows: &mut Rows<'_>) {
 }
 
 /// Prints completions for `shell`.
-pub fn completions(shell: Shell) -> Result<(), HostError> {
+pub fn completions(term: &Term, shell: Shell) -> Result<(), HostError> {
     let mut cmd = Cli::command();
     // Into memory first: clap_complete panics on a write error, and stdout
-    // errors are handled in one place (`term::write_stdout`).
+    // errors are handled in one place (`Term::write_stdout`).
     let mut out: Vec<u8> = Vec::new();
     let sh = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
@@ -276,6 +276,6 @@ pub fn completions(shell: Shell) -> Result<(), HostError> {
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
     clap_complete::generate(sh, &mut cmd, "switchyard", &mut out);
-    term::write_stdout(&out);
+    term.write_stdout(&out);
     Ok(())
 }

@@ -16,16 +16,21 @@ pub mod video;
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::error::HostError;
-use crate::loader::{self, Plugin};
+use crate::loader::Plugin;
 use crate::manifest::Manifest;
 use crate::registry::LookupTable;
-use crate::term;
+use crate::session::Session;
+use crate::term::Term;
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchyard_plugin_api::doc::Context as CallContext;
 
 /// Shared state of one command run.
 pub struct Ctx {
+    /// The session: plugins loaded, cancellation, deadline, secrets.
+    pub session: Arc<Session>,
+    /// Where output is printed.
+    pub term: Arc<Term>,
     /// The loaded config.
     pub config: Config,
     /// The manifests found.
@@ -120,7 +125,7 @@ pub fn plugin_dirs_with_sources(
 
 impl Ctx {
     /// Builds the context: config, lookup table, secret registry.
-    pub fn new(cli: &Cli) -> Result<Ctx, HostError> {
+    pub fn new(cli: &Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<Ctx, HostError> {
         let creates = matches!(
             cli.command,
             Command::Onboard(_) | Command::Models(crate::cli::ModelsCmd::Set { .. })
@@ -132,10 +137,12 @@ impl Ctx {
         }
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config));
         for w in missing_dir_warnings(&user_plugin_dirs(&cli.plugin_dirs, &config)) {
-            term::notice(&w);
+            term.notice(&w);
         }
-        crate::secrets::register_all(&config, table.plugins());
+        session.secrets().register_all(&config, table.plugins());
         Ok(Ctx {
+            session: session.clone(),
+            term: term.clone(),
             config,
             table,
             json: cli.json,
@@ -146,7 +153,7 @@ impl Ctx {
     /// Prints scan problems and unknown config keys as notices.
     pub fn report_diagnostics(&self) {
         for d in &self.table.diagnostics {
-            term::notice(&format!(
+            self.term.notice(&format!(
                 "{}: {}",
                 if d.is_error {
                     "warning: skipped plugin manifest"
@@ -158,7 +165,7 @@ impl Ctx {
         }
         if let Some(p) = &self.config.path {
             for k in &self.config.unknown_keys {
-                term::notice(&format!(
+                self.term.notice(&format!(
                     "warning: {}: unknown config key `{k}` (ignored)",
                     p.display()
                 ));
@@ -168,7 +175,9 @@ impl Ctx {
 
     /// Loads a plugin, turning a load failure into a config error (exit 3).
     pub fn load(&self, m: &Arc<Manifest>) -> Result<Arc<Plugin>, HostError> {
-        loader::load(m).map_err(|e| HostError::Load(e.to_string()))
+        self.session
+            .load(m)
+            .map_err(|e| HostError::Load(e.to_string()))
     }
 
     /// The call context for `m`: base URL, key (required unless optional).
@@ -245,7 +254,7 @@ impl Ctx {
 
     /// Prints a JSON value on stdout (redacted).
     pub fn print_json(&self, v: &serde_json::Value) {
-        term::out(&v.to_string());
+        self.term.out(&v.to_string());
     }
 }
 
@@ -284,8 +293,9 @@ pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError>
 
 /// A timeout: the flag, else the configured milliseconds, else the default.
 /// The flag also becomes the whole command's deadline, retries and
-/// fallbacks included ([`crate::failover::set_deadline`]).
+/// fallbacks included ([`Session::set_deadline`]).
 pub fn timeout_ms(
+    ctx: &Ctx,
     flag: Option<&str>,
     configured_ms: Option<u64>,
     default_ms: u64,
@@ -294,7 +304,7 @@ pub fn timeout_ms(
         Some(t) => {
             let d = crate::duration::parse(t)
                 .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
-            crate::failover::set_deadline(d);
+            ctx.session.set_deadline(d);
             Ok(d.as_millis() as u64)
         }
         None => Ok(configured_ms.unwrap_or(default_ms)),
@@ -311,11 +321,11 @@ pub fn stamp() -> String {
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<(), HostError> {
+pub fn run(cli: Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<(), HostError> {
     if let Command::Completions { shell } = &cli.command {
-        return config_cmd::completions(*shell);
+        return config_cmd::completions(term, *shell);
     }
-    let ctx = Ctx::new(&cli)?;
+    let ctx = Ctx::new(&cli, session, term)?;
     match cli.command {
         Command::Plugins(c) => plugins::run(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),

@@ -11,7 +11,6 @@ use crate::call::HostCalls;
 use crate::cli::OnboardArgs;
 use crate::config_edit;
 use crate::error::HostError;
-use crate::term;
 use serde_json::json;
 use std::io::{BufRead, IsTerminal};
 use switchyard_plugin_api::{doc, ops, ErrorKind};
@@ -46,7 +45,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
     if key.is_empty() {
         return Err(HostError::InvalidInput("no key was given".into()));
     }
-    crate::secrets::register(&key);
+    ctx.session.secrets().register(&key);
     let Some(config_key) = m.auth.config_keys.first().cloned() else {
         return Err(HostError::Config(format!(
             "plugin {:?} declares no config key for its API key",
@@ -61,13 +60,14 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
     let mut cc = ctx.call_context_with(&m, false, 60_000, false)?;
     cc.api_key = Some(key.clone());
     let plugin = ctx.load(&m)?;
-    let calls = HostCalls::new(&m.id);
+    let calls = HostCalls::new(&ctx.session, &m.id);
     let checked =
-        plugin.call::<_, doc::KeyStatus>(ops::KEY_CHECK, &cc, &doc::Empty {}, &[], calls.as_host());
+        calls.call::<_, doc::KeyStatus>(&plugin, ops::KEY_CHECK, &cc, &doc::Empty {}, &[]);
     let status = match checked {
         Ok(s) => Some(s),
         Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
-            term::notice(&format!("note: {}; the key was not checked", e.message));
+            ctx.term
+                .notice(&format!("note: {}; the key was not checked", e.message));
             None
         }
         Err(e) if e.kind == ErrorKind::AUTH => {
@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
     if set_primary {
         values.push(("agents.defaults.model.primary", "openrouter/auto".into()));
     }
-    config_edit::set(&path, &values)?;
+    config_edit::set(&ctx.session, &path, &values)?;
     if ctx.json {
         ctx.print_json(&json!({
             "provider": m.id,
@@ -102,18 +102,18 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
             Some(r) => format!("{r:.2} credits left under its limit"),
             None => "no credit limit".to_string(),
         };
-        term::out(&format!(
+        ctx.term.out(&format!(
             "key accepted: label {:?}, {remaining}",
             s.label.as_str()
         ));
     }
-    term::out(&format!(
+    ctx.term.out(&format!(
         "wrote the key to {} ({config_key})",
         path.display()
     ));
     if set_primary {
-        term::out("default chat model: openrouter/auto");
+        ctx.term.out("default chat model: openrouter/auto");
     }
-    term::out("next: switchyard chat \"Hello\"");
+    ctx.term.out("next: switchyard chat \"Hello\"");
     Ok(())
 }

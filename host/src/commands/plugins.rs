@@ -10,7 +10,6 @@ use crate::error::HostError;
 use crate::loader;
 use crate::manifest::Manifest;
 use crate::registry::LookupTable;
-use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -30,7 +29,7 @@ pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
 fn list(ctx: &Ctx) -> Result<(), HostError> {
     let mut rows = Vec::new();
     for m in ctx.table.plugins() {
-        let (status, error, library) = match loader::load(m) {
+        let (status, error, library) = match ctx.session.load(m) {
             Ok(p) => ("loaded", None, Some(p.library.display().to_string())),
             Err(e) => (
                 "refused",
@@ -65,10 +64,10 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
         return Ok(());
     }
     if rows.is_empty() {
-        term::out("no plugins found");
+        ctx.term.out("no plugins found");
     }
     for r in &rows {
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{:<20} {:<8} {:<10} prefix {:<16} {}",
             r["id"].as_str().unwrap_or(""),
             r["version"].as_str().unwrap_or(""),
@@ -84,11 +83,11 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
                 .unwrap_or_default()
         ));
         if let Some(e) = r["error"].as_str() {
-            term::out(&format!("    {e}"));
+            ctx.term.out(&format!("    {e}"));
         }
     }
     for d in &ctx.table.diagnostics {
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{}: {}",
             if d.is_error {
                 "broken manifest"
@@ -124,11 +123,11 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     let mut failures = Vec::new();
     let mut results = Vec::new();
     for m in plugins {
-        match loader::load(m) {
+        match ctx.session.load(m) {
             Ok(p) => {
                 results.push(json!({"id": m.id, "ok": true, "library": p.library.display().to_string(), "plugin_api": p.plugin_api}));
                 if !ctx.json {
-                    term::out(&format!(
+                    ctx.term.out(&format!(
                         "ok      {} {} (plugin API {}, {})",
                         m.id,
                         m.version,
@@ -140,7 +139,7 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
             Err(e) => {
                 results.push(json!({"id": m.id, "ok": false, "error": e.to_string()}));
                 if !ctx.json {
-                    term::out(&format!("FAILED  {}: {e}", m.id));
+                    ctx.term.out(&format!("FAILED  {}: {e}", m.id));
                 }
                 failures.push(e.to_string());
             }
@@ -149,7 +148,7 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     if only.is_none() {
         for d in ctx.table.diagnostics.iter().filter(|d| d.is_error) {
             if !ctx.json {
-                term::out(&format!("FAILED  {}", d.message));
+                ctx.term.out(&format!("FAILED  {}", d.message));
             }
             failures.push(d.message.clone());
         }
@@ -202,7 +201,7 @@ fn test_layout(dir: &Path) -> Result<(LookupTable, Option<PathBuf>), HostError> 
 /// Makes the libraries of a plugin crate findable: its target directories go
 /// on the library path; when none holds a manifest's library, the crate is
 /// built (`cargo build --release`, its progress shown).
-fn find_or_build(table: &LookupTable, crate_dir: &Path) -> Result<(), HostError> {
+fn find_or_build(ctx: &Ctx, table: &LookupTable, crate_dir: &Path) -> Result<(), HostError> {
     let dirs = crate::contract::crate_library_dirs(crate_dir);
     let mut path: Vec<PathBuf> = dirs.clone();
     if let Some(old) = std::env::var_os("SWITCHYARD_LIBRARY_PATH") {
@@ -219,7 +218,7 @@ fn find_or_build(table: &LookupTable, crate_dir: &Path) -> Result<(), HostError>
     if !missing {
         return Ok(());
     }
-    term::notice(&format!(
+    ctx.term.notice(&format!(
         "building {} (cargo build --release) to test it",
         crate_dir.display()
     ));
@@ -257,9 +256,11 @@ fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Resul
         )));
     }
     if let Some(c) = &crate_dir {
-        find_or_build(&table, c)?;
+        find_or_build(ctx, &table, c)?;
     }
-    crate::secrets::register_all(&ctx.config, table.plugins());
+    ctx.session
+        .secrets()
+        .register_all(&ctx.config, table.plugins());
     let opts = crate::contract::Options {
         base_url,
         probe_timeout,
@@ -268,7 +269,7 @@ fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Resul
         ctx.call_context_with(m, false, 0, false)
             .unwrap_or_default()
     };
-    let lines = crate::contract::run(&table, base, &opts);
+    let lines = crate::contract::run(&ctx.session, &table, base, &opts);
     report(ctx, &lines, &opts)
 }
 
@@ -302,12 +303,13 @@ fn report(
             .base_url
             .as_deref()
             .unwrap_or("none: capability probes skipped");
-        term::out(&format!("plugin contract suite (probe server: {server})"));
+        ctx.term
+            .out(&format!("plugin contract suite (probe server: {server})"));
         let mut subject = "";
         for l in lines {
             if l.subject != subject {
                 subject = &l.subject;
-                term::out(&format!("plugin {subject}"));
+                ctx.term.out(&format!("plugin {subject}"));
             }
             let line = match &l.outcome {
                 Outcome::Ok(n) if n.is_empty() => format!("  [ok]   {}", l.what),
@@ -315,9 +317,9 @@ fn report(
                 Outcome::Fail(n) => format!("  [FAIL] {}: {n}", l.what),
                 Outcome::Skip(n) => format!("  [skip] {}: {n}", l.what),
             };
-            term::out(&line);
+            ctx.term.out(&line);
         }
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{} checks: {passed} passed, {failed} failed, {skipped} skipped",
             lines.len()
         ));

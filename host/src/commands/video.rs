@@ -20,7 +20,7 @@ use crate::journal::{self, JobRecord};
 use crate::loader::Plugin;
 use crate::media;
 use crate::output::{self, Expect, Outputs, Target};
-use crate::term;
+use crate::session::Session;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use switchyard_plugin_api::doc::{
@@ -124,6 +124,7 @@ pub fn image_input(flag: &str, arg: &str) -> Result<ImageArg, HostError> {
 /// The `--first-frame`/`--last-frame` images, checked against the
 /// model's frame image kinds and modes.
 fn frame_images(
+    session: &Session,
     route: &Route,
     model: &str,
     args: &VideoArgs,
@@ -136,7 +137,7 @@ fn frame_images(
         ("--last-frame", &args.last_frame, "last_frame"),
     ] {
         let Some(v) = value else { continue };
-        check::takes_kind(route, model, flag, kind, "frame images", |m| {
+        check::takes_kind(session, route, model, flag, kind, "frame images", |m| {
             m.frame_images.as_ref()
         })?;
         frames.push(FrameImage {
@@ -158,6 +159,7 @@ fn frame_images(
 }
 
 fn build_request(
+    session: &Session,
     route: &Route,
     model: &str,
     args: &VideoArgs,
@@ -191,10 +193,11 @@ fn build_request(
         )?),
         None => None,
     };
-    let frames = frame_images(route, model, args, blobs)?;
+    let frames = frame_images(session, route, model, args, blobs)?;
     let mut refs = Vec::new();
     for r in &args.references {
         check::takes_kind(
+            session,
             route,
             model,
             "--reference",
@@ -224,17 +227,22 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         .clone()
         .or_else(|| vm.primary.clone())
         .unwrap_or_else(|| DEFAULT_VIDEO_MODEL.to_string());
-    let route = check::route(&ctx.table, &model, CAP_VIDEO)?;
+    let route = check::route(&ctx.session, &ctx.table, &model, CAP_VIDEO)?;
     if route.limits.is_none() {
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "note: {model} is not listed in the {} manifest; its limits could not be checked",
             route.manifest.id
         ));
     }
     let mut blobs = Blobs::default();
-    let req = build_request(&route, &model, &args, &prompt, &mut blobs)?;
+    let req = build_request(&ctx.session, &route, &model, &args, &prompt, &mut blobs)?;
     let target = Target::check("--out", args.out.as_deref())?;
-    let timeout = timeout_ms(args.timeout.as_deref(), vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let timeout = timeout_ms(
+        ctx,
+        args.timeout.as_deref(),
+        vm.timeout_ms,
+        DEFAULT_TIMEOUT_MS,
+    )?;
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
 
@@ -259,21 +267,21 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         submit_key: None,
     };
     record.save()?;
-    let calls = HostCalls::new(&model);
+    let calls = HostCalls::new(&ctx.session, &model);
     let submit_cc = CallContext {
         timeout_ms: submit_deadline(&route.manifest, cc.timeout_ms),
         ..cc.clone()
     };
-    let sent = plugin.call::<_, VideoJob>(
+    let sent = calls.call::<_, VideoJob>(
+        &plugin,
         ops::VIDEO_SUBMIT,
         &submit_cc,
         &req,
         &blobs.slices(),
-        calls.as_host(),
     );
     let job = match sent {
         Ok(j) => {
-            crate::call::set_running_job(Some(&j.id));
+            ctx.session.set_running_job(Some(&j.id));
             j
         }
         Err(e) => {
@@ -284,7 +292,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
                 let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
             } else {
                 let _ = record.set_status("submit_unknown", Some(e.message.to_string()));
-                term::notice_always(&format!(
+                ctx.term.notice_always(&format!(
                     "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
                     e.message, record.key
                 ));
@@ -297,7 +305,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     }
     record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
     record.assign_id(&job.id, &job.polling_url, job.status.as_str())?;
-    term::notice(&format!(
+    ctx.term.notice(&format!(
         "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
         job.id, model, job.id
     ));
@@ -332,18 +340,23 @@ fn wait_and_download(
     for i in 0..output::MAX_OUTPUTS.min(8) {
         output::remove_stale_temps(&output::numbered(&target, i));
     }
-    let outputs = Outputs::new(target.clone(), Expect::Video, cc.max_output_bytes);
-    let mut calls = HostCalls::with_outputs(&record.model, outputs);
-    crate::call::set_running_job(Some(&job.id));
-    let result = plugin.call::<_, VideoResponse>(ops::VIDEO_WAIT, cc, job, &[], calls.as_host());
-    crate::call::set_running_job(None);
+    let outputs = Outputs::new(
+        ctx.session.temps(),
+        target.clone(),
+        Expect::Video,
+        cc.max_output_bytes,
+    );
+    let mut calls = HostCalls::with_outputs(&ctx.session, &record.model, outputs);
+    ctx.session.set_running_job(Some(&job.id));
+    let result = calls.call::<_, VideoResponse>(plugin, ops::VIDEO_WAIT, cc, job, &[]);
+    ctx.session.set_running_job(None);
     let outputs = calls.take_outputs();
-    term::clear_progress();
+    ctx.term.clear_progress();
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
             drop(outputs);
-            return Err(journal_wait_error(record, &calls, job, e));
+            return Err(journal_wait_error(ctx, record, &calls, job, e));
         }
     };
     let written = match outputs
@@ -352,7 +365,7 @@ fn wait_and_download(
     {
         Ok(w) => w,
         Err(e) => {
-            journal_download_failed(record, &job.id, &e.to_string());
+            journal_download_failed(ctx, record, &job.id, &e.to_string());
             return Err(e.with_job(&job.id));
         }
     };
@@ -374,14 +387,14 @@ fn wait_and_download(
         }));
     } else {
         for w in &written {
-            term::out(&w.path.display().to_string());
+            ctx.term.out(&w.path.display().to_string());
         }
         let cost = cost.map(|c| format!(", cost ${c:.2}")).unwrap_or_default();
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "saved {} video(s) for job {} ({}{cost})",
             written.len(),
             job.id,
-            term::human_bytes(written.iter().map(|w| w.bytes).sum())
+            crate::output::human_bytes(written.iter().map(|w| w.bytes).sum())
         ));
     }
     Ok(())
@@ -391,6 +404,7 @@ fn wait_and_download(
 /// A job the provider completed whose download then failed is journaled
 /// as `download_failed` (never `completed`, which reads as done).
 fn journal_wait_error(
+    ctx: &Ctx,
     record: &mut JobRecord,
     calls: &HostCalls,
     job: &VideoJob,
@@ -412,18 +426,18 @@ fn journal_wait_error(
     // Keep the status the last poll reported, so `video jobs` tells the truth.
     let st = calls.last_status().unwrap_or_else(|| record.status.clone());
     if matches!(st.as_str(), "completed" | "download_failed") {
-        journal_download_failed(record, &job.id, &e.message);
+        journal_download_failed(ctx, record, &job.id, &e.message);
     } else {
         let _ = record.set_status(&st, Some(e.message.to_string()));
-        crate::call::say_job_left_running(&job.id);
+        ctx.session.say_job_left_running(&job.id);
     }
     e.into()
 }
 
 /// Journals a completed job whose video could not be downloaded or written.
-fn journal_download_failed(record: &mut JobRecord, id: &str, why: &str) {
+fn journal_download_failed(ctx: &Ctx, record: &mut JobRecord, id: &str, why: &str) {
     let _ = record.set_status("download_failed", Some(why.to_string()));
-    term::notice_always(&format!(
+    ctx.term.notice_always(&format!(
         "job {id} completed but its download failed; it is journaled as download_failed. Download it with: switchyard video resume {id} (add --out PATH to save it elsewhere)"
     ));
 }
@@ -487,9 +501,10 @@ fn resume(
             );
         } else {
             for p in &record.outputs {
-                term::out(&p.display().to_string());
+                ctx.term.out(&p.display().to_string());
             }
-            term::notice(&format!("job {} was already downloaded", record.id));
+            ctx.term
+                .notice(&format!("job {} was already downloaded", record.id));
         }
         return Ok(());
     } else if let Err(e) = Target::check("--out", Some(&record.output)) {
@@ -505,11 +520,12 @@ fn resume(
         ))
     })?;
     let vm = &ctx.config.file.agents.defaults.video_generation_model;
-    let timeout = timeout_ms(timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let timeout = timeout_ms(ctx, timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
     let cc = ctx.call_context(&manifest, false, timeout)?;
     let plugin = ctx.load(&manifest)?;
     let j = job_of(&record);
-    term::notice(&format!("resuming job {} ({})", record.id, record.model));
+    ctx.term
+        .notice(&format!("resuming job {} ({})", record.id, record.model));
     wait_and_download(ctx, &plugin, &cc, &mut record, &j)
 }
 
@@ -525,7 +541,7 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
         } else {
             r.id.clone()
         };
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{id}\t{}\t{}\t{}",
             r.status,
             r.model,
@@ -550,19 +566,14 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
             })
             .and_then(|m| Ok((ctx.call_context(&m, false, 30_000)?, ctx.load(&m)?)))
             .and_then(|(cc, p)| {
-                let calls = HostCalls::new(&record.model);
-                p.call::<_, VideoJobState>(
-                    ops::VIDEO_STATUS,
-                    &cc,
-                    &job_of(&record),
-                    &[],
-                    calls.as_host(),
-                )
-                .map_err(HostError::from)
+                let calls = HostCalls::new(&ctx.session, &record.model);
+                calls
+                    .call::<_, VideoJobState>(&p, ops::VIDEO_STATUS, &cc, &job_of(&record), &[])
+                    .map_err(HostError::from)
             });
         match attempt {
             Ok(s) => live = Some((s.status.to_string(), s.error)),
-            Err(e) => term::notice(&format!(
+            Err(e) => ctx.term.notice(&format!(
                 "could not ask the provider for the live status ({e}); showing the journal"
             )),
         }
@@ -576,21 +587,22 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
     } else {
         &record.id
     };
-    term::out(&format!("job      {id}"));
-    term::out(&format!("model    {}", record.model));
-    term::out(&format!("journal  {}", record.status));
+    ctx.term.out(&format!("job      {id}"));
+    ctx.term.out(&format!("model    {}", record.model));
+    ctx.term.out(&format!("journal  {}", record.status));
     if let Some((s, err)) = &live {
-        term::out(&format!("live     {s}"));
+        ctx.term.out(&format!("live     {s}"));
         if let Some(e) = err {
-            term::out(&format!("error    {e}"));
+            ctx.term.out(&format!("error    {e}"));
         }
     }
-    term::out(&format!("output   {}", record.output.display()));
+    ctx.term
+        .out(&format!("output   {}", record.output.display()));
     for p in &record.outputs {
-        term::out(&format!("file     {}", p.display()));
+        ctx.term.out(&format!("file     {}", p.display()));
     }
     if let Some(e) = &record.error {
-        term::out(&format!("last error {e}"));
+        ctx.term.out(&format!("last error {e}"));
     }
     Ok(())
 }
