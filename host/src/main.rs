@@ -5,14 +5,17 @@ print errors (redacted) and exit with the documented code. `anyhow` is not
 needed here: every failure is a typed `HostError` with its exit code.
 */
 
+mod cli;
+mod commands;
+mod term;
+
 use clap::Parser;
+use cli::Cli;
 use std::sync::Arc;
-use switchyard::cli::Cli;
-use switchyard::commands;
-use switchyard::output::LiveTemps;
-use switchyard::secrets::Secrets;
-use switchyard::session::{Session, GRACE};
-use switchyard::term::Term;
+use switchyard_core::output::LiveTemps;
+use switchyard_core::secrets::Secrets;
+use switchyard_core::session::{Session, GRACE};
+use term::Term;
 
 fn main() {
     let cli = Cli::try_parse().unwrap_or_else(|e| exit_with_usage(&e));

@@ -11,14 +11,14 @@ for [`Term::stdout_error`], which `main` turns into a message and a
 non-zero exit.
 */
 
-use crate::error::HostError;
-use crate::output::{human_bytes, LiveTemps};
-use crate::secrets::{Secrets, StreamRedactor};
-use crate::session::{ProgressEvent, Reporter};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
+use switchyard_core::error::HostError;
+use switchyard_core::output::{human_bytes, LiveTemps};
+use switchyard_core::secrets::{Secrets, StreamRedactor};
+use switchyard_core::session::{ProgressEvent, Reporter};
 
 /// The terminal: verbosity, redaction, stdout error tracking, progress line.
 pub struct Term {
@@ -53,11 +53,6 @@ impl Term {
             stdout_error: Mutex::new(None),
             stream: Mutex::new(None),
         }
-    }
-
-    /// The current verbosity.
-    pub fn verbosity(&self) -> i8 {
-        self.verbosity
     }
 
     /// Writes `bytes` to stdout and flushes. A closed pipe exits the

@@ -4,12 +4,12 @@ fallbacks) with retries, plain or streamed, printing which model answered.
 */
 
 use super::{read_text_arg, timeout_ms, Ctx};
-use crate::call::HostCalls;
-use crate::check;
 use crate::cli::ChatArgs;
-use crate::error::HostError;
-use crate::failover::{self, RetryPolicy};
 use serde_json::json;
+use switchyard_core::call::HostCalls;
+use switchyard_core::check;
+use switchyard_core::error::HostError;
+use switchyard_core::failover::{self, RetryPolicy};
 use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse, Context as CallContext};
 use switchyard_plugin_api::{caps::CHAT as CAP_CHAT, ops, ErrorKind, PluginError};
 
@@ -155,7 +155,14 @@ fn route_chain(
     ctx: &Ctx,
     chain: &[String],
     timeout: u64,
-) -> Result<Vec<(String, std::sync::Arc<crate::loader::Plugin>, CallContext)>, HostError> {
+) -> Result<
+    Vec<(
+        String,
+        std::sync::Arc<switchyard_core::loader::Plugin>,
+        CallContext,
+    )>,
+    HostError,
+> {
     let mut targets = Vec::new();
     for m in chain {
         let r = check::route(&ctx.session, &ctx.table, m, CAP_CHAT)?;

@@ -4,10 +4,10 @@
 
 use super::Ctx;
 use crate::cli::{Cli, ConfigCmd, Shell};
-use crate::error::HostError;
 use crate::term::Term;
 use clap::CommandFactory;
 use serde_json::json;
+use switchyard_core::error::HostError;
 
 /// Runs a `config` subcommand.
 pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
@@ -167,12 +167,12 @@ fn agent_rows(rows: &mut Rows<'_>) {
     rows.setting(
         "agents.defaults.videoGenerationModel.pollIntervalMs",
         ms(video.poll_interval_ms),
-        crate::config::DEFAULT_POLL_INTERVAL_MS.to_string(),
+        switchyard_core::config::DEFAULT_POLL_INTERVAL_MS.to_string(),
     );
     rows.setting(
         "agents.defaults.mediaMaxMb",
         ms(d.media_max_mb),
-        crate::config::DEFAULT_MEDIA_MAX_MB.to_string(),
+        switchyard_core::config::DEFAULT_MEDIA_MAX_MB.to_string(),
     );
 }
 
@@ -206,7 +206,7 @@ fn tts_rows(rows: &mut Rows<'_>) {
     }
 }
 
-/// A key's source from [`crate::config::Config::api_key`] in the words
+/// A key's source from [`switchyard_core::config::Config::api_key`] in the words
 /// `config show` uses: `file <path>`, `env <VAR>`.
 fn key_source(from: String) -> String {
     if let Some(path) = from.strip_prefix("config ") {
@@ -255,7 +255,7 @@ fn provider_rows(rows: &mut Rows<'_>) {
             rows.setting(
                 &read,
                 value,
-                crate::config::DEFAULT_READ_TIMEOUT_MS.to_string(),
+                switchyard_core::config::DEFAULT_READ_TIMEOUT_MS.to_string(),
             );
         } else if value.is_some() {
             rows.setting(&read, value, "");

@@ -5,11 +5,11 @@ atomically (several images go to numbered files).
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::check;
 use crate::cli::ImageArgs;
-use crate::error::HostError;
-use crate::output::{Expect, Outputs, Target};
 use serde_json::json;
+use switchyard_core::check;
+use switchyard_core::error::HostError;
+use switchyard_core::output::{Expect, Outputs, Target};
 use switchyard_plugin_api::doc::{Context as CallContext, ImageRequest, ImageResponse};
 use switchyard_plugin_api::{caps::IMAGE as CAP_IMAGE, ops};
 
@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     // Retried like chat when the provider answered with a transient error
     // (no image was generated or billed); not after the answer started.
     let temps = ctx.session.temps();
-    let (resp, outputs) = crate::failover::run_with_outputs(
+    let (resp, outputs) = switchyard_core::failover::run_with_outputs(
         &ctx.session,
         &model,
         || Outputs::new(temps, out.clone(), Expect::Image, cc.max_output_bytes).named_by_format(),
@@ -125,9 +125,9 @@ fn check_extension(target: &Target) -> Result<(), HostError> {
 
 /// Says when a file was saved under another extension than asked, because
 /// its bytes are another format.
-fn say_renamed(ctx: &Ctx, out: &std::path::Path, written: &[crate::output::Written]) {
+fn say_renamed(ctx: &Ctx, out: &std::path::Path, written: &[switchyard_core::output::Written]) {
     for (i, w) in written.iter().enumerate() {
-        let asked = crate::output::numbered(out, i as u32);
+        let asked = switchyard_core::output::numbered(out, i as u32);
         if w.path != asked {
             ctx.term.notice(&format!(
                 "note: the provider sent {}, so it was saved as {} rather than {}",

@@ -14,15 +14,15 @@ pub mod speak;
 pub mod video;
 
 use crate::cli::{Cli, Command};
-use crate::config::Config;
-use crate::error::HostError;
-use crate::loader::Plugin;
-use crate::manifest::Manifest;
-use crate::registry::LookupTable;
-use crate::session::Session;
 use crate::term::Term;
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchyard_core::config::Config;
+use switchyard_core::error::HostError;
+use switchyard_core::loader::Plugin;
+use switchyard_core::manifest::Manifest;
+use switchyard_core::registry::LookupTable;
+use switchyard_core::session::Session;
 use switchyard_plugin_api::doc::Context as CallContext;
 
 /// Shared state of one command run.
@@ -239,14 +239,14 @@ impl Ctx {
             .agents
             .defaults
             .media_max_mb
-            .unwrap_or(crate::config::DEFAULT_MEDIA_MAX_MB);
+            .unwrap_or(switchyard_core::config::DEFAULT_MEDIA_MAX_MB);
         Ok(CallContext {
             api_key: key.map(|(k, _)| k),
             base_url,
             timeout_ms,
             poll_interval_ms: vm
                 .poll_interval_ms
-                .unwrap_or(crate::config::DEFAULT_POLL_INTERVAL_MS),
+                .unwrap_or(switchyard_core::config::DEFAULT_POLL_INTERVAL_MS),
             max_output_bytes: max_mb.saturating_mul(1024 * 1024),
             settings_json: self.config.provider_settings_json(&m.id),
         })
@@ -302,7 +302,7 @@ pub fn timeout_ms(
 ) -> Result<u64, HostError> {
     match flag {
         Some(t) => {
-            let d = crate::duration::parse(t)
+            let d = switchyard_core::duration::parse(t)
                 .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
             ctx.session.set_deadline(d);
             Ok(d.as_millis() as u64)

@@ -5,14 +5,14 @@ fetching the catalog (the only `models` command that reaches the network).
 */
 
 use super::Ctx;
-use crate::call::HostCalls;
-use crate::catalog::{self, State};
-use crate::check;
 use crate::cli::ModelsCmd;
-use crate::config_edit;
-use crate::error::HostError;
-use crate::manifest::ModelEntry;
 use serde_json::json;
+use switchyard_core::call::HostCalls;
+use switchyard_core::catalog::{self, State};
+use switchyard_core::check;
+use switchyard_core::config_edit;
+use switchyard_core::error::HostError;
+use switchyard_core::manifest::ModelEntry;
 use switchyard_plugin_api::ErrorKind;
 use switchyard_plugin_api::{doc, ops};
 
@@ -273,7 +273,7 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
 /// A failure keeps its kind (a rejected key stays an auth error, exit 3).
 fn refresh_one(
     ctx: &Ctx,
-    m: &std::sync::Arc<crate::manifest::Manifest>,
+    m: &std::sync::Arc<switchyard_core::manifest::Manifest>,
 ) -> Result<Option<catalog::Cached>, HostError> {
     let plugin = ctx.load(m)?;
     let cc = ctx.call_context_with(m, false, 120_000, false)?;

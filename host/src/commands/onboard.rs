@@ -7,12 +7,12 @@ Sets the default chat model to `openrouter/auto` if none is set.
 */
 
 use super::Ctx;
-use crate::call::HostCalls;
 use crate::cli::OnboardArgs;
-use crate::config_edit;
-use crate::error::HostError;
 use serde_json::json;
 use std::io::{BufRead, IsTerminal};
+use switchyard_core::call::HostCalls;
+use switchyard_core::config_edit;
+use switchyard_core::error::HostError;
 use switchyard_plugin_api::{doc, ops, ErrorKind};
 
 /// Runs `onboard`.
@@ -78,7 +78,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
         }
         Err(e) => return Err(e.into()),
     };
-    let mut values: Vec<(&str, toml_edit::Value)> =
+    let mut values: Vec<(&str, switchyard_core::config_edit::Value)> =
         vec![(config_key.as_str(), key.as_str().into())];
     let set_primary = m.id == "openrouter"
         && ctx.config.file.agents.defaults.model.primary.is_none()

@@ -1,17 +1,17 @@
 /*!
 `plugins list`, `plugins check` and `plugins test`: what is installed,
 whether each plugin loads and keeps its contract (ABI, API version,
-embedded manifest), and the full contract suite ([`crate::contract`]).
+embedded manifest), and the full contract suite ([`switchyard_core::contract`]).
 */
 
 use super::Ctx;
 use crate::cli::PluginsCmd;
-use crate::error::HostError;
-use crate::loader;
-use crate::manifest::Manifest;
-use crate::registry::LookupTable;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::error::HostError;
+use switchyard_core::loader;
+use switchyard_core::manifest::Manifest;
+use switchyard_core::registry::LookupTable;
 
 /// Runs a `plugins` subcommand.
 pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
@@ -202,7 +202,7 @@ fn test_layout(dir: &Path) -> Result<(LookupTable, Option<PathBuf>), HostError> 
 /// on the library path; when none holds a manifest's library, the crate is
 /// built (`cargo build --release`, its progress shown).
 fn find_or_build(ctx: &Ctx, table: &LookupTable, crate_dir: &Path) -> Result<(), HostError> {
-    let dirs = crate::contract::crate_library_dirs(crate_dir);
+    let dirs = switchyard_core::contract::crate_library_dirs(crate_dir);
     let mut path: Vec<PathBuf> = dirs.clone();
     if let Some(old) = std::env::var_os("SWITCHYARD_LIBRARY_PATH") {
         path.extend(std::env::split_paths(&old));
@@ -239,7 +239,7 @@ fn find_or_build(ctx: &Ctx, table: &LookupTable, crate_dir: &Path) -> Result<(),
 }
 
 fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Result<(), HostError> {
-    let probe_timeout = crate::duration::parse(timeout)
+    let probe_timeout = switchyard_core::duration::parse(timeout)
         .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
     if let Some(u) = &base_url {
         if !(u.starts_with("http://") || u.starts_with("https://")) {
@@ -261,7 +261,7 @@ fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Resul
     ctx.session
         .secrets()
         .register_all(&ctx.config, table.plugins());
-    let opts = crate::contract::Options {
+    let opts = switchyard_core::contract::Options {
         base_url,
         probe_timeout,
     };
@@ -269,16 +269,16 @@ fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Resul
         ctx.call_context_with(m, false, 0, false)
             .unwrap_or_default()
     };
-    let lines = crate::contract::run(&ctx.session, &table, base, &opts);
+    let lines = switchyard_core::contract::run(&ctx.session, &table, base, &opts);
     report(ctx, &lines, &opts)
 }
 
 fn report(
     ctx: &Ctx,
-    lines: &[crate::contract::Line],
-    opts: &crate::contract::Options,
+    lines: &[switchyard_core::contract::Line],
+    opts: &switchyard_core::contract::Options,
 ) -> Result<(), HostError> {
-    use crate::contract::Outcome;
+    use switchyard_core::contract::Outcome;
     let count = |f: fn(&Outcome) -> bool| lines.iter().filter(|l| f(&l.outcome)).count();
     let failed = count(|o| matches!(o, Outcome::Fail(_)));
     let skipped = count(|o| matches!(o, Outcome::Skip(_)));

@@ -4,12 +4,12 @@ checked from the bytes, PCM wrapped as WAV when the output ends in `.wav`.
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::check;
 use crate::cli::SpeakArgs;
-use crate::error::HostError;
-use crate::output::{Expect, Outputs, Target};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::check;
+use switchyard_core::error::HostError;
+use switchyard_core::output::{Expect, Outputs, Target};
 use switchyard_plugin_api::doc::{Context as CallContext, SpeechRequest, SpeechResponse};
 use switchyard_plugin_api::{caps::SPEECH as CAP_SPEECH, ops};
 
@@ -218,7 +218,7 @@ pub fn synthesize(
     };
     // Retried like chat when the provider answered with a transient error
     // (nothing was synthesized); not after the audio started to arrive.
-    let (_, outputs) = crate::failover::run_with_outputs(
+    let (_, outputs) = switchyard_core::failover::run_with_outputs(
         &ctx.session,
         &plan.model,
         || {

@@ -12,17 +12,17 @@ submits again.
 */
 
 use super::{read_text_arg, timeout_ms, Ctx};
-use crate::call::HostCalls;
-use crate::check::{self, Route};
 use crate::cli::{VideoArgs, VideoJobCmd};
-use crate::error::HostError;
-use crate::journal::{self, JobRecord};
-use crate::loader::Plugin;
-use crate::media;
-use crate::output::{self, Expect, Outputs, Target};
-use crate::session::Session;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::call::HostCalls;
+use switchyard_core::check::{self, Route};
+use switchyard_core::error::HostError;
+use switchyard_core::journal::{self, JobRecord};
+use switchyard_core::loader::Plugin;
+use switchyard_core::media;
+use switchyard_core::output::{self, Expect, Outputs, Target};
+use switchyard_core::session::Session;
 use switchyard_plugin_api::doc::{
     Context as CallContext, FrameImage, Input, JobStatus, VideoJob, VideoJobState, VideoRequest,
     VideoResponse,
@@ -394,7 +394,7 @@ fn wait_and_download(
             "saved {} video(s) for job {} ({}{cost})",
             written.len(),
             job.id,
-            crate::output::human_bytes(written.iter().map(|w| w.bytes).sum())
+            switchyard_core::output::human_bytes(written.iter().map(|w| w.bytes).sum())
         ));
     }
     Ok(())
@@ -469,7 +469,7 @@ fn job_of(r: &JobRecord) -> VideoJob {
 /// manifest's `submit_timeout_ms` to answer (default 2 minutes), however
 /// short the job's own timeout; never longer than the job's timeout allows
 /// when that is longer.
-fn submit_deadline(m: &crate::manifest::Manifest, job_timeout_ms: u64) -> u64 {
+fn submit_deadline(m: &switchyard_core::manifest::Manifest, job_timeout_ms: u64) -> u64 {
     match job_timeout_ms {
         0 => 0,
         t => t.max(m.submit_timeout_ms),

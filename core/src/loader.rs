@@ -12,11 +12,11 @@ would hand every later plugin the first one's entry points.
 */
 
 use crate::manifest::Manifest;
-use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchyard_plugin_api::abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
 use switchyard_plugin_api::{
     doc, ErrorKind, HostRef, PluginError, PluginModuleRef, RSlice, RStr, PLUGIN_API_VERSION,
 };

@@ -11,7 +11,9 @@ it points to is replaced, the link stays.
 use crate::error::HostError;
 use crate::session::Session;
 use std::path::{Path, PathBuf};
-use toml_edit::{DocumentMut, Item, Table, Value};
+/// A config value, as [`set`] takes it (toml_edit's).
+pub use toml_edit::Value;
+use toml_edit::{DocumentMut, Item, Table};
 
 /// Sets each dotted key to its value in the config at `path` (through
 /// symlinks).
