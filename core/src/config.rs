@@ -13,6 +13,7 @@ error.
 
 use crate::error::HostError;
 use crate::manifest::{one_line, Manifest};
+use crate::paths::Dirs;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -179,30 +180,22 @@ pub struct Config {
 /// Where the config file is: `--config`, `$SWITCHYARD_CONFIG`,
 /// `$XDG_CONFIG_HOME/switchyard/config.toml`, `~/.config/switchyard/config.toml`.
 /// The flag says whether the user named it explicitly.
-pub fn default_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
+pub fn default_path(dirs: &Dirs, flag: Option<&Path>) -> Option<(PathBuf, bool)> {
     if let Some(p) = flag {
         return Some((p.to_path_buf(), true));
     }
     if let Some(p) = std::env::var_os("SWITCHYARD_CONFIG").filter(|p| !p.is_empty()) {
         return Some((PathBuf::from(p), true));
     }
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
-        return Some((PathBuf::from(x).join("switchyard/config.toml"), false));
-    }
-    std::env::var_os("HOME").map(|h| {
-        (
-            PathBuf::from(h).join(".config/switchyard/config.toml"),
-            false,
-        )
-    })
+    dirs.config_file().map(|p| (p, false))
 }
 
 impl Config {
     /// Loads the config file chosen by [`default_path`].
     /// With `may_create`, a missing file is fine even when named explicitly
     /// (commands that create it: `onboard`, `models set`).
-    pub fn load(flag: Option<&Path>, may_create: bool) -> Result<Config, HostError> {
-        let Some((path, explicit)) = default_path(flag) else {
+    pub fn load(dirs: &Dirs, flag: Option<&Path>, may_create: bool) -> Result<Config, HostError> {
+        let Some((path, explicit)) = default_path(dirs, flag) else {
             return Ok(Config::default());
         };
         match std::fs::read_to_string(&path) {

@@ -2,13 +2,14 @@
 Editing the config file as a document (toml_edit), never re-serializing
 it: comments, key order and formatting of an existing file are kept. A new
 file is created with mode 0600 (it may hold a key). Writes are atomic
-(temporary file + rename) and keep an existing file's permissions, except
+([`crate::files::write_atomic`]) and keep an existing file's permissions, except
 that a file left holding a key is tightened to 0600 (owner only). A
 symlinked config (dotfile managers) is edited through the link: the file
 it points to is replaced, the link stays.
 */
 
 use crate::error::HostError;
+use crate::files::{self, Mode};
 use crate::session::Session;
 use std::path::{Path, PathBuf};
 /// A config value, as [`set`] takes it (toml_edit's).
@@ -139,34 +140,12 @@ fn write_atomic(
     new_file: bool,
     holds_key: bool,
 ) -> Result<(), HostError> {
-    use std::io::Write;
-    let err =
-        |e: std::io::Error| HostError::Config(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    if !new_file {
-        if let Ok(meta) = std::fs::metadata(path) {
-            let perms = kept_permissions(session, path, meta, holds_key);
-            let _ = std::fs::set_permissions(&tmp, perms);
-        }
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) if !new_file => Mode::Keep(kept_permissions(session, path, meta, holds_key)),
+        _ => Mode::Private,
+    };
+    files::write_atomic(path, bytes, mode)
+        .map_err(|e| HostError::Config(format!("cannot write {}: {e}", path.display())))
 }
 
 /// An existing file's permissions for its new content: kept, but without

@@ -3,16 +3,108 @@ The video job journal: paid jobs are never forgotten.
 
 Before a submit is sent, a `submitting` record is written; as soon as the
 provider accepts the job its id and polling URL are recorded (before the
-first poll); every later state change is recorded too. Records live under
-`$XDG_STATE_HOME/switchyard/jobs/` (else `~/.local/state/switchyard/jobs/`),
-one JSON file per job, each replaced atomically (write + rename), so a crash
+first poll); every later state change is recorded too. Records live in a
+[`Journal`] directory (`$XDG_STATE_HOME/switchyard/jobs/`, else
+`~/.local/state/switchyard/jobs/`: [`crate::paths::Dirs::jobs`]), one JSON
+file per job, each replaced with [`crate::files::write_atomic`], so a crash
 at any moment leaves either the old or the new record.
 */
 
 use crate::error::HostError;
+use crate::files::{self, Mode};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::fmt;
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
+use switchyard_plugin_api::doc::JobStatus;
+
+/// A journaled job's state: the provider's [`JobStatus`], or one of the
+/// journal's own states around it. Stored as the same strings as before
+/// (`submitting`, `pending`, ..., `download_failed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Status {
+    /// Written before the submit is sent.
+    Submitting,
+    /// The submit got no answer: a job may exist; never re-sent.
+    SubmitUnknown,
+    /// What the provider last said of the job.
+    Job(JobStatus),
+    /// Its video was downloaded and written.
+    Downloaded,
+    /// The job completed; its video could not be downloaded or written
+    /// (`video resume` fetches it again).
+    DownloadFailed,
+}
+
+impl Status {
+    /// The stored spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Status::Submitting => "submitting",
+            Status::SubmitUnknown => "submit_unknown",
+            Status::Job(s) => s.as_str(),
+            Status::Downloaded => "downloaded",
+            Status::DownloadFailed => "download_failed",
+        }
+    }
+
+    /// Whether nothing more will happen to the job (downloaded, or ended
+    /// without outputs).
+    pub fn is_finished(&self) -> bool {
+        match self {
+            Status::Downloaded => true,
+            Status::Job(s) => s.is_failure(),
+            _ => false,
+        }
+    }
+
+    /// The provider's status to resume from: a failed download is a
+    /// completed job still to fetch.
+    pub fn job_status(&self) -> JobStatus {
+        match self {
+            Status::DownloadFailed => JobStatus::Completed,
+            Status::Job(s) => s.clone(),
+            other => JobStatus::from(other.as_str()),
+        }
+    }
+}
+
+impl From<String> for Status {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "submitting" => Status::Submitting,
+            "submit_unknown" => Status::SubmitUnknown,
+            "downloaded" => Status::Downloaded,
+            "download_failed" => Status::DownloadFailed,
+            _ => Status::Job(JobStatus::from(s)),
+        }
+    }
+}
+
+impl From<JobStatus> for Status {
+    fn from(s: JobStatus) -> Self {
+        Status::Job(s)
+    }
+}
+
+impl From<Status> for String {
+    fn from(s: Status) -> Self {
+        s.as_str().to_string()
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The directory of journaled jobs.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    dir: PathBuf,
+}
 
 /// One journaled video job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -27,11 +119,8 @@ pub struct JobRecord {
     pub model: String,
     /// The polling URL the provider returned.
     pub polling_url: String,
-    /// `submitting`, `pending`, `in_progress`, `completed`, `downloaded`,
-    /// `failed`, `cancelled`, `expired`, `submit_unknown`, `download_failed`
-    /// (the job completed; its video could not be downloaded or written:
-    /// `video resume` fetches it again).
-    pub status: String,
+    /// Where the job stands.
+    pub status: Status,
     /// The output path chosen at submit time.
     pub output: PathBuf,
     /// Output files written, once downloaded.
@@ -66,17 +155,24 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// The journal directory.
-pub fn dir() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from(".switchyard-state"));
-    base.join("switchyard").join("jobs")
+impl Journal {
+    /// The journal kept in `dir`.
+    pub fn new(dir: PathBuf) -> Journal {
+        Journal { dir }
+    }
+
+    /// Its directory.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The file of the record with local key `key`.
+    pub fn file_for(&self, key: &str) -> PathBuf {
+        self.dir.join(file_name(key))
+    }
 }
 
-fn file_for(key: &str) -> PathBuf {
+fn file_name(key: &str) -> String {
     let safe: String = key
         .chars()
         .map(|c| {
@@ -87,134 +183,126 @@ fn file_for(key: &str) -> PathBuf {
             }
         })
         .collect();
-    dir().join(format!("{safe}.json"))
+    format!("{safe}.json")
 }
 
 impl JobRecord {
-    /// Writes the record atomically.
-    pub fn save(&mut self) -> Result<(), HostError> {
+    /// Writes the record to `journal`, atomically.
+    pub fn save(&mut self, journal: &Journal) -> Result<(), HostError> {
         self.updated = now();
-        let d = dir();
-        std::fs::create_dir_all(&d).map_err(|e| {
-            HostError::Io(format!(
-                "cannot create the job journal {}: {e}",
-                d.display()
-            ))
-        })?;
-        let path = file_for(&self.key);
-        let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+        let path = journal.file_for(&self.key);
         let text = serde_json::to_vec_pretty(self).map_err(|e| HostError::Io(e.to_string()))?;
-        write_synced(&tmp, &text).map_err(|e| {
-            HostError::Io(format!(
-                "cannot write the job journal {}: {e}",
-                tmp.display()
-            ))
-        })?;
-        std::fs::rename(&tmp, &path).map_err(|e| {
+        files::write_atomic(&path, &text, Mode::Default).map_err(|e| {
             HostError::Io(format!(
                 "cannot update the job journal {}: {e}",
                 path.display()
             ))
-        })?;
-        Ok(())
+        })
     }
 
     /// Re-keys a `submitting` record under the job id the provider returned.
     pub fn assign_id(
         &mut self,
+        journal: &Journal,
         id: &str,
         polling_url: &str,
-        status: &str,
+        status: Status,
     ) -> Result<(), HostError> {
-        let old = file_for(&self.key);
+        let old = journal.file_for(&self.key);
         if self.id.is_empty() {
             self.submit_key = Some(self.key.clone());
         }
         self.id = id.to_string();
         self.key = id.to_string();
         self.polling_url = polling_url.to_string();
-        self.status = status.to_string();
-        self.save()?;
+        self.status = status;
+        self.save(journal)?;
         let _ = std::fs::remove_file(old);
         Ok(())
     }
 
     /// Sets the status (and error) and saves.
-    pub fn set_status(&mut self, status: &str, error: Option<String>) -> Result<(), HostError> {
-        self.status = status.to_string();
+    pub fn set_status(
+        &mut self,
+        journal: &Journal,
+        status: Status,
+        error: Option<String>,
+    ) -> Result<(), HostError> {
+        self.status = status;
         if error.is_some() {
             self.error = error;
         }
-        self.save()
+        self.save(journal)
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-/// Loads one job by id (or local key). A stale `submitting` record (see
-/// [`JobRecord::submit_key`]) resolves to the record that replaced it.
-pub fn load(key: &str) -> Result<Option<JobRecord>, HostError> {
-    let path = file_for(key);
-    let record: JobRecord = match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-            HostError::Io(format!(
-                "job journal entry {} is unreadable: {e}",
-                path.display()
-            ))
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(HostError::Io(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        }
-    };
-    if record.id.is_empty() {
-        if let Some(newer) = read_all()
-            .into_iter()
-            .find(|r| r.submit_key.as_deref() == Some(record.key.as_str()))
-        {
-            let _ = std::fs::remove_file(&path);
-            return Ok(Some(newer));
-        }
+impl Journal {
+    /// Drops the record with local key `key` (nothing if absent).
+    pub fn remove(&self, key: &str) {
+        let _ = std::fs::remove_file(self.file_for(key));
     }
-    Ok(Some(record))
-}
 
-fn read_all() -> Vec<JobRecord> {
-    std::fs::read_dir(dir())
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-                .filter_map(|e| std::fs::read(e.path()).ok())
-                .filter_map(|b| serde_json::from_slice(&b).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Every journaled job, newest first. Unreadable entries are skipped, and
-/// so are stale `submitting` records left by a crash right after their job
-/// id was recorded (they are removed).
-pub fn list() -> Vec<JobRecord> {
-    let mut v = read_all();
-    let replaced: std::collections::HashSet<String> =
-        v.iter().filter_map(|r| r.submit_key.clone()).collect();
-    v.retain(|r| {
-        let stale = r.id.is_empty() && replaced.contains(&r.key);
-        if stale {
-            let _ = std::fs::remove_file(file_for(&r.key));
+    /// Loads one job by id (or local key). A stale `submitting` record (see
+    /// [`JobRecord::submit_key`]) resolves to the record that replaced it.
+    pub fn load(&self, key: &str) -> Result<Option<JobRecord>, HostError> {
+        let path = self.file_for(key);
+        let record: JobRecord = match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                HostError::Io(format!(
+                    "job journal entry {} is unreadable: {e}",
+                    path.display()
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(HostError::Io(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        if record.id.is_empty() {
+            if let Some(newer) = self
+                .read_all()
+                .into_iter()
+                .find(|r| r.submit_key.as_deref() == Some(record.key.as_str()))
+            {
+                let _ = std::fs::remove_file(&path);
+                return Ok(Some(newer));
+            }
         }
-        !stale
-    });
-    v.sort_by(|a: &JobRecord, b| b.created.cmp(&a.created).then(b.key.cmp(&a.key)));
-    v
+        Ok(Some(record))
+    }
+
+    fn read_all(&self) -> Vec<JobRecord> {
+        std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .filter_map(|e| std::fs::read(e.path()).ok())
+                    .filter_map(|b| serde_json::from_slice(&b).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every journaled job, newest first. Unreadable entries are skipped,
+    /// and so are stale `submitting` records left by a crash right after
+    /// their job id was recorded (they are removed).
+    pub fn list(&self) -> Vec<JobRecord> {
+        let mut v = self.read_all();
+        let replaced: std::collections::HashSet<String> =
+            v.iter().filter_map(|r| r.submit_key.clone()).collect();
+        v.retain(|r| {
+            let stale = r.id.is_empty() && replaced.contains(&r.key);
+            if stale {
+                self.remove(&r.key);
+            }
+            !stale
+        });
+        v.sort_by(|a: &JobRecord, b| b.created.cmp(&a.created).then(b.key.cmp(&a.key)));
+        v
+    }
 }
 
 /// A fresh nonce for a `submitting` record.
@@ -230,6 +318,25 @@ pub fn nonce() -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn statuses_keep_their_stored_spelling() {
+        for s in [
+            "submitting",
+            "submit_unknown",
+            "pending",
+            "in_progress",
+            "completed",
+            "failed",
+            "downloaded",
+            "download_failed",
+            "whatever",
+        ] {
+            assert_eq!(Status::from(s.to_string()).as_str(), s);
+        }
+        assert_eq!(Status::DownloadFailed.job_status(), JobStatus::Completed);
+        assert!(Status::Downloaded.is_finished() && Status::Job(JobStatus::Expired).is_finished());
+    }
+
     fn record(key: &str) -> JobRecord {
         JobRecord {
             id: String::new(),
@@ -237,7 +344,7 @@ mod tests {
             plugin: "openrouter".into(),
             model: "openrouter/google/veo-3.1-fast".into(),
             polling_url: String::new(),
-            status: "submitting".into(),
+            status: Status::Submitting,
             output: PathBuf::from("/tmp/v.mp4"),
             outputs: Vec::new(),
             error: None,
@@ -254,28 +361,31 @@ mod tests {
     /// beside the real job. The stale record now resolves to the real one.
     #[test]
     fn a_submitting_record_left_by_a_crash_resolves_to_the_job() {
-        let state = std::env::temp_dir().join(format!("sy-journal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&state);
-        // The only test in this crate that sets XDG_STATE_HOME.
-        std::env::set_var("XDG_STATE_HOME", &state);
+        let state = tempfile::tempdir().unwrap();
+        let j = Journal::new(state.path().join("jobs"));
         let mut r = record("submit-1-abc");
-        r.save().unwrap();
-        let ghost = std::fs::read(file_for("submit-1-abc")).unwrap();
-        r.assign_id("job-7", "/api/v1/videos/job-7", "pending")
-            .unwrap();
+        r.save(&j).unwrap();
+        let ghost = std::fs::read(j.file_for("submit-1-abc")).unwrap();
+        r.assign_id(
+            &j,
+            "job-7",
+            "/api/v1/videos/job-7",
+            JobStatus::Pending.into(),
+        )
+        .unwrap();
         assert_eq!(r.submit_key.as_deref(), Some("submit-1-abc"));
         // Simulate the crash: the old file comes back as it was.
-        std::fs::write(file_for("submit-1-abc"), &ghost).unwrap();
-        let loaded = load("submit-1-abc").unwrap().unwrap();
+        std::fs::write(j.file_for("submit-1-abc"), &ghost).unwrap();
+        let loaded = j.load("submit-1-abc").unwrap().unwrap();
         assert_eq!(loaded.id, "job-7");
-        std::fs::write(file_for("submit-1-abc"), &ghost).unwrap();
-        let all = list();
+        assert_eq!(loaded.status, Status::Job(JobStatus::Pending));
+        std::fs::write(j.file_for("submit-1-abc"), &ghost).unwrap();
+        let all = j.list();
         assert_eq!(all.len(), 1, "{all:?}");
         assert_eq!(all[0].id, "job-7");
-        assert!(!file_for("submit-1-abc").exists());
+        assert!(!j.file_for("submit-1-abc").exists());
         // A genuinely unanswered submit stays listed.
-        record("submit-2-def").save().unwrap();
-        assert_eq!(list().len(), 2);
-        let _ = std::fs::remove_dir_all(&state);
+        record("submit-2-def").save(&j).unwrap();
+        assert_eq!(j.list().len(), 2);
     }
 }

@@ -16,6 +16,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchyard_plugin_api::{ErrorKind, PluginError};
+use tempfile::NamedTempFile;
 
 /// What kind of media an output must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,8 @@ pub struct Written {
 struct Pending {
     final_path: PathBuf,
     temp_path: PathBuf,
-    file: BufWriter<File>,
+    /// A `tempfile` temporary file: removed when dropped unless committed.
+    file: BufWriter<NamedTempFile>,
     written: u64,
     declared: Option<u64>,
     head: Vec<u8>,
@@ -180,6 +182,26 @@ pub fn numbered(base: &Path, index: u32) -> PathBuf {
         None => format!("{stem}-{}", index + 1),
     };
     base.with_file_name(name)
+}
+
+/// Creates the temporary file `temp` (`.NAME.<pid>.part`) with
+/// `tempfile`, as a new file would be (0666 less the umask). One left by an
+/// earlier output of this process (a restarted download) is replaced.
+fn create_temp(temp: &Path) -> std::io::Result<NamedTempFile> {
+    let name = temp
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = name.strip_suffix(".part").unwrap_or(&name);
+    let _ = std::fs::remove_file(temp);
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).suffix(".part").rand_bytes(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(crate::files::parent_dir(temp))
 }
 
 /// The temporary file used while writing `target`.
@@ -355,7 +377,7 @@ impl Outputs {
         remove_stale_temps(&final_path);
         let temp_path = temp_path_for(&final_path);
         self.temps.add(&temp_path);
-        let file = File::create(&temp_path).map_err(|e| {
+        let file = create_temp(&temp_path).map_err(|e| {
             sink_error(
                 ErrorKind::INTERNAL,
                 format!("cannot create {}: {e}", temp_path.display()),
@@ -472,12 +494,14 @@ impl Outputs {
                     file,
                     ..
                 } = p;
-                drop(file);
                 let final_path = match format {
                     Some(f) if name_by_format => fit_extension(final_path, f),
                     _ => final_path,
                 };
-                let renamed = std::fs::rename(&temp_path, &final_path);
+                let renamed = file
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|temp| crate::files::commit(temp, &final_path));
                 self.temps.forget(&temp_path);
                 if let Err(e) = renamed {
                     let _ = std::fs::remove_file(&temp_path);
@@ -576,11 +600,12 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
         wav_sample_rate: Some(rate),
     } = expect
     {
-        write_wav_header(p.file.get_mut(), rate, p.written)
+        write_wav_header(p.file.get_mut().as_file_mut(), rate, p.written)
             .map_err(|e| HostError::Io(format!("cannot write the WAV header: {e}")))?;
     }
     p.file
         .get_ref()
+        .as_file()
         .sync_all()
         .map_err(|e| HostError::Io(format!("cannot sync {}: {e}", p.temp_path.display())))?;
     Ok(())

@@ -17,6 +17,7 @@ and shared as an `Arc<Session>`. It owns:
 - the command's deadline (`--timeout`) and the watchdog that abandons a
   plugin call that overstays it;
 - the paid job being waited for, named when the process exits without it;
+- where the host keeps its files ([`Dirs`]: config, state, cache);
 - the [`Reporter`] through which everything meant for the user leaves the
   session: notices, lines that must be seen even with `-q`, progress
   events and streamed text. The binary draws them; the session never
@@ -24,9 +25,11 @@ and shared as an `Arc<Session>`. It owns:
 */
 
 use crate::error::HostError;
+use crate::journal::Journal;
 use crate::loader::{self, LoadError, Plugin};
 use crate::manifest::Manifest;
 use crate::output::LiveTemps;
+use crate::paths::Dirs;
 use crate::secrets::Secrets;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -141,6 +144,7 @@ pub struct Session {
     deadline: Deadline,
     running_job: Mutex<Option<String>>,
     noticed: Mutex<HashSet<String>>,
+    dirs: Dirs,
     pub(crate) watchdog: Arc<crate::call::WatchState>,
     this: Weak<Session>,
 }
@@ -165,6 +169,7 @@ impl Session {
             deadline: Deadline::default(),
             running_job: Mutex::new(None),
             noticed: Mutex::new(HashSet::new()),
+            dirs: Dirs::from_env(),
             watchdog: Arc::default(),
             this: this.clone(),
         })
@@ -195,6 +200,16 @@ impl Session {
     /// The secret registry.
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
+    }
+
+    /// Where the host keeps its files (resolved once, from the environment).
+    pub fn dirs(&self) -> &Dirs {
+        &self.dirs
+    }
+
+    /// The video job journal.
+    pub fn journal(&self) -> Journal {
+        Journal::new(self.dirs.jobs())
     }
 
     /// The temporary files being written.

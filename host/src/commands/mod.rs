@@ -130,7 +130,7 @@ impl Ctx {
             cli.command,
             Command::Onboard(_) | Command::Models(crate::cli::ModelsCmd::Set { .. })
         );
-        let config = Config::load(cli.config.as_deref(), creates)?;
+        let config = Config::load(session.dirs(), cli.config.as_deref(), creates)?;
         // `config check` and `config show` report a bad file; the rest refuse it.
         if !matches!(cli.command, Command::Config(_)) {
             config.ensure_valid()?;

@@ -57,7 +57,7 @@ fn limits_json(m: &ModelEntry) -> serde_json::Value {
 fn known_models(ctx: &Ctx) -> Vec<(ModelEntry, String, String)> {
     let mut rows: Vec<(ModelEntry, String, String)> = Vec::new();
     for p in ctx.table.plugins() {
-        let (cat, age) = match catalog::load(&p.id) {
+        let (cat, age) = match catalog::load(&ctx.session.dirs().cache, &p.id) {
             State::Fresh(c) => (c.models, format!("{} old", catalog::age(c.fetched_at))),
             State::Stale(c) => (
                 c.models,
@@ -251,10 +251,10 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
                         "{}: {} models cached in {}",
                         m.id,
                         c.models.len(),
-                        catalog::path(&m.id).display()
+                        catalog::path(&ctx.session.dirs().cache, &m.id).display()
                     ));
                 }
-                done.push(json!({"plugin": m.id, "models": c.models.len(), "path": catalog::path(&m.id).display().to_string()}));
+                done.push(json!({"plugin": m.id, "models": c.models.len(), "path": catalog::path(&ctx.session.dirs().cache, &m.id).display().to_string()}));
             }
             Ok(None) => {}
             Err(e) => failures.push(e),
@@ -280,7 +280,7 @@ fn refresh_one(
     let calls = HostCalls::new(&ctx.session, &m.id);
     let answer = calls.call::<_, doc::Catalog>(&plugin, ops::CATALOG, &cc, &doc::Empty {}, &[]);
     match answer {
-        Ok(cat) => catalog::save(&m.id, cat.models).map(Some),
+        Ok(cat) => catalog::save(&ctx.session.dirs().cache, &m.id, cat.models).map(Some),
         Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
             ctx.term
                 .notice(&format!("{}: no live catalog ({})", m.id, e.message));

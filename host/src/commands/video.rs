@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use switchyard_core::call::HostCalls;
 use switchyard_core::check::{self, Route};
 use switchyard_core::error::HostError;
-use switchyard_core::journal::{self, JobRecord};
+use switchyard_core::journal::{self, JobRecord, Status};
 use switchyard_core::loader::Plugin;
 use switchyard_core::media;
 use switchyard_core::output::{self, Expect, Outputs, Target};
@@ -252,7 +252,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         plugin: route.manifest.id.clone(),
         model: model.clone(),
         polling_url: String::new(),
-        status: "submitting".into(),
+        status: Status::Submitting,
         output: target
             .name
             .as_ref()
@@ -266,7 +266,8 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         prompt: prompt.chars().take(200).collect(),
         submit_key: None,
     };
-    record.save()?;
+    let jr = ctx.session.journal();
+    record.save(&jr)?;
     let calls = HostCalls::new(&ctx.session, &model);
     let submit_cc = CallContext {
         timeout_ms: submit_deadline(&route.manifest, cc.timeout_ms),
@@ -289,9 +290,9 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
                 || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED)
             {
                 // The API answered with an error: no job exists, nothing to keep.
-                let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
+                jr.remove(&record.key);
             } else {
-                let _ = record.set_status("submit_unknown", Some(e.message.to_string()));
+                let _ = record.set_status(&jr, Status::SubmitUnknown, Some(e.message.to_string()));
                 ctx.term.notice_always(&format!(
                     "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
                     e.message, record.key
@@ -304,7 +305,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         record.output = target.path(&default_name(&job.id));
     }
     record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
-    record.assign_id(&job.id, &job.polling_url, job.status.as_str())?;
+    record.assign_id(&jr, &job.id, &job.polling_url, job.status.clone().into())?;
     ctx.term.notice(&format!(
         "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
         job.id, model, job.id
@@ -371,7 +372,7 @@ fn wait_and_download(
     };
     record.outputs = written.iter().map(|w| w.path.clone()).collect();
     record.error = None;
-    record.set_status("downloaded", None)?;
+    record.set_status(&ctx.session.journal(), Status::Downloaded, None)?;
     let cost = resp.cost;
     if ctx.json {
         ctx.print_json(&json!({
@@ -420,15 +421,23 @@ fn journal_wait_error(
             .map(|s| s.to_string())
             .into_option()
             .unwrap_or_else(|| "failed".into());
-        let _ = record.set_status(&st, Some(e.message.to_string()));
+        let jr = ctx.session.journal();
+        let _ = record.set_status(&jr, Status::from(st), Some(e.message.to_string()));
         return e.into();
     }
     // Keep the status the last poll reported, so `video jobs` tells the truth.
-    let st = calls.last_status().unwrap_or_else(|| record.status.clone());
-    if matches!(st.as_str(), "completed" | "download_failed") {
+    let st = calls
+        .last_status()
+        .map(Status::from)
+        .unwrap_or_else(|| record.status.clone());
+    if matches!(
+        st,
+        Status::Job(JobStatus::Completed) | Status::DownloadFailed
+    ) {
         journal_download_failed(ctx, record, &job.id, &e.message);
     } else {
-        let _ = record.set_status(&st, Some(e.message.to_string()));
+        let jr = ctx.session.journal();
+        let _ = record.set_status(&jr, st, Some(e.message.to_string()));
         ctx.session.say_job_left_running(&job.id);
     }
     e.into()
@@ -436,14 +445,18 @@ fn journal_wait_error(
 
 /// Journals a completed job whose video could not be downloaded or written.
 fn journal_download_failed(ctx: &Ctx, record: &mut JobRecord, id: &str, why: &str) {
-    let _ = record.set_status("download_failed", Some(why.to_string()));
+    let _ = record.set_status(
+        &ctx.session.journal(),
+        Status::DownloadFailed,
+        Some(why.to_string()),
+    );
     ctx.term.notice_always(&format!(
         "job {id} completed but its download failed; it is journaled as download_failed. Download it with: switchyard video resume {id} (add --out PATH to save it elsewhere)"
     ));
 }
 
-fn load_record(job: &str) -> Result<JobRecord, HostError> {
-    journal::load(job)?.ok_or_else(|| {
+fn load_record(ctx: &Ctx, job: &str) -> Result<JobRecord, HostError> {
+    ctx.session.journal().load(job)?.ok_or_else(|| {
         HostError::InvalidInput(format!(
             "no journaled video job {job:?}; `switchyard video jobs` lists them"
         ))
@@ -455,11 +468,7 @@ fn job_of(r: &JobRecord) -> VideoJob {
         id: r.id.clone(),
         polling_url: r.polling_url.clone(),
         // A failed download is a completed job still to fetch.
-        status: if r.status == "download_failed" {
-            JobStatus::Completed
-        } else {
-            JobStatus::from(r.status.as_str())
-        },
+        status: r.status.job_status(),
         model: r.model.clone(),
         unsigned_urls: r.urls.clone(),
     }
@@ -482,7 +491,7 @@ fn resume(
     out: Option<PathBuf>,
     timeout: Option<&str>,
 ) -> Result<(), HostError> {
-    let mut record = load_record(job)?;
+    let mut record = load_record(ctx, job)?;
     if record.id.is_empty() {
         return Err(HostError::InvalidInput(format!(
             "job {} never got an id: its submit ({}) got no answer, so there is nothing to poll. switchyard will not submit it again; check your provider dashboard",
@@ -491,7 +500,7 @@ fn resume(
     }
     if let Some(o) = &out {
         record.output = Target::check("--out", Some(o))?.path(&default_name(&record.id));
-    } else if record.status == "downloaded"
+    } else if record.status == Status::Downloaded
         && record.outputs.iter().all(|p| p.exists())
         && !record.outputs.is_empty()
     {
@@ -530,7 +539,7 @@ fn resume(
 }
 
 fn jobs(ctx: &Ctx) -> Result<(), HostError> {
-    let list = journal::list();
+    let list = ctx.session.journal().list();
     if ctx.json {
         ctx.print_json(&json!({"jobs": list}));
         return Ok(());
@@ -552,9 +561,8 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
 }
 
 fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
-    let record = load_record(job)?;
-    let finished =
-        record.status == "downloaded" || JobStatus::from(record.status.as_str()).is_failure();
+    let record = load_record(ctx, job)?;
+    let finished = record.status.is_finished();
     let mut live: Option<(String, Option<String>)> = None;
     if !finished && !record.id.is_empty() {
         let attempt = ctx
