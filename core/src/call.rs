@@ -4,7 +4,9 @@ Calling a plugin: the host side of the [`Host`] callbacks.
 [`HostCalls`] carries one call's state: its session (cancellation by
 Ctrl-C, the deadline, the reporter), the output sink, streamed text,
 progress events and plugin log lines. Nothing here draws: events go to the
-session's [`crate::session::Reporter`].
+session's [`crate::session::Reporter`], and a plugin's log lines become
+`tracing` events (target `switchyard::plugin`: `info` for request lines,
+`debug` for details), which the binary shows with `-v`/`-vv`/`RUST_LOG`.
 */
 
 use crate::loader::Plugin;
@@ -249,7 +251,12 @@ impl Host for HostCalls {
         if level == LogLevel::WARN {
             self.session.notice(message.as_str());
         } else {
-            self.session.reporter().log(level, message.as_str());
+            let message = message.as_str();
+            match level {
+                LogLevel::INFO => tracing::info!(target: "switchyard::plugin", "{message}"),
+                LogLevel::DEBUG => tracing::debug!(target: "switchyard::plugin", "{message}"),
+                _ => tracing::trace!(target: "switchyard::plugin", "{message}"),
+            }
         }
     }
 

@@ -81,15 +81,13 @@ pub enum ProgressEvent<'a> {
 
 /// Where a session's output for the user goes. The binary implements it
 /// (terminal drawing, `-q`, redaction); tools and tests may use [`Silent`].
+/// Log lines are not reported here: they are `tracing` events.
 pub trait Reporter: Send + Sync {
     /// A notice: shown unless the user asked for quiet (`-q`).
     fn notice(&self, text: &str);
     /// A line the user must not miss, shown even with `-q` (the id of a
     /// paid job left running).
     fn always(&self, text: &str);
-    /// A log line at `level` (1: requests, shown with `-v`; 2: details,
-    /// shown with `-vv`).
-    fn log(&self, level: u8, text: &str);
     /// Progress of the call labelled `label`, started at `started`.
     fn progress(&self, label: &str, started: Instant, event: &ProgressEvent<'_>);
     /// Removes whatever progress display is shown.
@@ -110,7 +108,6 @@ pub struct Silent;
 impl Reporter for Silent {
     fn notice(&self, _: &str) {}
     fn always(&self, _: &str) {}
-    fn log(&self, _: u8, _: &str) {}
     fn progress(&self, _: &str, _: Instant, _: &ProgressEvent<'_>) {}
     fn clear_progress(&self) {}
     fn stream_text(&self, _: &str) {}

@@ -31,6 +31,7 @@ fn main() {
         secrets.clone(),
         temps.clone(),
     ));
+    term::init_logging(&term);
     let session = Session::new(term.clone(), secrets, temps);
     install_ctrlc(&session);
     let mut code = match commands::run(cli, &session, &term) {

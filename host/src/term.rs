@@ -1,8 +1,15 @@
 /*!
 Everything the binary prints goes through [`Term`], so that secrets are
 redacted from every line, `-q` silences notices, `-v` shows request logs,
-and the progress line appears only when stderr is a terminal. `Term` is
-the session's [`Reporter`]: the core library reports, this module draws.
+and the progress line (an `indicatif` spinner on stderr) appears only when
+stderr is a terminal. `Term` is the session's [`Reporter`]: the core
+library reports, this module draws.
+
+Log lines are `tracing` events. [`init_logging`] installs a subscriber
+only when something is to be shown (`-v`, `-vv`, `-vvv` or `RUST_LOG`):
+a target filter and [`RedactingLayer`], which formats each event as one
+`[switchyard] ...` line and redacts it before it reaches stderr, so no
+level, `RUST_LOG=trace` included, can print a key.
 
 Every write to stdout goes through [`Term::write_stdout`]: a closed pipe
 (`switchyard ... | head`) ends the process quietly with exit code 0, as
@@ -11,9 +18,9 @@ for [`Term::stdout_error`], which `main` turns into a message and a
 non-zero exit.
 */
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use switchyard_core::error::HostError;
 use switchyard_core::output::{human_bytes, LiveTemps};
@@ -29,7 +36,8 @@ pub struct Term {
     secrets: Secrets,
     /// Removed before a closed stdout ends the process.
     temps: LiveTemps,
-    progress_shown: AtomicBool,
+    /// The progress spinner, while one is shown.
+    progress: Mutex<Option<ProgressBar>>,
     /// The first stdout write error other than a closed pipe.
     stdout_error: Mutex<Option<String>>,
     /// The redaction window of streamed text on stdout.
@@ -49,7 +57,7 @@ impl Term {
             json,
             secrets,
             temps,
-            progress_shown: AtomicBool::new(false),
+            progress: Mutex::new(None),
             stdout_error: Mutex::new(None),
             stream: Mutex::new(None),
         }
@@ -151,12 +159,10 @@ impl Term {
         write_stderr(&self.secrets.redact(text));
     }
 
-    /// Prints a log line on stderr when the verbosity is at least `level`.
-    pub fn log(&self, level: i8, text: &str) {
-        if self.verbosity >= level {
-            self.clear_progress();
-            write_stderr(&format!("[switchyard] {}", self.secrets.redact(text)));
-        }
+    /// Prints a log line on stderr, redacted (the logging layer's output).
+    fn log_line(&self, text: &str) {
+        self.clear_progress();
+        write_stderr(&format!("[switchyard] {}", self.secrets.redact(text)));
     }
 
     /// Whether progress should be drawn (stderr is a terminal and not `-q`).
@@ -169,18 +175,23 @@ impl Term {
         if !self.progress_enabled() {
             return;
         }
-        self.progress_shown.store(true, Ordering::Relaxed);
-        let mut e = std::io::stderr().lock();
-        let _ = write!(e, "\r\x1b[2K{}", self.secrets.redact(text));
-        let _ = e.flush();
+        let mut bar = lock(&self.progress);
+        let bar = bar.get_or_insert_with(|| {
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b
+        });
+        bar.set_message(self.secrets.redact(text));
+        bar.tick();
     }
 
     /// Clears the progress line if one is shown.
     pub fn clear_progress(&self) {
-        if self.progress_shown.swap(false, Ordering::Relaxed) {
-            let mut e = std::io::stderr().lock();
-            let _ = write!(e, "\r\x1b[2K");
-            let _ = e.flush();
+        if let Some(bar) = lock(&self.progress).take() {
+            bar.finish_and_clear();
         }
     }
 }
@@ -241,14 +252,10 @@ impl Reporter for Term {
         self.notice_always(text);
     }
 
-    fn log(&self, level: u8, text: &str) {
-        Term::log(self, level.min(i8::MAX as u8) as i8, text);
-    }
-
     fn progress(&self, label: &str, started: Instant, event: &ProgressEvent<'_>) {
         if !self.progress_enabled() {
             if let ProgressEvent::Retrying { message } = event {
-                Term::log(self, 1, &format!("retrying: {message}"));
+                tracing::info!(target: "switchyard::plugin", "retrying: {message}");
             }
             return;
         }
@@ -267,4 +274,75 @@ impl Reporter for Term {
         self.report(error);
         std::process::exit(error.exit_code())
     }
+}
+
+/// The `tracing` layer that prints each event as one redacted
+/// `[switchyard] ...` line through the [`Term`].
+pub struct RedactingLayer {
+    term: Arc<Term>,
+}
+
+/// Collects an event's message and fields into one line.
+#[derive(Default)]
+struct Line(String);
+
+impl tracing::field::Visit for Line {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        let sep = if self.0.is_empty() { "" } else { " " };
+        let _ = if field.name() == "message" {
+            write!(self.0, "{sep}{value:?}")
+        } else {
+            write!(self.0, "{sep}{}={value:?}", field.name())
+        };
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            let sep = if self.0.is_empty() { "" } else { " " };
+            self.0.push_str(sep);
+            self.0.push_str(value);
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RedactingLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut line = Line::default();
+        event.record(&mut line);
+        self.term.log_line(&line.0);
+    }
+}
+
+/// Shows log events on stderr, redacted: `-v` shows `info` (each request's
+/// method, URL and status), `-vv` `debug` (bodies), `-vvv` everything;
+/// `RUST_LOG` (target=level syntax) replaces that choice. Nothing is
+/// installed with `-q`, or when nothing is to be shown.
+pub fn init_logging(term: &Arc<Term>) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    if term.verbosity < 0 {
+        return;
+    }
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| v.parse::<Targets>().ok());
+    let level = match term.verbosity {
+        0 => LevelFilter::OFF,
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    let filter = match from_env {
+        Some(t) => t,
+        None if level == LevelFilter::OFF => return,
+        None => Targets::new().with_default(level),
+    };
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(RedactingLayer { term: term.clone() });
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
