@@ -46,9 +46,18 @@ pub fn save(dir: &Path, plugin: &str, models: Vec<CatalogModel>) -> Result<Cache
         models,
     };
     let p = path(dir, plugin);
-    let text = serde_json::to_vec(&c).map_err(|e| HostError::Io(e.to_string()))?;
-    crate::files::write_atomic(&p, &text, crate::files::Mode::Default)
-        .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.display())))?;
+    let text = serde_json::to_vec(&c).map_err(|source| HostError::Json {
+        what: "cannot encode the catalog",
+        path: p.clone(),
+        source,
+    })?;
+    crate::files::write_atomic(&p, &text, crate::files::Mode::Default).map_err(|source| {
+        HostError::Io {
+            what: "cannot write",
+            path: p,
+            source,
+        }
+    })?;
     Ok(c)
 }
 

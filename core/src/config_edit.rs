@@ -8,7 +8,7 @@ symlinked config (dotfile managers) is edited through the link: the file
 it points to is replaced, the link stays.
 */
 
-use crate::error::HostError;
+use crate::error::{ConfigError, HostError};
 use crate::files::{self, Mode};
 use crate::session::Session;
 use std::path::{Path, PathBuf};
@@ -24,27 +24,28 @@ pub fn set(session: &Session, path: &Path, values: &[(&str, Value)]) -> Result<(
     let text = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(HostError::Config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
+        Err(source) => {
+            return Err(ConfigError::File {
+                what: "cannot read",
+                path: path.to_path_buf(),
+                source,
+            }
+            .into())
         }
     };
     let mut doc: DocumentMut =
         text.as_deref()
             .unwrap_or("")
             .parse()
-            .map_err(|e: toml_edit::TomlError| {
-                HostError::Config(format!(
-                    "config file {}: {}",
-                    path.display(),
-                    crate::manifest::one_line(&e.to_string())
-                ))
+            .map_err(|e: toml_edit::TomlError| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                detail: crate::manifest::one_line(&e.to_string()),
             })?;
     for (key, value) in values {
-        set_dotted(&mut doc, key, value.clone()).map_err(|why| {
-            HostError::Config(format!("cannot set `{key}` in {}: {why}", path.display()))
+        set_dotted(&mut doc, key, value.clone()).map_err(|why| ConfigError::Set {
+            key: key.to_string(),
+            path: path.to_path_buf(),
+            why,
         })?;
     }
     let new_text = doc.to_string();
@@ -66,8 +67,10 @@ fn resolve_links(path: &Path) -> Result<PathBuf, HostError> {
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
-                let to = std::fs::read_link(&p).map_err(|e| {
-                    HostError::Config(format!("cannot read the symlink {}: {e}", p.display()))
+                let to = std::fs::read_link(&p).map_err(|source| ConfigError::File {
+                    what: "cannot read the symlink",
+                    path: p.clone(),
+                    source,
                 })?;
                 p = match p.parent() {
                     Some(dir) if to.is_relative() => dir.join(to),
@@ -77,10 +80,10 @@ fn resolve_links(path: &Path) -> Result<PathBuf, HostError> {
             _ => return Ok(p),
         }
     }
-    Err(HostError::Config(format!(
-        "{}: too many levels of symbolic links",
-        path.display()
-    )))
+    Err(ConfigError::SymlinkLoop {
+        path: path.to_path_buf(),
+    }
+    .into())
 }
 
 /// Whether config text holds a key: a value at a path that always holds
@@ -144,8 +147,14 @@ fn write_atomic(
         Ok(meta) if !new_file => Mode::Keep(kept_permissions(session, path, meta, holds_key)),
         _ => Mode::Private,
     };
-    files::write_atomic(path, bytes, mode)
-        .map_err(|e| HostError::Config(format!("cannot write {}: {e}", path.display())))
+    files::write_atomic(path, bytes, mode).map_err(|source| {
+        ConfigError::File {
+            what: "cannot write",
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// An existing file's permissions for its new content: kept, but without

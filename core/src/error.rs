@@ -1,12 +1,18 @@
 /*!
 The host's error type and its mapping to the documented exit codes.
 
-Exit codes (DESIGN §4): 0 success; 2 invalid input or unsupported capability,
+Every failure is typed: [`HostError`] wraps the typed errors of its parts
+([`ConfigError`], [`LoadError`], [`OutputError`], the plugin's
+[`PluginError`]) and keeps the OS or parser error as its `source` where
+one exists. Exit codes: 0 success; 2 invalid input or unsupported capability,
 refused before any network request; 3 configuration or authentication; 4 the
 provider refused or failed the job; 5 timed out; 6 network or upstream failure
 after retries; 130 cancelled by the user (Ctrl-C); 1 anything else.
 */
 
+use crate::config_schema::Problem;
+use crate::loader::LoadError;
+use std::path::PathBuf;
 use switchyard_plugin_api::{ErrorKind, PluginError};
 
 /// A failure of a switchyard command.
@@ -16,8 +22,8 @@ pub enum HostError {
     #[error("{0}")]
     InvalidInput(String),
     /// A configuration problem (bad config file, no key, broken plugin setup).
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A plugin call failed with a typed error.
     #[error("{}", .error.message)]
     Plugin {
@@ -25,14 +31,55 @@ pub enum HostError {
         error: PluginError,
     },
     /// A plugin could not be loaded or contradicts its manifest.
-    #[error("{0}")]
-    Load(String),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// `plugins check` found plugins that do not load or manifests that
+    /// do not parse.
+    #[error("{count} plugin problem(s) found")]
+    PluginsFailed {
+        /// How many.
+        count: usize,
+    },
+    /// `plugins test` found contract checks that failed.
+    #[error("{failed} contract check(s) failed")]
+    ContractFailed {
+        /// How many.
+        failed: usize,
+    },
     /// A local file could not be read or written.
-    #[error("{0}")]
-    Io(String),
+    #[error("{what} {}: {source}", .path.display())]
+    Io {
+        /// What was being done (`cannot write`).
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record the host wrote could not be encoded, or one it reads back
+    /// (a journal entry) does not decode.
+    #[error("{what} {}: {source}", .path.display())]
+    Json {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A build the host ran (`cargo build` for `plugins test`) failed.
+    #[error("cargo build --release failed in {} ({status})", .dir.display())]
+    Build {
+        /// The crate directory.
+        dir: PathBuf,
+        /// How cargo ended.
+        status: String,
+    },
     /// Output received from the provider failed verification.
-    #[error("{0}")]
-    BadOutput(String),
+    #[error(transparent)]
+    BadOutput(#[from] OutputError),
     /// A failure that leaves a paid job to finish: its id is reported
     /// (the `--json` error object's `job_id`).
     #[error("{error}")]
@@ -40,8 +87,167 @@ pub enum HostError {
         /// The provider's job id.
         job_id: String,
         /// What failed.
+        #[source]
         error: Box<HostError>,
     },
+}
+
+/// A configuration problem (exit 3).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file exists but cannot be read.
+    #[error("config file {}: cannot read: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML. The parser's own error is not kept as a
+    /// source: its text quotes the offending line, which may hold a key;
+    /// `detail` says where and what, without quoting values.
+    #[error("config file {}: {detail}", .path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// Line, column and what is wrong.
+        detail: String,
+    },
+    /// Wrongly typed or invalid values, each with its key path.
+    #[error("config file {}: {} invalid value{}:{}\nfix {} (`switchyard config check` lists every problem)",
+        .path.display(),
+        .problems.len(),
+        if .problems.len() == 1 { "" } else { "s" },
+        .problems.iter().map(|p| format!("\n  {p}")).collect::<String>(),
+        if .problems.len() == 1 { "it" } else { "them" })]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every problem.
+        problems: Vec<Problem>,
+    },
+    /// `config check` found problems (they were listed on stdout).
+    #[error("{path}: {count} problem(s) found")]
+    CheckFailed {
+        /// The file, as shown.
+        path: String,
+        /// How many.
+        count: usize,
+    },
+    /// An edit could not be applied.
+    #[error("cannot set `{key}` in {}: {why}", .path.display())]
+    Set {
+        /// The dotted key.
+        key: String,
+        /// The file.
+        path: PathBuf,
+        /// Why (`x` is not a table).
+        why: String,
+    },
+    /// A file to edit could not be read, written or followed.
+    #[error("{what} {}: {source}", .path.display())]
+    File {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A symlinked config that loops.
+    #[error("{}: too many levels of symbolic links", .path.display())]
+    SymlinkLoop {
+        /// The file named.
+        path: PathBuf,
+    },
+    /// No config file can be named (no home directory).
+    #[error("no config file path: set SWITCHYARD_CONFIG or HOME")]
+    NoPath,
+    /// A plugin needs a key and none is set.
+    #[error(
+        "no API key for {plugin}: set {places} (or run `switchyard onboard --provider {plugin}`)"
+    )]
+    NoKey {
+        /// The plugin id.
+        plugin: String,
+        /// Where a key may be set, in order.
+        places: String,
+    },
+    /// A plugin has no base URL.
+    #[error("no base URL for {plugin}: set models.providers.{plugin}.baseUrl in the config")]
+    NoBaseUrl {
+        /// The plugin id.
+        plugin: String,
+    },
+    /// A plugin a command or a journaled job needs is not installed.
+    #[error("{}plugin {plugin:?}{}", .job.as_ref().map(|j| format!("job {j} belongs to ")).unwrap_or_default(), if .job.is_some() { ", which is not installed" } else { " is not installed" })]
+    NotInstalled {
+        /// The plugin id.
+        plugin: String,
+        /// The journaled job that needs it.
+        job: Option<String>,
+    },
+    /// A plugin's manifest names no config key for its API key.
+    #[error("plugin {plugin:?} declares no config key for its API key")]
+    NoConfigKey {
+        /// The plugin id.
+        plugin: String,
+    },
+    /// The provider rejected the key being onboarded.
+    #[error("{provider} rejected the key ({message}); nothing was written")]
+    KeyRejected {
+        /// The provider's name.
+        provider: String,
+        /// What it said.
+        message: String,
+    },
+}
+
+/// Output received from the provider that failed verification (exit 6).
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// Nothing was received.
+    #[error("the provider sent an empty body for {}", .path.display())]
+    Empty {
+        /// The target.
+        path: PathBuf,
+    },
+    /// Fewer bytes than declared.
+    #[error("{}: received {received} of {declared} declared bytes (truncated download)", .path.display())]
+    Truncated {
+        /// The target.
+        path: PathBuf,
+        /// Bytes received.
+        received: u64,
+        /// Bytes declared.
+        declared: u64,
+    },
+    /// The bytes are not the expected kind of media.
+    #[error("the provider's answer for {} is not {expected}: it looks like {seen}; nothing was written", .path.display())]
+    NotMedia {
+        /// The target.
+        path: PathBuf,
+        /// What was expected (`an image (PNG, JPEG, WebP or GIF)`).
+        expected: &'static str,
+        /// What it looks like.
+        seen: String,
+    },
+    /// The plugin reported another number of outputs than it wrote.
+    #[error("the plugin reported {expected} output(s) but wrote {opened}")]
+    Count {
+        /// Reported.
+        expected: u32,
+        /// Written.
+        opened: u32,
+    },
+    /// The call's output sink was gone after the call.
+    #[error("the output sink disappeared")]
+    SinkGone,
+    /// A speech call wrote no audio.
+    #[error("no audio was written")]
+    NoAudio,
 }
 
 impl HostError {
@@ -50,8 +256,8 @@ impl HostError {
         match self {
             Self::InvalidInput(_) => 2,
             Self::Config(_) => 3,
-            Self::Load(_) => 3,
-            Self::Io(_) => 1,
+            Self::Load(_) | Self::PluginsFailed { .. } | Self::ContractFailed { .. } => 3,
+            Self::Io { .. } | Self::Json { .. } | Self::Build { .. } => 1,
             Self::BadOutput(_) => 6,
             Self::Plugin { error } => exit_code_for_kind(error.kind),
             Self::Job { error, .. } => error.exit_code(),
@@ -63,8 +269,10 @@ impl HostError {
         match self {
             Self::InvalidInput(_) => "invalid_input",
             Self::Config(_) => "config",
-            Self::Load(_) => "plugin_load",
-            Self::Io(_) => "io",
+            Self::Load(_) | Self::PluginsFailed { .. } | Self::ContractFailed { .. } => {
+                "plugin_load"
+            }
+            Self::Io { .. } | Self::Json { .. } | Self::Build { .. } => "io",
             Self::BadOutput(_) => "malformed_output",
             Self::Plugin { error } => error.kind.name(),
             Self::Job { error, .. } => error.kind_name(),

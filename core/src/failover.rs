@@ -187,8 +187,7 @@ pub fn run_with_outputs<T>(
         || answered.get(),
     );
     let ((value, outputs), _) = result.map_err(|(e, _)| HostError::from(e))?;
-    let outputs =
-        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let outputs = outputs.ok_or(crate::error::OutputError::SinkGone)?;
     Ok((value, outputs))
 }
 

@@ -191,12 +191,15 @@ impl JobRecord {
     pub fn save(&mut self, journal: &Journal) -> Result<(), HostError> {
         self.updated = now();
         let path = journal.file_for(&self.key);
-        let text = serde_json::to_vec_pretty(self).map_err(|e| HostError::Io(e.to_string()))?;
-        files::write_atomic(&path, &text, Mode::Default).map_err(|e| {
-            HostError::Io(format!(
-                "cannot update the job journal {}: {e}",
-                path.display()
-            ))
+        let text = serde_json::to_vec_pretty(self).map_err(|source| HostError::Json {
+            what: "cannot encode the job journal entry",
+            path: path.clone(),
+            source,
+        })?;
+        files::write_atomic(&path, &text, Mode::Default).map_err(|source| HostError::Io {
+            what: "cannot update the job journal",
+            path,
+            source,
         })
     }
 
@@ -247,18 +250,18 @@ impl Journal {
     pub fn load(&self, key: &str) -> Result<Option<JobRecord>, HostError> {
         let path = self.file_for(key);
         let record: JobRecord = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                HostError::Io(format!(
-                    "job journal entry {} is unreadable: {e}",
-                    path.display()
-                ))
+            Ok(b) => serde_json::from_slice(&b).map_err(|source| HostError::Json {
+                what: "unreadable job journal entry",
+                path: path.clone(),
+                source,
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(HostError::Io(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )))
+            Err(source) => {
+                return Err(HostError::Io {
+                    what: "cannot read",
+                    path,
+                    source,
+                })
             }
         };
         if record.id.is_empty() {

@@ -9,7 +9,7 @@ and when dropped unfinished, every temporary file is removed, so a target
 path either holds the whole verified result or nothing.
 */
 
-use crate::error::HostError;
+use crate::error::{HostError, OutputError};
 use crate::media::{sniff, Format};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -71,7 +71,7 @@ pub struct Outputs {
 }
 
 /// Where a command's output goes, decided and checked before anything is
-/// sent (DESIGN §4a): `--out DIR` (an existing directory) means the
+/// sent: `--out DIR` (an existing directory) means the
 /// default name inside it; a directory that is missing or not writable is
 /// refused (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -464,9 +464,7 @@ impl Outputs {
         }
         let opened = self.pending.iter().filter(|p| p.is_some()).count() as u32;
         if expected == 0 || opened != expected || self.pending.len() as u32 != expected {
-            return Err(HostError::BadOutput(format!(
-                "the plugin reported {expected} output(s) but wrote {opened}"
-            )));
+            return Err(OutputError::Count { expected, opened }.into());
         }
         let expect = self.expect;
         let name_by_format = self.name_by_format;
@@ -509,10 +507,11 @@ impl Outputs {
                         let w: &Written = w;
                         let _ = std::fs::remove_file(&w.path);
                     }
-                    return Err(HostError::Io(format!(
-                        "cannot move the result to {}: {e}",
-                        final_path.display()
-                    )));
+                    return Err(HostError::Io {
+                        what: "cannot move the result to",
+                        path: final_path,
+                        source: e,
+                    });
                 }
                 done.push(Written {
                     path: final_path,
@@ -543,18 +542,19 @@ fn fit_extension(path: PathBuf, format: Format) -> PathBuf {
 }
 
 fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
-    let name = p.final_path.display().to_string();
+    let path = p.final_path.clone();
     if p.written == 0 {
-        return Err(HostError::BadOutput(format!(
-            "the provider sent an empty body for {name}"
-        )));
+        return Err(OutputError::Empty { path }.into());
     }
-    if let Some(d) = p.declared {
-        if d != p.written {
-            return Err(HostError::BadOutput(format!(
-                "{name}: received {} of {d} declared bytes (truncated download)",
-                p.written
-            )));
+    if let Some(declared) = p.declared {
+        if declared != p.written {
+            let received = p.written;
+            return Err(OutputError::Truncated {
+                path,
+                received,
+                declared,
+            }
+            .into());
         }
     }
     let head = &p.head;
@@ -575,7 +575,7 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
         Expect::Pcm { .. } => !looks_like_text && fmt.is_none_or(|f| f == Format::Wav),
     };
     if !ok {
-        let what = match expect {
+        let expected = match expect {
             Expect::Image => "an image (PNG, JPEG, WebP or GIF)",
             Expect::Video => "a video (MP4, QuickTime or WebM)",
             Expect::Mp3 => "MP3 audio",
@@ -589,25 +589,27 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
                 None => format!("unrecognised bytes (Content-Type {:?})", p.media_type),
             }
         };
-        return Err(HostError::BadOutput(format!(
-            "the provider's answer for {name} is not {what}: it looks like {seen}; nothing was written"
-        )));
+        return Err(OutputError::NotMedia {
+            path,
+            expected,
+            seen,
+        }
+        .into());
     }
-    p.file
-        .flush()
-        .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.temp_path.display())))?;
+    let io = |what: &'static str, p: &Pending| {
+        let path = p.temp_path.clone();
+        move |source| HostError::Io { what, path, source }
+    };
+    p.file.flush().map_err(io("cannot write", p))?;
     if let Expect::Pcm {
         wav_sample_rate: Some(rate),
     } = expect
     {
-        write_wav_header(p.file.get_mut().as_file_mut(), rate, p.written)
-            .map_err(|e| HostError::Io(format!("cannot write the WAV header: {e}")))?;
+        let err = io("cannot write the WAV header of", p);
+        write_wav_header(p.file.get_mut().as_file_mut(), rate, p.written).map_err(err)?;
     }
-    p.file
-        .get_ref()
-        .as_file()
-        .sync_all()
-        .map_err(|e| HostError::Io(format!("cannot sync {}: {e}", p.temp_path.display())))?;
+    let err = io("cannot sync", p);
+    p.file.get_ref().as_file().sync_all().map_err(err)?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::cli::{Cli, ConfigCmd, Shell};
 use crate::term::Term;
 use clap::CommandFactory;
 use serde_json::json;
-use switchyard_core::error::HostError;
+use switchyard_core::error::{ConfigError, HostError};
 
 /// Runs a `config` subcommand.
 pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
@@ -62,10 +62,11 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(HostError::Config(format!(
-                    "{path}: {} problem(s) found",
-                    problems.len()
-                )))
+                Err(ConfigError::CheckFailed {
+                    path,
+                    count: problems.len(),
+                }
+                .into())
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::term::Term;
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchyard_core::config::Config;
-use switchyard_core::error::HostError;
+use switchyard_core::error::{ConfigError, HostError};
 use switchyard_core::loader::Plugin;
 use switchyard_core::manifest::Manifest;
 use switchyard_core::registry::LookupTable;
@@ -80,7 +80,7 @@ pub fn missing_dir_warnings(dirs: &[(PathBuf, &'static str)]) -> Vec<String> {
         .collect()
 }
 
-/// The plugin directories, in search order (see DESIGN §3).
+/// The plugin directories, in search order (`--plugin-dir`, `SWITCHYARD_PLUGIN_PATH`, `plugins.dirs`, then the defaults).
 pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
     plugin_dirs_with_sources(cli_dirs, config)
         .into_iter()
@@ -175,9 +175,7 @@ impl Ctx {
 
     /// Loads a plugin, turning a load failure into a config error (exit 3).
     pub fn load(&self, m: &Arc<Manifest>) -> Result<Arc<Plugin>, HostError> {
-        self.session
-            .load(m)
-            .map_err(|e| HostError::Load(e.to_string()))
+        self.session.load(m).map_err(HostError::Load)
     }
 
     /// The call context for `m`: base URL, key (required unless optional).
@@ -219,19 +217,18 @@ impl Ctx {
                     .iter()
                     .map(|v| format!("`[env] {v}` in the config or the {v} environment variable")),
             );
-            return Err(HostError::Config(format!(
-                "no API key for {}: set {} (or run `switchyard onboard --provider {}`)",
-                m.id,
-                places.join(", or "),
-                m.id
-            )));
+            return Err(ConfigError::NoKey {
+                plugin: m.id.clone(),
+                places: places.join(", or "),
+            }
+            .into());
         }
-        let base_url = self.config.base_url(m).ok_or_else(|| {
-            HostError::Config(format!(
-                "no base URL for {}: set models.providers.{}.baseUrl in the config",
-                m.id, m.id
-            ))
-        })?;
+        let base_url = self
+            .config
+            .base_url(m)
+            .ok_or_else(|| ConfigError::NoBaseUrl {
+                plugin: m.id.clone(),
+            })?;
         let vm = &self.config.file.agents.defaults.video_generation_model;
         let max_mb = self
             .config

@@ -11,7 +11,7 @@ use switchyard_core::call::HostCalls;
 use switchyard_core::catalog::{self, State};
 use switchyard_core::check;
 use switchyard_core::config_edit;
-use switchyard_core::error::HostError;
+use switchyard_core::error::{ConfigError, HostError};
 use switchyard_core::manifest::ModelEntry;
 use switchyard_plugin_api::ErrorKind;
 use switchyard_plugin_api::{doc, ops};
@@ -203,9 +203,7 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
         (key.to_string(), full.clone())
     };
     let Some(path) = ctx.config.path.clone() else {
-        return Err(HostError::Config(
-            "no config file path: set SWITCHYARD_CONFIG or HOME".into(),
-        ));
+        return Err(ConfigError::NoPath.into());
     };
     config_edit::set(
         &ctx.session,

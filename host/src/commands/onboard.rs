@@ -12,7 +12,7 @@ use serde_json::json;
 use std::io::{BufRead, IsTerminal};
 use switchyard_core::call::HostCalls;
 use switchyard_core::config_edit;
-use switchyard_core::error::HostError;
+use switchyard_core::error::{ConfigError, HostError};
 use switchyard_plugin_api::{doc, ops, ErrorKind};
 
 /// Runs `onboard`.
@@ -47,15 +47,13 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
     }
     ctx.session.secrets().register(&key);
     let Some(config_key) = m.auth.config_keys.first().cloned() else {
-        return Err(HostError::Config(format!(
-            "plugin {:?} declares no config key for its API key",
-            m.id
-        )));
+        return Err(ConfigError::NoConfigKey {
+            plugin: m.id.clone(),
+        }
+        .into());
     };
     let Some(path) = ctx.config.path.clone() else {
-        return Err(HostError::Config(
-            "no config file path: set SWITCHYARD_CONFIG or HOME".into(),
-        ));
+        return Err(ConfigError::NoPath.into());
     };
     let mut cc = ctx.call_context_with(&m, false, 60_000, false)?;
     cc.api_key = Some(key.clone());
@@ -71,10 +69,11 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
             None
         }
         Err(e) if e.kind == ErrorKind::AUTH => {
-            return Err(HostError::Config(format!(
-                "{} rejected the key ({}); nothing was written",
-                m.name, e.message
-            )))
+            return Err(ConfigError::KeyRejected {
+                provider: m.name.clone(),
+                message: e.message.to_string(),
+            }
+            .into())
         }
         Err(e) => return Err(e.into()),
     };

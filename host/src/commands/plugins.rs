@@ -159,10 +159,9 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(HostError::Load(format!(
-            "{} plugin problem(s) found",
-            failures.len()
-        )))
+        Err(HostError::PluginsFailed {
+            count: failures.len(),
+        })
     }
 }
 
@@ -223,17 +222,21 @@ fn find_or_build(ctx: &Ctx, table: &LookupTable, crate_dir: &Path) -> Result<(),
         crate_dir.display()
     ));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let status = std::process::Command::new(&cargo)
         .args(["build", "--release", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
         .stdout(std::process::Stdio::null())
         .status()
-        .map_err(|e| HostError::Io(format!("cannot run cargo: {e}")))?;
+        .map_err(|source| HostError::Io {
+            what: "cannot run",
+            path: cargo.into(),
+            source,
+        })?;
     if !status.success() {
-        return Err(HostError::Io(format!(
-            "cargo build --release failed in {} ({status})",
-            crate_dir.display()
-        )));
+        return Err(HostError::Build {
+            dir: crate_dir.to_path_buf(),
+            status: status.to_string(),
+        });
     }
     Ok(())
 }
@@ -325,9 +328,7 @@ fn report(
         ));
     }
     if failed > 0 {
-        return Err(HostError::Load(format!(
-            "{failed} contract check(s) failed"
-        )));
+        return Err(HostError::ContractFailed { failed });
     }
     Ok(())
 }

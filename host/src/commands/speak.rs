@@ -8,7 +8,7 @@ use crate::cli::SpeakArgs;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use switchyard_core::check;
-use switchyard_core::error::HostError;
+use switchyard_core::error::{HostError, OutputError};
 use switchyard_core::output::{Expect, Outputs, Target};
 use switchyard_plugin_api::doc::{Context as CallContext, SpeechRequest, SpeechResponse};
 use switchyard_plugin_api::{caps::SPEECH as CAP_SPEECH, ops};
@@ -242,7 +242,7 @@ pub fn synthesize(
     let first = w
         .into_iter()
         .next()
-        .ok_or_else(|| HostError::BadOutput("no audio was written".into()))?;
+        .ok_or(HostError::BadOutput(OutputError::NoAudio))?;
     Ok((first.path, first.bytes))
 }
 

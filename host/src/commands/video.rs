@@ -17,7 +17,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use switchyard_core::call::HostCalls;
 use switchyard_core::check::{self, Route};
-use switchyard_core::error::HostError;
+use switchyard_core::error::{ConfigError, HostError, OutputError};
 use switchyard_core::journal::{self, JobRecord, Status};
 use switchyard_core::loader::Plugin;
 use switchyard_core::media;
@@ -361,7 +361,7 @@ fn wait_and_download(
         }
     };
     let written = match outputs
-        .ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))
+        .ok_or(HostError::BadOutput(OutputError::SinkGone))
         .and_then(|o| o.finish(resp.outputs))
     {
         Ok(w) => w,
@@ -522,12 +522,14 @@ fn resume(
             id = record.id
         )));
     }
-    let manifest = ctx.table.by_id(&record.plugin).cloned().ok_or_else(|| {
-        HostError::Config(format!(
-            "job {} belongs to plugin {:?}, which is not installed",
-            record.id, record.plugin
-        ))
-    })?;
+    let manifest =
+        ctx.table
+            .by_id(&record.plugin)
+            .cloned()
+            .ok_or_else(|| ConfigError::NotInstalled {
+                plugin: record.plugin.clone(),
+                job: Some(record.id.clone()),
+            })?;
     let vm = &ctx.config.file.agents.defaults.video_generation_model;
     let timeout = timeout_ms(ctx, timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
     let cc = ctx.call_context(&manifest, false, timeout)?;
@@ -570,7 +572,10 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
             .by_id(&record.plugin)
             .cloned()
             .ok_or_else(|| {
-                HostError::Config(format!("plugin {:?} is not installed", record.plugin))
+                HostError::from(ConfigError::NotInstalled {
+                    plugin: record.plugin.clone(),
+                    job: None,
+                })
             })
             .and_then(|m| Ok((ctx.call_context(&m, false, 30_000)?, ctx.load(&m)?)))
             .and_then(|(cc, p)| {
