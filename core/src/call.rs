@@ -93,14 +93,19 @@ fn watch(state: Arc<WatchState>, session: std::sync::Weak<Session>) {
 /// One watchdog thread per session watches every armed call (started on
 /// first use); arming and disarming only take a lock, so a call costs no
 /// thread of its own.
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     state: Arc<WatchState>,
     key: Option<(Instant, u64)>,
 }
 
 impl Watchdog {
     /// Arms a watchdog of `session` for a call whose deadline is `deadline_ms`.
-    pub fn arm(session: &Session, what: &str, deadline_ms: u64, grace: Duration) -> Watchdog {
+    pub(crate) fn arm(
+        session: &Session,
+        what: &str,
+        deadline_ms: u64,
+        grace: Duration,
+    ) -> Watchdog {
         let state = session.watchdog.clone();
         // No deadline, or one too far to represent: nothing to watch.
         let Some(limit) = Instant::now()

@@ -154,7 +154,7 @@ pub struct Merged {
 /// field by field: a limit the catalog states wins, one it does not state
 /// (real `/models` entries say nothing of image aspect ratios) keeps the
 /// manifest's value. The manifest's spelling of the ref is kept.
-pub fn refine(c: CatalogModel, base: &ModelEntry) -> ModelEntry {
+pub(crate) fn refine(c: CatalogModel, base: &ModelEntry) -> ModelEntry {
     fn pick<T: Clone>(c: Option<T>, m: &Option<T>) -> Option<T> {
         c.or_else(|| m.clone())
     }

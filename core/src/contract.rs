@@ -152,8 +152,7 @@ fn plain_call<T: DeserializeOwned + Send + 'static>(
 
 /// A call that writes outputs, verified like a user's; answers a note.
 fn output_call(
-    s: &Arc<Session>,
-    p: &Arc<Plugin>,
+    (s, p): (&Arc<Session>, &Arc<Plugin>),
     op: &'static str,
     ctx: &Context,
     req: serde_json::Value,
@@ -207,8 +206,7 @@ fn probe(
         caps::IMAGE => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});
             output_call(
-                s,
-                p,
+                (s, p),
                 ops::IMAGE,
                 ctx,
                 req,
@@ -220,8 +218,7 @@ fn probe(
         caps::SPEECH => {
             let req = serde_json::json!({"model": model, "input": "contract", "format": "mp3"});
             output_call(
-                s,
-                p,
+                (s, p),
                 ops::SPEECH,
                 ctx,
                 req,
@@ -238,8 +235,7 @@ fn probe(
             };
             let job = serde_json::to_value(&job).unwrap_or_default();
             output_call(
-                s,
-                p,
+                (s, p),
                 ops::VIDEO_WAIT,
                 ctx,
                 job,
@@ -325,6 +321,21 @@ fn plugin_checks(
             ),
         ));
     }
+    out.extend(capability_checks(s, p, ctx, opts, limit));
+    out
+}
+
+/// Each capability: a declared one answers a minimal valid request (with
+/// a probe server), an undeclared one answers `unsupported`.
+fn capability_checks(
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
+    ctx: &Context,
+    opts: &Options,
+    limit: Duration,
+) -> Vec<(String, Outcome)> {
+    let m = &p.manifest;
+    let mut out = Vec::new();
     for cap in caps::ALL {
         let op = if cap == caps::VIDEO {
             ops::VIDEO_SUBMIT

@@ -337,7 +337,7 @@ impl From<PluginError> for HostError {
 }
 
 /// The exit code a plugin error kind maps to.
-pub fn exit_code_for_kind(kind: ErrorKind) -> i32 {
+pub(crate) fn exit_code_for_kind(kind: ErrorKind) -> i32 {
     match kind {
         ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED => 2,
         ErrorKind::AUTH => 3,

@@ -48,7 +48,7 @@ impl Default for RetryPolicy {
 }
 
 /// The shortest time worth starting a retry or fallback with.
-pub const MIN_ATTEMPT: Duration = Duration::from_millis(250);
+pub(crate) const MIN_ATTEMPT: Duration = Duration::from_millis(250);
 
 /// Whether an attempt may start after waiting `wait`.
 fn fits(session: &Session, wait: Duration) -> bool {

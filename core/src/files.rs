@@ -13,7 +13,7 @@ use tempfile::NamedTempFile;
 
 /// The permissions a replaced file gets.
 #[derive(Debug, Clone)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// As a newly created file: 0666 less the umask.
     Default,
     /// Owner only (0600): the file may hold a key.
@@ -23,7 +23,7 @@ pub enum Mode {
 }
 
 /// The directory of `path` ("." for a bare file name).
-pub fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -32,7 +32,7 @@ pub fn parent_dir(path: &Path) -> &Path {
 
 /// A temporary file for `path`, in its directory, named `.NAME.<tag>.tmp`
 /// (deleted when dropped unless committed), created with `mode`.
-pub fn temp_for(path: &Path, mode: &Mode) -> io::Result<NamedTempFile> {
+pub(crate) fn temp_for(path: &Path, mode: &Mode) -> io::Result<NamedTempFile> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -53,7 +53,7 @@ pub fn temp_for(path: &Path, mode: &Mode) -> io::Result<NamedTempFile> {
 }
 
 /// Makes `temp` the file at `path`: sync, rename, sync the directory.
-pub fn commit(temp: NamedTempFile, path: &Path) -> io::Result<()> {
+pub(crate) fn commit(temp: NamedTempFile, path: &Path) -> io::Result<()> {
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     sync_dir(parent_dir(path));
@@ -73,7 +73,7 @@ fn sync_dir(dir: &Path) {
 
 /// Replaces the file at `path` with `bytes`, atomically and durably (see
 /// the module documentation), creating its directory if needed.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     std::fs::create_dir_all(parent_dir(path))?;
     let mut temp = temp_for(path, &mode)?;
     temp.write_all(bytes)?;

@@ -24,6 +24,8 @@ What each module owns:
 - [`output`], [`media`]: atomic, verified output files and media sniffing;
 - [`failover`]: retries and the model chain, within the deadline;
 - [`journal`]: the video job journal;
+- [`paths`], `files`: where the host keeps its files (XDG directories),
+  and the one atomic-write helper every replaced file goes through;
 - [`contract`]: the plugin contract suite (`switchyard plugins test`);
 - [`duration`], [`error`]: human durations and the error type with its
   exit codes.
@@ -34,6 +36,7 @@ never links a plugin crate.
 */
 
 #![warn(missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 pub mod call;
 pub mod catalog;
@@ -45,7 +48,7 @@ pub mod contract;
 pub mod duration;
 pub mod error;
 pub mod failover;
-pub mod files;
+pub(crate) mod files;
 pub mod journal;
 pub mod loader;
 pub mod manifest;

@@ -14,9 +14,9 @@ would hand every later plugin the first one's entry points.
 use crate::manifest::Manifest;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use switchyard_plugin_api::abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
+use switchyard_plugin_api::abi_stable::library::{lib_header_from_path, LibraryError};
 use switchyard_plugin_api::{
     doc, ErrorKind, HostRef, PluginError, PluginModuleRef, RSlice, RStr, PLUGIN_API_VERSION,
 };
@@ -113,7 +113,7 @@ pub struct Plugin {
 
 /// Where the library of `manifest` is looked for, in order: beside the
 /// manifest, beside the running executable, then `SWITCHYARD_LIBRARY_PATH`.
-pub fn library_search_dirs(manifest: &Manifest) -> Vec<PathBuf> {
+pub(crate) fn library_search_dirs(manifest: &Manifest) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = manifest.path.parent() {
         dirs.push(d.to_path_buf());
@@ -233,7 +233,7 @@ fn short_library_error(e: &LibraryError) -> String {
 
 /// Every way the library's embedded manifest `e` contradicts the installed
 /// manifest `m`, each naming the field.
-pub fn contradictions(m: &Manifest, e: &Manifest) -> Vec<String> {
+pub(crate) fn contradictions(m: &Manifest, e: &Manifest) -> Vec<String> {
     let mut out = Vec::new();
     let mut field = |name: &str, installed: String, embedded: String| {
         if installed != embedded {
@@ -370,14 +370,4 @@ impl Plugin {
         }
         e
     }
-
-    /// The path of the library's file.
-    pub fn library_path(&self) -> &Path {
-        &self.library
-    }
-}
-
-/// The name abi_stable uses for our root module (for messages).
-pub fn root_module_name() -> &'static str {
-    <PluginModuleRef as RootModule>::NAME
 }

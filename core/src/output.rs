@@ -205,7 +205,7 @@ fn create_temp(temp: &Path) -> std::io::Result<NamedTempFile> {
 }
 
 /// The temporary file used while writing `target`.
-pub fn temp_path_for(target: &Path) -> PathBuf {
+pub(crate) fn temp_path_for(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -541,22 +541,10 @@ fn fit_extension(path: PathBuf, format: Format) -> PathBuf {
     }
 }
 
-fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
+/// Checks that the first bytes of `p` are the media kind `expect` (not an
+/// HTML/JSON error page, not another kind).
+fn check_media(p: &Pending, expect: Expect) -> Result<(), OutputError> {
     let path = p.final_path.clone();
-    if p.written == 0 {
-        return Err(OutputError::Empty { path }.into());
-    }
-    if let Some(declared) = p.declared {
-        if declared != p.written {
-            let received = p.written;
-            return Err(OutputError::Truncated {
-                path,
-                received,
-                declared,
-            }
-            .into());
-        }
-    }
     let head = &p.head;
     let looks_like_text = {
         let t: Vec<u8> = head
@@ -593,9 +581,28 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
             path,
             expected,
             seen,
-        }
-        .into());
+        });
     }
+    Ok(())
+}
+
+fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
+    let path = p.final_path.clone();
+    if p.written == 0 {
+        return Err(OutputError::Empty { path }.into());
+    }
+    if let Some(declared) = p.declared {
+        if declared != p.written {
+            let received = p.written;
+            return Err(OutputError::Truncated {
+                path,
+                received,
+                declared,
+            }
+            .into());
+        }
+    }
+    check_media(p, expect)?;
     let io = |what: &'static str, p: &Pending| {
         let path = p.temp_path.clone();
         move |source| HostError::Io { what, path, source }
@@ -614,7 +621,11 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
 }
 
 /// Writes a 44-byte PCM WAV header (16-bit mono) at the start of `f`.
-pub fn write_wav_header(f: &mut File, sample_rate: u32, data_len: u64) -> std::io::Result<()> {
+pub(crate) fn write_wav_header(
+    f: &mut File,
+    sample_rate: u32,
+    data_len: u64,
+) -> std::io::Result<()> {
     let data_len = u32::try_from(data_len).unwrap_or(u32::MAX - 36);
     let mut h = Vec::with_capacity(44);
     h.extend_from_slice(b"RIFF");

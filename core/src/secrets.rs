@@ -16,7 +16,7 @@ use crate::manifest::Manifest;
 use std::sync::{Arc, RwLock};
 
 /// Config paths that hold secrets for every provider (`*` = one segment).
-pub const HOST_SECRET_PATHS: [&str; 3] = [
+pub(crate) const HOST_SECRET_PATHS: [&str; 3] = [
     "models.providers.*.apiKey",
     "messages.tts.providers.*.apiKey",
     "env.*",
@@ -102,7 +102,7 @@ impl Secrets {
 }
 
 /// The string values at a dotted path with `*` wildcards.
-pub fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
+pub(crate) fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
     fn walk(v: &toml::Value, segs: &[&str], out: &mut Vec<String>) {
         match segs.split_first() {
             None => {
@@ -127,15 +127,6 @@ pub fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
     let mut out = Vec::new();
     walk(&toml::Value::Table(table.clone()), &segs, &mut out);
     out
-}
-
-/// Whether the dotted `path` is a secret path under `patterns`.
-pub fn is_secret_path(path: &str, patterns: &[String]) -> bool {
-    let segs: Vec<&str> = path.split('.').collect();
-    patterns.iter().any(|p| {
-        let ps: Vec<&str> = p.split('.').collect();
-        ps.len() == segs.len() && ps.iter().zip(&segs).all(|(a, b)| *a == "*" || a == b)
-    })
 }
 
 /// Redacts text printed in pieces (a streamed answer), so that a secret
@@ -236,13 +227,5 @@ mod tests {
         let mut v = values_at(&t, "models.providers.*.apiKey");
         v.sort();
         assert_eq!(v, vec!["one-secret", "two-secret"]);
-        assert!(is_secret_path(
-            "models.providers.x.apiKey",
-            &["models.providers.*.apiKey".into()]
-        ));
-        assert!(!is_secret_path(
-            "models.providers.x.baseUrl",
-            &["models.providers.*.apiKey".into()]
-        ));
     }
 }

@@ -178,7 +178,7 @@ impl Session {
     }
 
     /// The reporter.
-    pub fn reporter(&self) -> &dyn Reporter {
+    pub(crate) fn reporter(&self) -> &dyn Reporter {
         self.reporter.as_ref()
     }
 
@@ -188,7 +188,7 @@ impl Session {
     }
 
     /// A notice shown once per `key` in this session.
-    pub fn notice_once(&self, key: &str, text: &str) {
+    pub(crate) fn notice_once(&self, key: &str, text: &str) {
         if lock(&self.noticed).insert(key.to_string()) {
             self.reporter.notice(text);
         }
@@ -268,7 +268,7 @@ impl Session {
     }
 
     /// Sleeps for `d`, waking early when the user cancels.
-    pub fn sleep_cancellable(&self, d: Duration) {
+    pub(crate) fn sleep_cancellable(&self, d: Duration) {
         let end = Instant::now() + d;
         while Instant::now() < end && !self.is_cancelled() {
             std::thread::sleep(
@@ -286,18 +286,18 @@ impl Session {
     }
 
     /// The `--timeout` the deadline came from, if there is one.
-    pub fn deadline_total(&self) -> Option<Duration> {
+    pub(crate) fn deadline_total(&self) -> Option<Duration> {
         lock(&self.deadline.at).map(|(_, total)| total)
     }
 
     /// The time left before the command's deadline, if it has one.
-    pub fn time_left(&self) -> Option<Duration> {
+    pub(crate) fn time_left(&self) -> Option<Duration> {
         lock(&self.deadline.at).map(|(at, _)| at.saturating_duration_since(Instant::now()))
     }
 
     /// Whether a plugin call made by a failover run must stop now: the
     /// deadline passed.
-    pub fn deadline_passed(&self) -> bool {
+    pub(crate) fn deadline_passed(&self) -> bool {
         self.deadline.enforcing.load(Ordering::SeqCst) > 0
             && self.time_left() == Some(Duration::ZERO)
     }

@@ -5,6 +5,8 @@ print errors (redacted) and exit with the documented code. `anyhow` is not
 needed here: every failure is a typed `HostError` with its exit code.
 */
 
+#![warn(clippy::too_many_lines)]
+
 mod cli;
 mod commands;
 mod term;

@@ -9,7 +9,7 @@ use crate::cli::ImageArgs;
 use serde_json::json;
 use switchyard_core::check;
 use switchyard_core::error::HostError;
-use switchyard_core::output::{Expect, Outputs, Target};
+use switchyard_core::output::{Expect, Outputs, Target, Written};
 use switchyard_plugin_api::doc::{Context as CallContext, ImageRequest, ImageResponse};
 use switchyard_plugin_api::{caps::IMAGE as CAP_IMAGE, ops};
 
@@ -88,6 +88,12 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     if target.name.is_some() {
         say_renamed(ctx, &out, &written);
     }
+    report(ctx, &model, &resp, &written);
+    Ok(())
+}
+
+/// Prints the written images (and the model's text, if any).
+fn report(ctx: &Ctx, model: &str, resp: &ImageResponse, written: &[Written]) {
     if ctx.json {
         ctx.print_json(&json!({
             "model": resp.model,
@@ -100,11 +106,10 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         if !resp.text.trim().is_empty() {
             ctx.term.notice(resp.text.trim());
         }
-        for w in &written {
+        for w in written {
             ctx.term.out(&w.path.display().to_string());
         }
     }
-    Ok(())
 }
 
 /// Image extensions `--out` may name; the provider decides the format.

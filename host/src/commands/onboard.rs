@@ -15,6 +15,30 @@ use switchyard_core::config_edit;
 use switchyard_core::error::{ConfigError, HostError};
 use switchyard_plugin_api::{doc, ops, ErrorKind};
 
+/// Reads the key: from stdin with `--api-key-stdin`, else without echo
+/// from the terminal.
+fn read_key(args: &OnboardArgs, name: &str) -> Result<String, HostError> {
+    if args.api_key_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| HostError::InvalidInput(format!("cannot read the key from stdin: {e}")))?;
+        Ok(line.trim().to_string())
+    } else if std::io::stdin().is_terminal() {
+        Ok(
+            rpassword::prompt_password(format!("{name} API key (input hidden): "))
+                .map_err(|e| HostError::InvalidInput(format!("cannot read the key: {e}")))?
+                .trim()
+                .to_string(),
+        )
+    } else {
+        Err(HostError::InvalidInput(
+            "stdin is not a terminal: pass the key on stdin with --api-key-stdin".into(),
+        ))
+    }
+}
+
 /// Runs `onboard`.
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
     let Some(m) = ctx.table.by_id(&args.provider).cloned() else {
@@ -25,23 +49,7 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
             ids.join(", ")
         )));
     };
-    let key = if args.api_key_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| HostError::InvalidInput(format!("cannot read the key from stdin: {e}")))?;
-        line.trim().to_string()
-    } else if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("{} API key (input hidden): ", m.name))
-            .map_err(|e| HostError::InvalidInput(format!("cannot read the key: {e}")))?
-            .trim()
-            .to_string()
-    } else {
-        return Err(HostError::InvalidInput(
-            "stdin is not a terminal: pass the key on stdin with --api-key-stdin".into(),
-        ));
-    };
+    let key = read_key(&args, &m.name)?;
     if key.is_empty() {
         return Err(HostError::InvalidInput("no key was given".into()));
     }
@@ -86,17 +94,30 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
         values.push(("agents.defaults.model.primary", "openrouter/auto".into()));
     }
     config_edit::set(&ctx.session, &path, &values)?;
+    report(ctx, &m.id, &path, &config_key, status.as_ref(), set_primary);
+    Ok(())
+}
+
+/// Prints what onboarding did.
+fn report(
+    ctx: &Ctx,
+    id: &str,
+    path: &std::path::Path,
+    config_key: &str,
+    status: Option<&doc::KeyStatus>,
+    set_primary: bool,
+) {
     if ctx.json {
         ctx.print_json(&json!({
-            "provider": m.id,
+            "provider": id,
             "config": path.display().to_string(),
-            "label": status.as_ref().map(|s| s.label.to_string()),
-            "limit_remaining": status.as_ref().and_then(|s| s.limit_remaining),
+            "label": status.map(|s| s.label.to_string()),
+            "limit_remaining": status.and_then(|s| s.limit_remaining),
             "primary_set": set_primary,
         }));
-        return Ok(());
+        return;
     }
-    if let Some(s) = &status {
+    if let Some(s) = status {
         let remaining = match s.limit_remaining {
             Some(r) => format!("{r:.2} credits left under its limit"),
             None => "no credit limit".to_string(),
@@ -114,5 +135,4 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
         ctx.term.out("default chat model: openrouter/auto");
     }
     ctx.term.out("next: switchyard chat \"Hello\"");
-    Ok(())
 }

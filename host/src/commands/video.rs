@@ -246,26 +246,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
 
-    let mut record = JobRecord {
-        id: String::new(),
-        key: journal::nonce(),
-        plugin: route.manifest.id.clone(),
-        model: model.clone(),
-        polling_url: String::new(),
-        status: Status::Submitting,
-        output: target
-            .name
-            .as_ref()
-            .map(|n| target.dir.join(n))
-            .unwrap_or_default(),
-        outputs: Vec::new(),
-        error: None,
-        urls: Vec::new(),
-        created: journal::now(),
-        updated: journal::now(),
-        prompt: prompt.chars().take(200).collect(),
-        submit_key: None,
-    };
+    let mut record = submitting_record(&route, &model, &target, &prompt);
     let jr = ctx.session.journal();
     record.save(&jr)?;
     let calls = HostCalls::new(&ctx.session, &model);
@@ -285,21 +266,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
             ctx.session.set_running_job(Some(&j.id));
             j
         }
-        Err(e) => {
-            if e.status.is_some()
-                || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED)
-            {
-                // The API answered with an error: no job exists, nothing to keep.
-                jr.remove(&record.key);
-            } else {
-                let _ = record.set_status(&jr, Status::SubmitUnknown, Some(e.message.to_string()));
-                ctx.term.notice_always(&format!(
-                    "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
-                    e.message, record.key
-                ));
-            }
-            return Err(e.into());
-        }
+        Err(e) => return Err(journal_submit_error(ctx, &mut record, e)),
     };
     if record.output.as_os_str().is_empty() {
         record.output = target.path(&default_name(&job.id));
@@ -311,6 +278,51 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         job.id, model, job.id
     ));
     wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// The `submitting` record written before a submit is sent.
+fn submitting_record(route: &Route, model: &str, target: &Target, prompt: &str) -> JobRecord {
+    JobRecord {
+        id: String::new(),
+        key: journal::nonce(),
+        plugin: route.manifest.id.clone(),
+        model: model.to_string(),
+        polling_url: String::new(),
+        status: Status::Submitting,
+        output: target
+            .name
+            .as_ref()
+            .map(|n| target.dir.join(n))
+            .unwrap_or_default(),
+        outputs: Vec::new(),
+        error: None,
+        urls: Vec::new(),
+        created: journal::now(),
+        updated: journal::now(),
+        prompt: prompt.chars().take(200).collect(),
+        submit_key: None,
+    }
+}
+
+/// A failed submit: when the API answered with an error no job exists and
+/// the record goes; without an answer a job may exist, so it stays
+/// journaled as `submit_unknown` (never re-sent) and the user is told.
+fn journal_submit_error(
+    ctx: &Ctx,
+    record: &mut JobRecord,
+    e: switchyard_plugin_api::PluginError,
+) -> HostError {
+    let jr = ctx.session.journal();
+    if e.status.is_some() || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED) {
+        jr.remove(&record.key);
+    } else {
+        let _ = record.set_status(&jr, Status::SubmitUnknown, Some(e.message.to_string()));
+        ctx.term.notice_always(&format!(
+            "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
+            e.message, record.key
+        ));
+    }
+    e.into()
 }
 
 /// `video-<job id>.mp4`, the id made safe as a file name.
