@@ -120,12 +120,6 @@ fn with_deadline<T: Send + 'static>(
     rx.recv_timeout(limit).ok()
 }
 
-fn temp_out(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("switchyard-contract-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&d);
-    d.join(name)
-}
-
 fn model_for(m: &Manifest, cap: &str) -> String {
     m.models
         .iter()
@@ -157,11 +151,10 @@ fn output_call(
     ctx: &Context,
     req: serde_json::Value,
     expect: Expect,
-    file: &str,
+    out: PathBuf,
     limit: Duration,
 ) -> Option<Result<String, PluginError>> {
     let (s, p, ctx) = (s.clone(), p.clone(), ctx.clone());
-    let out = temp_out(file);
     with_deadline(limit, move || {
         let outputs = Outputs::new(s.temps(), out, expect, 1 << 30);
         let mut calls = HostCalls::with_outputs(&s, "contract", outputs);
@@ -191,6 +184,7 @@ fn output_call(
 fn probe(
     s: &Arc<Session>,
     p: &Arc<Plugin>,
+    scratch: &Path,
     m: &Manifest,
     cap: &str,
     ctx: &Context,
@@ -211,7 +205,7 @@ fn probe(
                 ctx,
                 req,
                 Expect::Image,
-                "contract.png",
+                scratch.join("contract.png"),
                 limit,
             )
         }
@@ -223,7 +217,7 @@ fn probe(
                 ctx,
                 req,
                 Expect::Mp3,
-                "contract.mp3",
+                scratch.join("contract.mp3"),
                 limit,
             )
         }
@@ -240,7 +234,7 @@ fn probe(
                 ctx,
                 job,
                 Expect::Video,
-                "contract.mp4",
+                scratch.join("contract.mp4"),
                 limit,
             )
         }
@@ -270,6 +264,7 @@ fn typed(r: Option<Result<serde_json::Value, PluginError>>, op: &str, limit: Dur
 fn plugin_checks(
     s: &Arc<Session>,
     p: &Arc<Plugin>,
+    scratch: &Path,
     ctx: &Context,
     opts: &Options,
 ) -> Vec<(String, Outcome)> {
@@ -321,7 +316,7 @@ fn plugin_checks(
             ),
         ));
     }
-    out.extend(capability_checks(s, p, ctx, opts, limit));
+    out.extend(capability_checks(s, p, scratch, ctx, opts, limit));
     out
 }
 
@@ -330,6 +325,7 @@ fn plugin_checks(
 fn capability_checks(
     s: &Arc<Session>,
     p: &Arc<Plugin>,
+    scratch: &Path,
     ctx: &Context,
     opts: &Options,
     limit: Duration,
@@ -350,7 +346,7 @@ fn capability_checks(
             ));
             continue;
         }
-        let r = probe(s, p, m, cap, ctx, limit);
+        let r = probe(s, p, scratch, m, cap, ctx, limit);
         let outcome = match (declared, r) {
             (_, None) => hung(op, limit),
             (true, Some(Ok(note))) => Outcome::Ok(note),
@@ -399,6 +395,13 @@ pub fn run(
             Outcome::Fail(d.message.clone()),
         );
     }
+    // Probe outputs go to a scratch directory removed when the run ends.
+    let scratch = tempfile::Builder::new()
+        .prefix("switchyard-contract-")
+        .tempdir()
+        .ok();
+    let fallback = std::env::temp_dir();
+    let scratch_dir = scratch.as_ref().map_or(fallback.as_path(), |d| d.path());
     for m in table.plugins() {
         let subject = m.id.clone();
         push(
@@ -437,7 +440,7 @@ pub fn run(
             }
         };
         let ctx = probe_context(&base(m), opts);
-        for (what, outcome) in plugin_checks(session, &plugin, &ctx, opts) {
+        for (what, outcome) in plugin_checks(session, &plugin, scratch_dir, &ctx, opts) {
             push(&subject, &what, outcome);
         }
     }
