@@ -21,7 +21,7 @@ mod paths;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Instant;
-use switchyard::registry::LookupTable;
+use switchyard_core::registry::LookupTable;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -89,7 +89,7 @@ fn load(dir: &std::path::Path) -> Result<Value, String> {
         .ok_or_else(|| format!("no openrouter manifest in {}", dir.display()))?
         .clone();
     let t = Instant::now();
-    let p = switchyard::loader::load(&m).map_err(|e| e.to_string())?;
+    let p = switchyard_core::loader::load(&m).map_err(|e| e.to_string())?;
     let us = t.elapsed().as_secs_f64() * 1e6;
     Ok(json!({"load_us": us, "library": p.library.display().to_string()}))
 }

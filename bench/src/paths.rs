@@ -21,9 +21,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use switchyard::call::HostCalls;
-use switchyard::loader::{self, Plugin};
-use switchyard::registry::LookupTable;
+use switchyard_core::call::HostCalls;
+use switchyard_core::loader::{self, Plugin};
+use switchyard_core::registry::LookupTable;
+use switchyard_core::session::Session;
 use switchyard_openrouter::OpenRouter;
 use switchyard_plugin_api::abi_stable::sabi_trait::TD_Opaque;
 use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse, Context as CallContext};
@@ -74,7 +75,7 @@ fn load_plugin(dir: &Path) -> Result<Arc<Plugin>, String> {
         .by_id("openrouter")
         .ok_or_else(|| format!("no openrouter manifest in {}", dir.display()))?
         .clone();
-    loader::load(&m).map_err(|e| e.to_string())
+    loader::load(&m).map(Arc::new).map_err(|e| e.to_string())
 }
 
 fn context(server: &FakeServer) -> CallContext {
@@ -103,6 +104,7 @@ const STOP: usize = usize::MAX;
 /// whole run) send `per_round / conc` requests each per round; rounds
 /// alternate between the paths (ABBA), `rounds` per path after two
 /// warm-up rounds each. Returns each round's wall time and latencies (µs).
+// Over 80 lines on purpose: one measurement: the worker threads, barriers and ABBA rounds share these locals, and split apart the synchronisation is harder to follow.
 pub fn dispatch(dir: &Path, conc: usize, per_round: usize, rounds: usize) -> Result<Value, String> {
     let conc = conc.max(1);
     let per_thread = (per_round / conc).max(1);
@@ -110,6 +112,7 @@ pub fn dispatch(dir: &Path, conc: usize, per_round: usize, rounds: usize) -> Res
     let ctx = context(&server);
     let req = request(false);
     let vias = [Via::Plugin(load_plugin(dir)?), Via::Direct];
+    let session = Session::silent();
     let warmup = 2;
     let start = Barrier::new(conc + 1);
     let done = Barrier::new(conc + 1);
@@ -131,7 +134,7 @@ pub fn dispatch(dir: &Path, conc: usize, per_round: usize, rounds: usize) -> Res
                         }
                         let mut this = Vec::with_capacity(per_thread);
                         for _ in 0..per_thread {
-                            let calls = HostCalls::new("bench");
+                            let calls = HostCalls::new(&session, "bench");
                             let t = Instant::now();
                             let r = vias[i].chat(&req, &ctx, calls.as_host());
                             this.push(t.elapsed().as_secs_f64() * 1e6);
@@ -247,9 +250,10 @@ pub fn stream(dir: &Path, chunks: usize, reps: usize) -> Result<Value, String> {
     let ctx = context(&server);
     let req = request(true);
     let vias = [Via::Plugin(load_plugin(dir)?), Via::Direct];
+    let session = Session::silent();
     let once = |via: &Via| -> Result<(f64, f64), String> {
         let t = Timed {
-            calls: HostCalls::new("bench"),
+            calls: HostCalls::new(&session, "bench"),
             start: Instant::now(),
             first: OnceLock::new(),
         };

@@ -1,5 +1,5 @@
 /*!
-Fuzz target: the config file (`switchyard::config::Config::parse`). Any
+Fuzz target: the config file (`switchyard_core::config::Config::parse`). Any
 UTF-8 text gives a config whose lookups work (key resolution against the
 bundled OpenRouter manifest, dotted paths, the provider settings JSON), or
 a configuration error (exit code 3) naming the file, on one line, that
@@ -11,8 +11,8 @@ invalid values of a parsed file never quotes one either.
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
-use switchyard::config::Config;
-use switchyard::manifest::Manifest;
+use switchyard_core::config::Config;
+use switchyard_core::manifest::Manifest;
 
 fn manifest() -> &'static Manifest {
     static M: OnceLock<Manifest> = OnceLock::new();

@@ -1,5 +1,5 @@
 /*!
-Fuzz target: plugin manifests (`switchyard::manifest::Manifest::parse`).
+Fuzz target: plugin manifests (`switchyard_core::manifest::Manifest::parse`).
 Any UTF-8 text gives a manifest whose invariants hold (valid id, prefix
 ending in `/`, known capabilities, every model under the prefix and within
 the plugin's capabilities, findable in a lookup table), or a typed
@@ -9,8 +9,8 @@ the plugin's capabilities, findable in a lookup table), or a typed
 
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use switchyard::manifest::{Manifest, ManifestError};
-use switchyard::registry::LookupTable;
+use switchyard_core::manifest::{Manifest, ManifestError};
+use switchyard_core::registry::LookupTable;
 use switchyard_plugin_api::ALL_CAPABILITIES;
 
 fuzz_target!(|text: &str| {

@@ -1,5 +1,5 @@
 /*!
-Fuzz target: data URLs and magic-byte sniffing (`switchyard::media::
+Fuzz target: data URLs and magic-byte sniffing (`switchyard_core::media::
 {decode_data_url, sniff}`). Any bytes: sniffing never panics and a data URL
 built from them (with the sniffed MIME type) decodes back to them; the
 bytes read as text decode as a data URL or give an error saying why.
@@ -7,7 +7,7 @@ bytes read as text decode as a data URL or give an error saying why.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchyard::media::{data_url, decode_data_url, sniff};
+use switchyard_core::media::{data_url, decode_data_url, sniff};
 
 fuzz_target!(|data: &[u8]| {
     let format = sniff(data);

@@ -1,5 +1,5 @@
 /*!
-Fuzz target: model refs. `switchyard::registry::LookupTable::for_model`
+Fuzz target: model refs. `switchyard_core::registry::LookupTable::for_model`
 over manifests with fuzzed model prefixes returns the plugin with the
 longest prefix that matches case-insensitively with something after it,
 or nothing when no prefix fits; `switchyard_openrouter::api_model` strips
@@ -11,8 +11,8 @@ spelling.
 
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use switchyard::manifest::Manifest;
-use switchyard::registry::LookupTable;
+use switchyard_core::manifest::Manifest;
+use switchyard_core::registry::LookupTable;
 
 fuzz_target!(|input: (Vec<String>, String)| {
     let (prefixes, model_ref) = input;

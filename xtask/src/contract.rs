@@ -3,14 +3,14 @@
 contract suite the binary ships (`switchyard plugins test DIR --base-url
 URL`), run against the project's fake OpenRouter server for every DIR
 (default: the workspace's `manifests/`). The suite itself is
-`host/src/contract.rs`.
+`core/src/contract.rs`.
 */
 
 use anyhow::{bail, Context, Result};
 use fake_openrouter::FakeServer;
 use std::path::PathBuf;
 use std::process::Command;
-use switchyard::registry::LookupTable;
+use switchyard_core::registry::LookupTable;
 
 /// Runs the suite; `args` may hold `--plugin-dir DIR` pairs.
 pub fn run(args: &[String]) -> Result<()> {

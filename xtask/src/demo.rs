@@ -12,6 +12,7 @@ use fake_openrouter::FakeServer;
 use std::process::Command;
 
 /// Runs the demo.
+// Over 80 lines on purpose: a linear script of the five demo jobs, read top to bottom.
 pub fn run(_args: &[String]) -> Result<()> {
     let c = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::sh(

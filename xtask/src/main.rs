@@ -4,7 +4,10 @@
 - `test`: builds every crate (binary, plugin cdylibs, fixture plugins, and
   the out-of-workspace template and ABI fixtures, [`external`]), then runs
   every test (`cargo test` alone does not build the cdylibs the end-to-end
-  tests load) and the contract suite (bundled plugins, then the template).
+  tests load), the `#[ignore]`d tests whose condition holds (the OpenAPI
+  schema tests when the spec is there, the live tests when enabled), and
+  the contract suite (bundled plugins, then the template); it ends by
+  saying how many tests were skipped and why.
 - `contract [--plugin-dir DIR]...`: the contract every plugin must pass,
   run against the project's fake OpenRouter server ([`contract`]).
 - `demo`: the main jobs through the real binary and plugin, on the bundled
@@ -139,6 +142,58 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
+/// Tests that are `#[ignore]`d because they need something this machine may
+/// not have: run with `--ignored` when their condition holds, otherwise
+/// counted and reported as skipped with the reason.
+struct Conditional {
+    /// `cargo test` arguments selecting the test target.
+    target: [&'static str; 4],
+    /// Why the tests may not run, when they cannot.
+    unmet: Option<String>,
+}
+
+fn conditional_tests() -> Vec<Conditional> {
+    let spec = fake_openrouter::schema::spec_path();
+    let spec_unmet = (!spec.is_file()).then(|| {
+        format!(
+            "the OpenAPI spec {} is not there (shared/reference beside the checkout, or SWITCHYARD_SHARED_DIR)",
+            spec.display()
+        )
+    });
+    let live = std::env::var("SWITCHYARD_LIVE_TEST").is_ok_and(|v| v == "1")
+        && std::env::var("OPENROUTER_API_KEY").is_ok_and(|k| !k.trim().is_empty());
+    vec![
+        Conditional {
+            target: ["-p", "fake-openrouter", "--test", "schema_conformance"],
+            unmet: spec_unmet.clone(),
+        },
+        Conditional {
+            target: ["-p", "switchyard-e2e", "--test", "schema_requests"],
+            unmet: spec_unmet,
+        },
+        Conditional {
+            target: ["-p", "switchyard-e2e", "--test", "live_openrouter"],
+            unmet: (!live).then(|| {
+                "live tests need SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (they cost credits)"
+                    .to_string()
+            }),
+        },
+    ]
+}
+
+/// How many `#[ignore]`d tests a test target holds (`--ignored --list`).
+fn count_ignored(c: &str, target: &[&str]) -> Result<usize> {
+    let out = Command::new(c)
+        .arg("test")
+        .args(target)
+        .args(["--", "--ignored", "--list"])
+        .current_dir(root())
+        .output()
+        .with_context(|| format!("cannot run {c}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.lines().filter(|l| l.ends_with(": test")).count())
+}
+
 fn test(rest: &[String]) -> Result<()> {
     let c = cargo();
     sh(&c, &["build", "--workspace", "--all-targets"])?;
@@ -146,6 +201,18 @@ fn test(rest: &[String]) -> Result<()> {
     let mut args = vec!["test", "--workspace"];
     args.extend(rest.iter().map(String::as_str));
     sh(&c, &args)?;
+    let mut skipped = Vec::new();
+    for t in conditional_tests() {
+        match &t.unmet {
+            None => {
+                let mut args = vec!["test"];
+                args.extend(t.target);
+                args.extend(["--", "--ignored"]);
+                sh(&c, &args)?;
+            }
+            Some(why) => skipped.push((t.target[3], count_ignored(&c, &t.target)?, why.clone())),
+        }
+    }
     contract::run(&[])?;
     contract::run(&external::template_contract_args())?;
     // The ABI crate and the kit are ready to publish: packaged and built
@@ -160,5 +227,11 @@ fn test(rest: &[String]) -> Result<()> {
             "switchyard-provider-kit",
             "--allow-dirty",
         ],
-    )
+    )?;
+    let total: usize = skipped.iter().map(|s| s.1).sum();
+    println!("{total} test(s) skipped (ignored, their condition does not hold here)");
+    for (target, n, why) in &skipped {
+        println!("  {target}: {n} skipped: {why}");
+    }
+    Ok(())
 }

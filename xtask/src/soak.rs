@@ -213,6 +213,7 @@ fn pick(rng: &mut Rng) -> Kind {
     }
 }
 
+// Over 80 lines on purpose: one soak worker's loop: pick a command, run it, check every promise about its outcome; the checks share the run's locals.
 fn worker(s: &Shared<'_>, mut rng: Rng) {
     let video = generated_bytes(VIDEO_LEN, VIDEO_SEED);
     while Instant::now() < s.deadline {
@@ -363,6 +364,7 @@ fn config_text(server: &FakeServer) -> String {
 }
 
 /// Runs `cargo xtask soak`.
+// Over 80 lines on purpose: the soak's linear script: set up, run the workers, then check the server's counters and the leftovers.
 pub fn run(args: &[String]) -> Result<()> {
     let a = parse_soak(args)?;
     build()?;
@@ -584,6 +586,7 @@ fn journal(env: &Env) -> Result<Vec<Value>> {
 }
 
 /// Finishes every journaled job with faults off and checks the accounting.
+// Over 80 lines on purpose: one crash-loop iteration: kill at a phase, then resume and check, read top to bottom.
 fn recover(
     env: &Env,
     key: &str,

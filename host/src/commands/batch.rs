@@ -20,11 +20,11 @@ orchestrates:
 4. each finished line appends its result, synced, before the next report.
 */
 
-use crate::batch::{self, Line, Outcome, Shard};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use switchyard_core::batch::{self, Line, Outcome, Shard};
 
 /// The environment variable that tags a child's journaled video job with
 /// the batch and line it belongs to, so a rerun resumes it.

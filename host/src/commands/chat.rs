@@ -4,13 +4,12 @@ fallbacks) with retries, plain or streamed, printing which model answered.
 */
 
 use super::{read_text_arg, timeout_ms, Ctx};
-use crate::call::HostCalls;
-use crate::check;
 use crate::cli::ChatArgs;
-use crate::error::HostError;
-use crate::failover::{self, RetryPolicy};
-use crate::term;
 use serde_json::json;
+use switchyard_core::call::HostCalls;
+use switchyard_core::check;
+use switchyard_core::error::HostError;
+use switchyard_core::failover::{self, RetryPolicy};
 use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse, Context as CallContext};
 use switchyard_plugin_api::{caps::CHAT as CAP_CHAT, ops, ErrorKind, PluginError};
 
@@ -26,7 +25,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         ));
     }
     let chain = model_chain(ctx, &args);
-    let timeout = timeout_ms(args.timeout.as_deref(), None, 300_000)?;
+    let timeout = timeout_ms(ctx, args.timeout.as_deref(), None, 300_000)?;
     let targets = route_chain(ctx, &chain, timeout)?;
     let speech_plan = speech_plan(ctx, &args)?;
     let messages = messages(args.system.as_deref(), &prompt);
@@ -34,6 +33,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     let mut printed_any = false;
     let printed = std::cell::Cell::new(false);
     let result = failover::run(
+        &ctx.session,
         &chain,
         RetryPolicy::default(),
         |model| {
@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
                     format!("no target for {model}"),
                 ));
             };
-            let mut calls = HostCalls::new(model);
+            let mut calls = HostCalls::new(&ctx.session, model);
             calls.print_stream = stream && !ctx.json;
             let req = ChatRequest {
                 model: model.into(),
@@ -54,8 +54,8 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
             };
             // Each attempt gets no more than the time left (`--timeout`).
             let mut cc = cc.clone();
-            cc.timeout_ms = failover::attempt_timeout_ms(cc.timeout_ms);
-            let r = plugin.call::<_, ChatResponse>(ops::CHAT, &cc, &req, &[], calls.as_host());
+            cc.timeout_ms = ctx.session.attempt_timeout_ms(cc.timeout_ms);
+            let r = calls.call::<_, ChatResponse>(plugin, ops::CHAT, &cc, &req, &[]);
             let streamed = calls
                 .streamed
                 .lock()
@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     );
     if printed.get() {
         printed_any = true;
-        term::end_stream();
+        ctx.term.end_stream();
     }
     match result {
         Ok((resp, model_ref)) => {
@@ -155,12 +155,19 @@ fn route_chain(
     ctx: &Ctx,
     chain: &[String],
     timeout: u64,
-) -> Result<Vec<(String, std::sync::Arc<crate::loader::Plugin>, CallContext)>, HostError> {
+) -> Result<
+    Vec<(
+        String,
+        std::sync::Arc<switchyard_core::loader::Plugin>,
+        CallContext,
+    )>,
+    HostError,
+> {
     let mut targets = Vec::new();
     for m in chain {
-        let r = check::route(&ctx.table, m, CAP_CHAT)?;
+        let r = check::route(&ctx.session, &ctx.table, m, CAP_CHAT)?;
         if r.limits.is_none() {
-            term::notice(&format!(
+            ctx.term.notice(&format!(
                 "note: {m} is not listed in the {} manifest; its limits could not be checked",
                 r.manifest.id
             ));
@@ -200,7 +207,7 @@ fn report(
         return;
     }
     if !already_printed {
-        term::out(&r.text);
+        ctx.term.out(&r.text);
     }
     let cost = usage
         .cost
@@ -211,11 +218,12 @@ fn report(
     } else {
         format!(" (fallback for {primary})")
     };
-    term::notice(&format!(
+    ctx.term.notice(&format!(
         "— answered by {} via {model_ref}{via}{cost}",
         r.model
     ));
     if let Some(p) = speech {
-        term::notice(&format!("spoke the answer to {}", p.display()));
+        ctx.term
+            .notice(&format!("spoke the answer to {}", p.display()));
     }
 }

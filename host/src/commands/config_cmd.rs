@@ -4,10 +4,10 @@
 
 use super::Ctx;
 use crate::cli::{Cli, ConfigCmd, Shell};
-use crate::error::HostError;
-use crate::term;
+use crate::term::Term;
 use clap::CommandFactory;
 use serde_json::json;
+use switchyard_core::error::{ConfigError, HostError};
 
 /// Runs a `config` subcommand.
 pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
@@ -40,19 +40,20 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> Result<(), HostError> {
                     &json!({"path": path, "ok": problems.is_empty(), "problems": problems}),
                 );
             } else if problems.is_empty() {
-                term::out(&format!("{path}: ok"));
+                ctx.term.out(&format!("{path}: ok"));
             } else {
                 for p in &problems {
-                    term::out(&format!("{path}: {p}"));
+                    ctx.term.out(&format!("{path}: {p}"));
                 }
             }
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(HostError::Config(format!(
-                    "{path}: {} problem(s) found",
-                    problems.len()
-                )))
+                Err(ConfigError::CheckFailed {
+                    path,
+                    count: problems.len(),
+                }
+                .into())
             }
         }
     }
@@ -86,15 +87,16 @@ fn path(ctx: &Ctx) -> Result<(), HostError> {
         ctx.print_json(&json!({"path": p, "exists": ctx.config.exists, "plugin_dirs": rows}));
         return Ok(());
     }
-    term::out(&p);
-    term::out("plugin directories, in search order:");
+    ctx.term.out(&p);
+    ctx.term.out("plugin directories, in search order:");
     for (d, exists) in &dirs {
         let mut shown = d.path.display().to_string();
         if d.per_plugin {
             shown.push_str("/*/");
         }
         let state = if *exists { "" } else { "  (missing)" };
-        term::out(&format!("  {:<24}{shown}{state}", d.source.label()));
+        ctx.term
+            .out(&format!("  {:<24}{shown}{state}", d.source.label()));
     }
     Ok(())
 }
@@ -146,11 +148,11 @@ fn show(ctx: &Ctx) -> Result<(), HostError> {
         ctx.print_json(&json!({"path": ctx.config.path, "settings": rows.rows.iter().map(|(k, v, s)| json!({"key": k, "value": v, "source": s})).collect::<Vec<_>>()}));
     } else {
         for (k, v, s) in &rows.rows {
-            term::out(&format!("{k} = {v}    ({s})"));
+            ctx.term.out(&format!("{k} = {v}    ({s})"));
         }
     }
     for p in &ctx.config.problems {
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "warning: {p}; other commands refuse this file until it is fixed"
         ));
     }
@@ -195,12 +197,12 @@ fn agent_rows(rows: &mut Rows<'_>) {
     rows.setting(
         "agents.defaults.videoGenerationModel.pollIntervalMs",
         ms(video.poll_interval_ms),
-        crate::config::DEFAULT_POLL_INTERVAL_MS.to_string(),
+        switchyard_core::config::DEFAULT_POLL_INTERVAL_MS.to_string(),
     );
     rows.setting(
         "agents.defaults.mediaMaxMb",
         ms(d.media_max_mb),
-        crate::config::DEFAULT_MEDIA_MAX_MB.to_string(),
+        switchyard_core::config::DEFAULT_MEDIA_MAX_MB.to_string(),
     );
 }
 
@@ -234,7 +236,7 @@ fn tts_rows(rows: &mut Rows<'_>) {
     }
 }
 
-/// A key's source from [`crate::config::Config::api_key`] in the words
+/// A key's source from [`switchyard_core::config::Config::api_key`] in the words
 /// `config show` uses: `file <path>`, `env <VAR>`.
 fn key_source(from: String) -> String {
     if let Some(path) = from.strip_prefix("config ") {
@@ -283,7 +285,7 @@ fn provider_rows(rows: &mut Rows<'_>) {
             rows.setting(
                 &read,
                 value,
-                crate::config::DEFAULT_READ_TIMEOUT_MS.to_string(),
+                switchyard_core::config::DEFAULT_READ_TIMEOUT_MS.to_string(),
             );
         } else if value.is_some() {
             rows.setting(&read, value, "");
@@ -292,10 +294,10 @@ fn provider_rows(rows: &mut Rows<'_>) {
 }
 
 /// Prints completions for `shell`.
-pub fn completions(shell: Shell) -> Result<(), HostError> {
+pub fn completions(term: &Term, shell: Shell) -> Result<(), HostError> {
     let mut cmd = Cli::command();
     // Into memory first: clap_complete panics on a write error, and stdout
-    // errors are handled in one place (`term::write_stdout`).
+    // errors are handled in one place (`Term::write_stdout`).
     let mut out: Vec<u8> = Vec::new();
     let sh = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
@@ -304,6 +306,6 @@ pub fn completions(shell: Shell) -> Result<(), HostError> {
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
     clap_complete::generate(sh, &mut cmd, "switchyard", &mut out);
-    term::write_stdout(&out);
+    term.write_stdout(&out);
     Ok(())
 }

@@ -5,12 +5,11 @@ atomically (several images go to numbered files).
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::check;
 use crate::cli::ImageArgs;
-use crate::error::HostError;
-use crate::output::{Expect, Outputs, Target};
-use crate::term;
 use serde_json::json;
+use switchyard_core::check;
+use switchyard_core::error::HostError;
+use switchyard_core::output::{Expect, Outputs, Target, Written};
 use switchyard_plugin_api::doc::{Context as CallContext, ImageRequest, ImageResponse};
 use switchyard_plugin_api::{caps::IMAGE as CAP_IMAGE, ops};
 
@@ -28,24 +27,35 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         .clone()
         .or_else(|| im.primary.clone())
         .unwrap_or_else(|| DEFAULT_IMAGE_MODEL.to_string());
-    let route = check::route(&ctx.table, &model, CAP_IMAGE)?;
+    let route = check::route(&ctx.session, &ctx.table, &model, CAP_IMAGE)?;
     if route.limits.is_none() {
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "note: {model} is not listed in the {} manifest; its limits could not be checked",
             route.manifest.id
         ));
     }
     let aspect = check::optional_choice(
+        &ctx.session,
         &route,
         &model,
         "--aspect-ratio",
         args.aspect_ratio.as_deref(),
         |m| m.aspect_ratios.as_ref(),
     )?;
-    let size = check::optional_choice(&route, &model, "--size", args.size.as_deref(), |m| {
-        m.sizes.as_ref()
-    })?;
-    let timeout = timeout_ms(args.timeout.as_deref(), im.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let size = check::optional_choice(
+        &ctx.session,
+        &route,
+        &model,
+        "--size",
+        args.size.as_deref(),
+        |m| m.sizes.as_ref(),
+    )?;
+    let timeout = timeout_ms(
+        ctx,
+        args.timeout.as_deref(),
+        im.timeout_ms,
+        DEFAULT_TIMEOUT_MS,
+    )?;
     let target = Target::check("--out", args.out.as_deref())?;
     check_extension(&target)?;
     let out = target.path(&format!("image-{}.png", stamp()));
@@ -60,22 +70,30 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
     };
     // Retried like chat when the provider answered with a transient error
     // (no image was generated or billed); not after the answer started.
-    let (resp, outputs) = crate::failover::run_with_outputs(
+    let temps = ctx.session.temps();
+    let (resp, outputs) = switchyard_core::failover::run_with_outputs(
+        &ctx.session,
         &model,
-        || Outputs::new(out.clone(), Expect::Image, cc.max_output_bytes).named_by_format(),
-        |host| {
+        || Outputs::new(temps, out.clone(), Expect::Image, cc.max_output_bytes).named_by_format(),
+        |calls| {
             // Each attempt gets no more than the time left (`--timeout`).
             let cc = CallContext {
-                timeout_ms: crate::failover::attempt_timeout_ms(cc.timeout_ms),
+                timeout_ms: ctx.session.attempt_timeout_ms(cc.timeout_ms),
                 ..cc.clone()
             };
-            plugin.call::<_, ImageResponse>(ops::IMAGE, &cc, &req, &[], host)
+            calls.call::<_, ImageResponse>(&plugin, ops::IMAGE, &cc, &req, &[])
         },
     )?;
     let written = outputs.finish(resp.images)?;
     if target.name.is_some() {
-        say_renamed(&out, &written);
+        say_renamed(ctx, &out, &written);
     }
+    report(ctx, &model, &resp, &written);
+    Ok(())
+}
+
+/// Prints the written images (and the model's text, if any).
+fn report(ctx: &Ctx, model: &str, resp: &ImageResponse, written: &[Written]) {
     if ctx.json {
         ctx.print_json(&json!({
             "model": resp.model,
@@ -86,13 +104,12 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         }));
     } else {
         if !resp.text.trim().is_empty() {
-            term::notice(resp.text.trim());
+            ctx.term.notice(resp.text.trim());
         }
-        for w in &written {
-            term::out(&w.path.display().to_string());
+        for w in written {
+            ctx.term.out(&w.path.display().to_string());
         }
     }
-    Ok(())
 }
 
 /// Image extensions `--out` may name; the provider decides the format.
@@ -113,11 +130,11 @@ fn check_extension(target: &Target) -> Result<(), HostError> {
 
 /// Says when a file was saved under another extension than asked, because
 /// its bytes are another format.
-fn say_renamed(out: &std::path::Path, written: &[crate::output::Written]) {
+fn say_renamed(ctx: &Ctx, out: &std::path::Path, written: &[switchyard_core::output::Written]) {
     for (i, w) in written.iter().enumerate() {
-        let asked = crate::output::numbered(out, i as u32);
+        let asked = switchyard_core::output::numbered(out, i as u32);
         if w.path != asked {
-            term::notice(&format!(
+            ctx.term.notice(&format!(
                 "note: the provider sent {}, so it was saved as {} rather than {}",
                 w.format.map_or("another format", |f| f.mime()),
                 w.path.display(),

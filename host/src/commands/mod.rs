@@ -4,6 +4,7 @@ output mode) and the shared steps: resolving plugin directories, building a
 [`CallContext`] with the right key, loading a plugin, printing results.
 */
 
+#[allow(dead_code)] // the `batch` command is wired in the next commit
 pub mod batch;
 pub mod chat;
 pub mod config_cmd;
@@ -17,18 +18,23 @@ pub mod speak;
 pub mod video;
 
 use crate::cli::{Cli, Command};
-use crate::config::Config;
-use crate::error::HostError;
-use crate::loader::{self, Plugin};
-use crate::manifest::Manifest;
-use crate::registry::LookupTable;
-use crate::term;
+use crate::term::Term;
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchyard_core::config::Config;
+use switchyard_core::error::{ConfigError, HostError};
+use switchyard_core::loader::Plugin;
+use switchyard_core::manifest::Manifest;
+use switchyard_core::registry::LookupTable;
+use switchyard_core::session::Session;
 use switchyard_plugin_api::doc::Context as CallContext;
 
 /// Shared state of one command run.
 pub struct Ctx {
+    /// The session: plugins loaded, cancellation, deadline, secrets.
+    pub session: Arc<Session>,
+    /// Where output is printed.
+    pub term: Arc<Term>,
     /// The loaded config.
     pub config: Config,
     /// The manifests found.
@@ -80,9 +86,12 @@ pub fn missing_dir_warnings(dirs: &[(PathBuf, &'static str)]) -> Vec<String> {
 
 /// The plugin directories, in search order (see DESIGN §3), each with its
 /// source; the user's and the bundled ones hold a plugin per subdirectory.
-pub fn search_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<crate::layout::SearchDir> {
-    use crate::layout::Source;
-    let all = crate::layout::search_dirs(user_plugin_dirs(cli_dirs, config));
+pub fn search_dirs(
+    cli_dirs: &[PathBuf],
+    config: &Config,
+) -> Vec<switchyard_core::layout::SearchDir> {
+    use switchyard_core::layout::Source;
+    let all = switchyard_core::layout::search_dirs(user_plugin_dirs(cli_dirs, config));
     if !no_plugins() {
         return all;
     }
@@ -94,7 +103,7 @@ pub fn search_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<crate::layout::
 
 /// The directories to scan for manifests, in search order.
 pub fn plugin_dirs(cli_dirs: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    crate::layout::scan_list(&search_dirs(cli_dirs, config))
+    switchyard_core::layout::scan_list(&search_dirs(cli_dirs, config))
 }
 
 /// The plugin directories, in search order, each with where it came from
@@ -104,7 +113,7 @@ pub fn plugin_dirs_with_sources(
     cli_dirs: &[PathBuf],
     config: &Config,
 ) -> Vec<(PathBuf, &'static str)> {
-    use crate::layout::Source;
+    use switchyard_core::layout::Source;
     search_dirs(cli_dirs, config)
         .into_iter()
         .map(|d| {
@@ -126,12 +135,12 @@ pub fn no_plugins() -> bool {
 
 impl Ctx {
     /// Builds the context: config, lookup table, secret registry.
-    pub fn new(cli: &Cli) -> Result<Ctx, HostError> {
+    pub fn new(cli: &Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<Ctx, HostError> {
         let creates = matches!(
             cli.command,
             Command::Onboard(_) | Command::Models(crate::cli::ModelsCmd::Set { .. })
         );
-        let config = Config::load(cli.config.as_deref(), creates)?;
+        let config = Config::load(session.dirs(), cli.config.as_deref(), creates)?;
         // `config check` and `config show` report a bad file; the rest refuse it.
         if !matches!(cli.command, Command::Config(_)) {
             config.ensure_valid()?;
@@ -140,10 +149,12 @@ impl Ctx {
         let table = LookupTable::scan(&plugin_dirs(&cli.plugin_dirs, &config))
             .without(|m| disabled.iter().any(|d| d == &m.id));
         for w in missing_dir_warnings(&user_plugin_dirs(&cli.plugin_dirs, &config)) {
-            term::notice(&w);
+            term.notice(&w);
         }
-        crate::secrets::register_all(&config, table.plugins());
+        session.secrets().register_all(&config, table.plugins());
         Ok(Ctx {
+            session: session.clone(),
+            term: term.clone(),
             config,
             table,
             json: cli.json,
@@ -154,7 +165,7 @@ impl Ctx {
     /// Prints scan problems and unknown config keys as notices.
     pub fn report_diagnostics(&self) {
         for d in &self.table.diagnostics {
-            term::notice(&format!(
+            self.term.notice(&format!(
                 "{}: {}",
                 if d.is_error {
                     "warning: skipped plugin manifest"
@@ -166,7 +177,7 @@ impl Ctx {
         }
         if let Some(p) = &self.config.path {
             for k in &self.config.unknown_keys {
-                term::notice(&format!(
+                self.term.notice(&format!(
                     "warning: {}: unknown config key `{k}` (ignored)",
                     p.display()
                 ));
@@ -176,7 +187,7 @@ impl Ctx {
 
     /// Loads a plugin, turning a load failure into a config error (exit 3).
     pub fn load(&self, m: &Arc<Manifest>) -> Result<Arc<Plugin>, HostError> {
-        loader::load(m).map_err(|e| HostError::Load(e.to_string()))
+        self.session.load(m).map_err(HostError::Load)
     }
 
     /// The call context for `m`: base URL, key (required unless optional).
@@ -218,19 +229,18 @@ impl Ctx {
                     .iter()
                     .map(|v| format!("`[env] {v}` in the config or the {v} environment variable")),
             );
-            return Err(HostError::Config(format!(
-                "no API key for {}: set {} (or run `switchyard onboard --provider {}`)",
-                m.id,
-                places.join(", or "),
-                m.id
-            )));
+            return Err(ConfigError::NoKey {
+                plugin: m.id.clone(),
+                places: places.join(", or "),
+            }
+            .into());
         }
-        let base_url = self.config.base_url(m).ok_or_else(|| {
-            HostError::Config(format!(
-                "no base URL for {}: set models.providers.{}.baseUrl in the config",
-                m.id, m.id
-            ))
-        })?;
+        let base_url = self
+            .config
+            .base_url(m)
+            .ok_or_else(|| ConfigError::NoBaseUrl {
+                plugin: m.id.clone(),
+            })?;
         let vm = &self.config.file.agents.defaults.video_generation_model;
         let max_mb = self
             .config
@@ -238,14 +248,14 @@ impl Ctx {
             .agents
             .defaults
             .media_max_mb
-            .unwrap_or(crate::config::DEFAULT_MEDIA_MAX_MB);
+            .unwrap_or(switchyard_core::config::DEFAULT_MEDIA_MAX_MB);
         Ok(CallContext {
             api_key: key.map(|(k, _)| k),
             base_url,
             timeout_ms,
             poll_interval_ms: vm
                 .poll_interval_ms
-                .unwrap_or(crate::config::DEFAULT_POLL_INTERVAL_MS),
+                .unwrap_or(switchyard_core::config::DEFAULT_POLL_INTERVAL_MS),
             max_output_bytes: max_mb.saturating_mul(1024 * 1024),
             settings_json: self.config.provider_settings_json(&m.id),
         })
@@ -253,7 +263,7 @@ impl Ctx {
 
     /// Prints a JSON value on stdout (redacted).
     pub fn print_json(&self, v: &serde_json::Value) {
-        term::out(&v.to_string());
+        self.term.out(&v.to_string());
     }
 }
 
@@ -292,17 +302,18 @@ pub fn read_text_arg(arg: Option<&str>, what: &str) -> Result<String, HostError>
 
 /// A timeout: the flag, else the configured milliseconds, else the default.
 /// The flag also becomes the whole command's deadline, retries and
-/// fallbacks included ([`crate::failover::set_deadline`]).
+/// fallbacks included ([`Session::set_deadline`]).
 pub fn timeout_ms(
+    ctx: &Ctx,
     flag: Option<&str>,
     configured_ms: Option<u64>,
     default_ms: u64,
 ) -> Result<u64, HostError> {
     match flag {
         Some(t) => {
-            let d = crate::duration::parse(t)
+            let d = switchyard_core::duration::parse(t)
                 .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
-            crate::failover::set_deadline(d);
+            ctx.session.set_deadline(d);
             Ok(d.as_millis() as u64)
         }
         None => Ok(configured_ms.unwrap_or(default_ms)),
@@ -319,11 +330,11 @@ pub fn stamp() -> String {
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<(), HostError> {
+pub fn run(cli: Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<(), HostError> {
     if let Command::Completions { shell } = &cli.command {
-        return config_cmd::completions(*shell);
+        return config_cmd::completions(term, *shell);
     }
-    let ctx = Ctx::new(&cli)?;
+    let ctx = Ctx::new(&cli, session, term)?;
     match cli.command {
         Command::Plugins(c) => plugins::run(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),

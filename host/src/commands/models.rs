@@ -5,15 +5,14 @@ fetching the catalog (the only `models` command that reaches the network).
 */
 
 use super::Ctx;
-use crate::call::HostCalls;
-use crate::catalog::{self, State};
-use crate::check;
 use crate::cli::ModelsCmd;
-use crate::config_edit;
-use crate::error::HostError;
-use crate::manifest::ModelEntry;
-use crate::term;
 use serde_json::json;
+use switchyard_core::call::HostCalls;
+use switchyard_core::catalog::{self, State};
+use switchyard_core::check;
+use switchyard_core::config_edit;
+use switchyard_core::error::{ConfigError, HostError};
+use switchyard_core::manifest::ModelEntry;
 use switchyard_plugin_api::ErrorKind;
 use switchyard_plugin_api::{doc, ops};
 
@@ -58,7 +57,7 @@ fn limits_json(m: &ModelEntry) -> serde_json::Value {
 fn known_models(ctx: &Ctx) -> Vec<(ModelEntry, String, String)> {
     let mut rows: Vec<(ModelEntry, String, String)> = Vec::new();
     for p in ctx.table.plugins() {
-        let (cat, age) = match catalog::load(&p.id) {
+        let (cat, age) = match catalog::load(&ctx.session.dirs().cache, &p.id) {
             State::Fresh(c) => (c.models, format!("{} old", catalog::age(c.fetched_at))),
             State::Stale(c) => (
                 c.models,
@@ -110,7 +109,7 @@ fn list(ctx: &Ctx, cap: Option<&str>) -> Result<(), HostError> {
                     .join(" ")
             })
             .unwrap_or_default();
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{:<48} {:<18} [{source}] {limits}",
             m.model_ref,
             m.capabilities.join(",")
@@ -175,7 +174,7 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
     } else {
         model.to_string()
     };
-    let route = check::route(&ctx.table, &full, cap).map_err(|e| {
+    let route = check::route(&ctx.session, &ctx.table, &full, cap).map_err(|e| {
         let near = closest(ctx, &full, cap);
         let hint = if near.is_empty() {
             String::new()
@@ -204,15 +203,18 @@ fn set(ctx: &Ctx, image: bool, video: bool, tts: bool, model: &str) -> Result<()
         (key.to_string(), full.clone())
     };
     let Some(path) = ctx.config.path.clone() else {
-        return Err(HostError::Config(
-            "no config file path: set SWITCHYARD_CONFIG or HOME".into(),
-        ));
+        return Err(ConfigError::NoPath.into());
     };
-    config_edit::set(&path, &[(key.as_str(), value.as_str().into())])?;
+    config_edit::set(
+        &ctx.session,
+        &path,
+        &[(key.as_str(), value.as_str().into())],
+    )?;
     if ctx.json {
         ctx.print_json(&json!({"key": key, "value": value, "config": path.display().to_string()}));
     } else {
-        term::out(&format!("{key} = {value:?} written to {}", path.display()));
+        ctx.term
+            .out(&format!("{key} = {value:?} written to {}", path.display()));
     }
     Ok(())
 }
@@ -229,7 +231,7 @@ fn warn_unknown_model(ctx: &Ctx, model: &str, cap: &str, plugin: &str, local_pre
         }
         None => String::new(),
     };
-    term::notice(&format!(
+    ctx.term.notice(&format!(
         "warning: {model} is not in the {plugin} manifest or the cached model catalog; {hint}\
          Writing it anyway (run `switchyard models refresh` to update the catalog, \
          `switchyard models list --capability {cap}` to see the known models)"
@@ -243,21 +245,21 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
         match refresh_one(ctx, m) {
             Ok(Some(c)) => {
                 if !ctx.json {
-                    term::out(&format!(
+                    ctx.term.out(&format!(
                         "{}: {} models cached in {}",
                         m.id,
                         c.models.len(),
-                        catalog::path(&m.id).display()
+                        catalog::path(&ctx.session.dirs().cache, &m.id).display()
                     ));
                 }
-                done.push(json!({"plugin": m.id, "models": c.models.len(), "path": catalog::path(&m.id).display().to_string()}));
+                done.push(json!({"plugin": m.id, "models": c.models.len(), "path": catalog::path(&ctx.session.dirs().cache, &m.id).display().to_string()}));
             }
             Ok(None) => {}
             Err(e) => failures.push(e),
         }
     }
     let errors: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    refresh_outcome(failures, !done.is_empty())?;
+    refresh_outcome(ctx, failures, !done.is_empty())?;
     if ctx.json {
         // On failure, `main` prints the one error object instead.
         ctx.print_json(&json!({"refreshed": done, "errors": errors}));
@@ -269,17 +271,17 @@ fn refresh(ctx: &Ctx) -> Result<(), HostError> {
 /// A failure keeps its kind (a rejected key stays an auth error, exit 3).
 fn refresh_one(
     ctx: &Ctx,
-    m: &std::sync::Arc<crate::manifest::Manifest>,
+    m: &std::sync::Arc<switchyard_core::manifest::Manifest>,
 ) -> Result<Option<catalog::Cached>, HostError> {
     let plugin = ctx.load(m)?;
     let cc = ctx.call_context_with(m, false, 120_000, false)?;
-    let calls = HostCalls::new(&m.id);
-    let answer =
-        plugin.call::<_, doc::Catalog>(ops::CATALOG, &cc, &doc::Empty {}, &[], calls.as_host());
+    let calls = HostCalls::new(&ctx.session, &m.id);
+    let answer = calls.call::<_, doc::Catalog>(&plugin, ops::CATALOG, &cc, &doc::Empty {}, &[]);
     match answer {
-        Ok(cat) => catalog::save(&m.id, cat.models).map(Some),
+        Ok(cat) => catalog::save(&ctx.session.dirs().cache, &m.id, cat.models).map(Some),
         Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
-            term::notice(&format!("{}: no live catalog ({})", m.id, e.message));
+            ctx.term
+                .notice(&format!("{}: no live catalog ({})", m.id, e.message));
             Ok(None)
         }
         Err(mut e) => {
@@ -294,7 +296,7 @@ fn refresh_one(
 /// plugin's catalog was refreshed, since it will not go away by itself;
 /// other failures (a plugin that does not load, the network) only fail it
 /// when nothing was refreshed. The rest are printed as warnings.
-fn refresh_outcome(failures: Vec<HostError>, any_done: bool) -> Result<(), HostError> {
+fn refresh_outcome(ctx: &Ctx, failures: Vec<HostError>, any_done: bool) -> Result<(), HostError> {
     let fatal = failures
         .iter()
         .position(|e| match e {
@@ -308,7 +310,7 @@ fn refresh_outcome(failures: Vec<HostError>, any_done: bool) -> Result<(), HostE
         if Some(i) == fatal {
             first = Some(f);
         } else {
-            term::notice(&format!("warning: {f}"));
+            ctx.term.notice(&format!("warning: {f}"));
         }
     }
     first.map_or(Ok(()), Err)

@@ -7,14 +7,37 @@ Sets the default chat model to `openrouter/auto` if none is set.
 */
 
 use super::Ctx;
-use crate::call::HostCalls;
 use crate::cli::OnboardArgs;
-use crate::config_edit;
-use crate::error::HostError;
-use crate::term;
 use serde_json::json;
 use std::io::{BufRead, IsTerminal};
+use switchyard_core::call::HostCalls;
+use switchyard_core::config_edit;
+use switchyard_core::error::{ConfigError, HostError};
 use switchyard_plugin_api::{doc, ops, ErrorKind};
+
+/// Reads the key: from stdin with `--api-key-stdin`, else without echo
+/// from the terminal.
+fn read_key(args: &OnboardArgs, name: &str) -> Result<String, HostError> {
+    if args.api_key_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| HostError::InvalidInput(format!("cannot read the key from stdin: {e}")))?;
+        Ok(line.trim().to_string())
+    } else if std::io::stdin().is_terminal() {
+        Ok(
+            rpassword::prompt_password(format!("{name} API key (input hidden): "))
+                .map_err(|e| HostError::InvalidInput(format!("cannot read the key: {e}")))?
+                .trim()
+                .to_string(),
+        )
+    } else {
+        Err(HostError::InvalidInput(
+            "stdin is not a terminal: pass the key on stdin with --api-key-stdin".into(),
+        ))
+    }
+}
 
 /// Runs `onboard`.
 pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
@@ -26,59 +49,43 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
             ids.join(", ")
         )));
     };
-    let key = if args.api_key_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| HostError::InvalidInput(format!("cannot read the key from stdin: {e}")))?;
-        line.trim().to_string()
-    } else if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("{} API key (input hidden): ", m.name))
-            .map_err(|e| HostError::InvalidInput(format!("cannot read the key: {e}")))?
-            .trim()
-            .to_string()
-    } else {
-        return Err(HostError::InvalidInput(
-            "stdin is not a terminal: pass the key on stdin with --api-key-stdin".into(),
-        ));
-    };
+    let key = read_key(&args, &m.name)?;
     if key.is_empty() {
         return Err(HostError::InvalidInput("no key was given".into()));
     }
-    crate::secrets::register(&key);
+    ctx.session.secrets().register(&key);
     let Some(config_key) = m.auth.config_keys.first().cloned() else {
-        return Err(HostError::Config(format!(
-            "plugin {:?} declares no config key for its API key",
-            m.id
-        )));
+        return Err(ConfigError::NoConfigKey {
+            plugin: m.id.clone(),
+        }
+        .into());
     };
     let Some(path) = ctx.config.path.clone() else {
-        return Err(HostError::Config(
-            "no config file path: set SWITCHYARD_CONFIG or HOME".into(),
-        ));
+        return Err(ConfigError::NoPath.into());
     };
     let mut cc = ctx.call_context_with(&m, false, 60_000, false)?;
     cc.api_key = Some(key.clone());
     let plugin = ctx.load(&m)?;
-    let calls = HostCalls::new(&m.id);
+    let calls = HostCalls::new(&ctx.session, &m.id);
     let checked =
-        plugin.call::<_, doc::KeyStatus>(ops::KEY_CHECK, &cc, &doc::Empty {}, &[], calls.as_host());
+        calls.call::<_, doc::KeyStatus>(&plugin, ops::KEY_CHECK, &cc, &doc::Empty {}, &[]);
     let status = match checked {
         Ok(s) => Some(s),
         Err(e) if e.kind == ErrorKind::UNSUPPORTED => {
-            term::notice(&format!("note: {}; the key was not checked", e.message));
+            ctx.term
+                .notice(&format!("note: {}; the key was not checked", e.message));
             None
         }
         Err(e) if e.kind == ErrorKind::AUTH => {
-            return Err(HostError::Config(format!(
-                "{} rejected the key ({}); nothing was written",
-                m.name, e.message
-            )))
+            return Err(ConfigError::KeyRejected {
+                provider: m.name.clone(),
+                message: e.message.to_string(),
+            }
+            .into())
         }
         Err(e) => return Err(e.into()),
     };
-    let mut values: Vec<(&str, toml_edit::Value)> =
+    let mut values: Vec<(&str, switchyard_core::config_edit::Value)> =
         vec![(config_key.as_str(), key.as_str().into())];
     let set_primary = m.id == "openrouter"
         && ctx.config.file.agents.defaults.model.primary.is_none()
@@ -86,34 +93,46 @@ pub fn run(ctx: &Ctx, args: OnboardArgs) -> Result<(), HostError> {
     if set_primary {
         values.push(("agents.defaults.model.primary", "openrouter/auto".into()));
     }
-    config_edit::set(&path, &values)?;
+    config_edit::set(&ctx.session, &path, &values)?;
+    report(ctx, &m.id, &path, &config_key, status.as_ref(), set_primary);
+    Ok(())
+}
+
+/// Prints what onboarding did.
+fn report(
+    ctx: &Ctx,
+    id: &str,
+    path: &std::path::Path,
+    config_key: &str,
+    status: Option<&doc::KeyStatus>,
+    set_primary: bool,
+) {
     if ctx.json {
         ctx.print_json(&json!({
-            "provider": m.id,
+            "provider": id,
             "config": path.display().to_string(),
-            "label": status.as_ref().map(|s| s.label.to_string()),
-            "limit_remaining": status.as_ref().and_then(|s| s.limit_remaining),
+            "label": status.map(|s| s.label.to_string()),
+            "limit_remaining": status.and_then(|s| s.limit_remaining),
             "primary_set": set_primary,
         }));
-        return Ok(());
+        return;
     }
-    if let Some(s) = &status {
+    if let Some(s) = status {
         let remaining = match s.limit_remaining {
             Some(r) => format!("{r:.2} credits left under its limit"),
             None => "no credit limit".to_string(),
         };
-        term::out(&format!(
+        ctx.term.out(&format!(
             "key accepted: label {:?}, {remaining}",
             s.label.as_str()
         ));
     }
-    term::out(&format!(
+    ctx.term.out(&format!(
         "wrote the key to {} ({config_key})",
         path.display()
     ));
     if set_primary {
-        term::out("default chat model: openrouter/auto");
+        ctx.term.out("default chat model: openrouter/auto");
     }
-    term::out("next: switchyard chat \"Hello\"");
-    Ok(())
+    ctx.term.out("next: switchyard chat \"Hello\"");
 }

@@ -1,18 +1,17 @@
 /*!
 `plugins list`, `plugins check` and `plugins test`: what is installed,
 whether each plugin loads and keeps its contract (ABI, API version,
-embedded manifest), and the full contract suite ([`crate::contract`]).
+embedded manifest), and the full contract suite ([`switchyard_core::contract`]).
 */
 
 use super::Ctx;
 use crate::cli::PluginsCmd;
-use crate::error::HostError;
-use crate::loader;
-use crate::manifest::Manifest;
-use crate::registry::LookupTable;
-use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::error::{ConfigError, HostError};
+use switchyard_core::loader;
+use switchyard_core::manifest::Manifest;
+use switchyard_core::registry::LookupTable;
 
 /// Runs a `plugins` subcommand.
 pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
@@ -37,7 +36,7 @@ pub fn run(ctx: &Ctx, cmd: PluginsCmd) -> Result<(), HostError> {
                 rev: rev.as_deref(),
             },
             debug,
-            crate::term::verbosity() < 0,
+            ctx.term.quiet(),
         ),
         PluginsCmd::Remove { id } => super::plugins_install::remove(ctx, &id),
         PluginsCmd::Disable { id } => set_disabled(ctx, &id, true),
@@ -54,12 +53,13 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
     let dirs = super::search_dirs(&ctx.cli_plugin_dirs, &ctx.config);
     let mut rows = Vec::new();
     for m in ctx.table.plugins() {
-        let record = super::plugins_install::record_of(&m.path);
+        let record = switchyard_core::install::record_of(&m.path);
         let source = match &record {
             Some(r) => Some(format!("installed from {}", r.source)),
-            None => crate::layout::source_of(&dirs, &m.path).map(|d| d.source.label().to_string()),
+            None => switchyard_core::layout::source_of(&dirs, &m.path)
+                .map(|d| d.source.label().to_string()),
         };
-        let (status, error, library) = match loader::load(m) {
+        let (status, error, library) = match ctx.session.load(m) {
             Ok(p) => ("loaded", None, Some(p.library.display().to_string())),
             Err(e) => (
                 "refused",
@@ -103,10 +103,10 @@ fn list(ctx: &Ctx) -> Result<(), HostError> {
 /// load error, then the scan's problems.
 fn print_list(ctx: &Ctx, rows: &[serde_json::Value]) {
     if rows.is_empty() {
-        term::out("no plugins found");
+        ctx.term.out("no plugins found");
     }
     for r in rows {
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{:<20} {:<8} {:<10} prefix {:<16} {}",
             r["id"].as_str().unwrap_or(""),
             r["version"].as_str().unwrap_or(""),
@@ -121,17 +121,17 @@ fn print_list(ctx: &Ctx, rows: &[serde_json::Value]) {
                     .join(","))
                 .unwrap_or_default()
         ));
-        term::out(&format!(
+        ctx.term.out(&format!(
             "    from {}: {}",
             r["source"].as_str().unwrap_or("unknown place"),
             r["manifest"].as_str().unwrap_or("")
         ));
         if let Some(e) = r["error"].as_str() {
-            term::out(&format!("    {e}"));
+            ctx.term.out(&format!("    {e}"));
         }
     }
     for d in &ctx.table.diagnostics {
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{}: {}",
             if d.is_error {
                 "broken manifest"
@@ -166,11 +166,11 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     let mut failures = Vec::new();
     let mut results = Vec::new();
     for m in plugins {
-        match loader::load(m) {
+        match ctx.session.load(m) {
             Ok(p) => {
                 results.push(json!({"id": m.id, "ok": true, "library": p.library.display().to_string(), "plugin_api": p.plugin_api}));
                 if !ctx.json {
-                    term::out(&format!(
+                    ctx.term.out(&format!(
                         "ok      {} {} (plugin API {}, {})",
                         m.id,
                         m.version,
@@ -182,7 +182,7 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
             Err(e) => {
                 results.push(json!({"id": m.id, "ok": false, "error": e.to_string()}));
                 if !ctx.json {
-                    term::out(&format!("FAILED  {}: {e}", m.id));
+                    ctx.term.out(&format!("FAILED  {}: {e}", m.id));
                 }
                 failures.push(e.to_string());
             }
@@ -191,7 +191,7 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     if only.is_none() {
         for d in ctx.table.diagnostics.iter().filter(|d| d.is_error) {
             if !ctx.json {
-                term::out(&format!("FAILED  {}", d.message));
+                ctx.term.out(&format!("FAILED  {}", d.message));
             }
             failures.push(d.message.clone());
         }
@@ -202,10 +202,9 @@ fn check(ctx: &Ctx, only: Option<&str>) -> Result<(), HostError> {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(HostError::Load(format!(
-            "{} plugin problem(s) found",
-            failures.len()
-        )))
+        Err(HostError::PluginsFailed {
+            count: failures.len(),
+        })
     }
 }
 
@@ -244,8 +243,8 @@ fn test_layout(dir: &Path) -> Result<(LookupTable, Option<PathBuf>), HostError> 
 /// Makes the libraries of a plugin crate findable: its target directories go
 /// on the library path; when none holds a manifest's library, the crate is
 /// built (`cargo build --release`, its progress shown).
-fn find_or_build(table: &LookupTable, crate_dir: &Path) -> Result<(), HostError> {
-    let dirs = crate::contract::crate_library_dirs(crate_dir);
+fn find_or_build(ctx: &Ctx, table: &LookupTable, crate_dir: &Path) -> Result<(), HostError> {
+    let dirs = switchyard_core::contract::crate_library_dirs(crate_dir);
     let mut path: Vec<PathBuf> = dirs.clone();
     if let Some(old) = std::env::var_os("SWITCHYARD_LIBRARY_PATH") {
         path.extend(std::env::split_paths(&old));
@@ -261,28 +260,32 @@ fn find_or_build(table: &LookupTable, crate_dir: &Path) -> Result<(), HostError>
     if !missing {
         return Ok(());
     }
-    term::notice(&format!(
+    ctx.term.notice(&format!(
         "building {} (cargo build --release) to test it",
         crate_dir.display()
     ));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let status = std::process::Command::new(&cargo)
         .args(["build", "--release", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
         .stdout(std::process::Stdio::null())
         .status()
-        .map_err(|e| HostError::Io(format!("cannot run cargo: {e}")))?;
+        .map_err(|source| HostError::Io {
+            what: "cannot run",
+            path: cargo.into(),
+            source,
+        })?;
     if !status.success() {
-        return Err(HostError::Io(format!(
-            "cargo build --release failed in {} ({status})",
-            crate_dir.display()
-        )));
+        return Err(HostError::Build {
+            dir: crate_dir.to_path_buf(),
+            status: status.to_string(),
+        });
     }
     Ok(())
 }
 
 fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Result<(), HostError> {
-    let probe_timeout = crate::duration::parse(timeout)
+    let probe_timeout = switchyard_core::duration::parse(timeout)
         .map_err(|e| HostError::InvalidInput(format!("--timeout: {e}")))?;
     if let Some(u) = &base_url {
         if !(u.starts_with("http://") || u.starts_with("https://")) {
@@ -299,10 +302,12 @@ fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Resul
         )));
     }
     if let Some(c) = &crate_dir {
-        find_or_build(&table, c)?;
+        find_or_build(ctx, &table, c)?;
     }
-    crate::secrets::register_all(&ctx.config, table.plugins());
-    let opts = crate::contract::Options {
+    ctx.session
+        .secrets()
+        .register_all(&ctx.config, table.plugins());
+    let opts = switchyard_core::contract::Options {
         base_url,
         probe_timeout,
     };
@@ -310,16 +315,16 @@ fn test(ctx: &Ctx, dir: &Path, base_url: Option<String>, timeout: &str) -> Resul
         ctx.call_context_with(m, false, 0, false)
             .unwrap_or_default()
     };
-    let lines = crate::contract::run(&table, base, &opts);
+    let lines = switchyard_core::contract::run(&ctx.session, &table, base, &opts);
     report(ctx, &lines, &opts)
 }
 
 fn report(
     ctx: &Ctx,
-    lines: &[crate::contract::Line],
-    opts: &crate::contract::Options,
+    lines: &[switchyard_core::contract::Line],
+    opts: &switchyard_core::contract::Options,
 ) -> Result<(), HostError> {
-    use crate::contract::Outcome;
+    use switchyard_core::contract::Outcome;
     let count = |f: fn(&Outcome) -> bool| lines.iter().filter(|l| f(&l.outcome)).count();
     let failed = count(|o| matches!(o, Outcome::Fail(_)));
     let skipped = count(|o| matches!(o, Outcome::Skip(_)));
@@ -344,12 +349,13 @@ fn report(
             .base_url
             .as_deref()
             .unwrap_or("none: capability probes skipped");
-        term::out(&format!("plugin contract suite (probe server: {server})"));
+        ctx.term
+            .out(&format!("plugin contract suite (probe server: {server})"));
         let mut subject = "";
         for l in lines {
             if l.subject != subject {
                 subject = &l.subject;
-                term::out(&format!("plugin {subject}"));
+                ctx.term.out(&format!("plugin {subject}"));
             }
             let line = match &l.outcome {
                 Outcome::Ok(n) if n.is_empty() => format!("  [ok]   {}", l.what),
@@ -357,17 +363,15 @@ fn report(
                 Outcome::Fail(n) => format!("  [FAIL] {}: {n}", l.what),
                 Outcome::Skip(n) => format!("  [skip] {}: {n}", l.what),
             };
-            term::out(&line);
+            ctx.term.out(&line);
         }
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{} checks: {passed} passed, {failed} failed, {skipped} skipped",
             lines.len()
         ));
     }
     if failed > 0 {
-        return Err(HostError::Load(format!(
-            "{failed} contract check(s) failed"
-        )));
+        return Err(HostError::ContractFailed { failed });
     }
     Ok(())
 }
@@ -391,11 +395,14 @@ fn set_disabled(ctx: &Ctx, id: &str, disable: bool) -> Result<(), HostError> {
     if disable {
         list.push(id.to_string());
     }
-    let path = ctx.config.path.clone().ok_or_else(|| {
-        HostError::Config("no config file path: set SWITCHYARD_CONFIG or HOME".into())
-    })?;
+    let path = ctx
+        .config
+        .path
+        .clone()
+        .ok_or(HostError::Config(ConfigError::NoPath))?;
     let value: toml_edit::Array = list.iter().map(String::as_str).collect();
-    crate::config_edit::set(
+    switchyard_core::config_edit::set(
+        &ctx.session,
         &path,
         &[("plugins.disabled", toml_edit::Value::Array(value))],
     )?;
@@ -403,7 +410,7 @@ fn set_disabled(ctx: &Ctx, id: &str, disable: bool) -> Result<(), HostError> {
     if ctx.json {
         ctx.print_json(&json!({"id": id, "status": what, "config": path.display().to_string()}));
     } else {
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{what} {id} (plugins.disabled in {})",
             path.display()
         ));

@@ -19,125 +19,17 @@ nothing of whether the source was trustworthy.
 */
 
 use super::Ctx;
-use crate::error::HostError;
-use crate::manifest::Manifest;
-use crate::registry::LookupTable;
-use crate::term;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-
-/// The record beside an installed plugin.
-pub const RECORD: &str = "install.json";
-
-/// Where an installed plugin came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Source {
-    /// A local crate.
-    Path {
-        /// Its directory.
-        path: String,
-    },
-    /// A git repository.
-    Git {
-        /// The clone URL.
-        url: String,
-        /// The revision checked out, when one was asked for.
-        rev: Option<String>,
-    },
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Source::Path { path } => f.write_str(path),
-            Source::Git { url, rev: Some(r) } => write!(f, "{url}@{r}"),
-            Source::Git { url, rev: None } => f.write_str(url),
-        }
-    }
-}
-
-impl Source {
-    /// The `plugins install` arguments that install it again.
-    pub fn reinstall(&self) -> String {
-        match self {
-            Source::Path { path } => format!("switchyard plugins install {path}"),
-            Source::Git { url, rev: Some(r) } => {
-                format!("switchyard plugins install --git {url} --rev {r}")
-            }
-            Source::Git { url, rev: None } => format!("switchyard plugins install --git {url}"),
-        }
-    }
-}
-
-/// The install record (`install.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    /// The plugin id.
-    pub id: String,
-    /// The plugin's version.
-    pub version: String,
-    /// Where it came from.
-    pub source: Source,
-    /// The library's file name (beside the record).
-    pub library: String,
-    /// The library's SHA-256, lowercase hex.
-    pub sha256: String,
-    /// Unix seconds of the install.
-    pub installed_at: u64,
-}
+use switchyard_core::error::{ConfigError, HostError};
+use switchyard_core::install::{record_of, sha256_file, Record, Source, RECORD};
+use switchyard_core::manifest::Manifest;
+use switchyard_core::registry::LookupTable;
 
 /// The user's plugin directory (`$XDG_DATA_HOME/switchyard/plugins`, else
 /// `~/.local/share/switchyard/plugins`), where installs go.
 pub fn user_plugins_dir() -> Result<PathBuf, HostError> {
-    crate::layout::user_plugins_dir().ok_or_else(|| {
-        HostError::Config(
-            "no user data directory: set XDG_DATA_HOME or HOME to an absolute path".into(),
-        )
-    })
-}
-
-/// The SHA-256 of a file, lowercase hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The record beside `manifest`, if the plugin was installed.
-pub fn record_of(manifest: &Path) -> Option<Record> {
-    let p = manifest.parent()?.join(RECORD);
-    serde_json::from_slice(&std::fs::read(p).ok()?).ok()
-}
-
-/// Checks an installed plugin's library against its record: `Err` says what
-/// changed and how to reinstall. Plugins without a record pass.
-pub fn verify(manifest: &Path, library: &Path) -> Result<(), String> {
-    let Some(rec) = record_of(manifest) else {
-        return Ok(());
-    };
-    let found =
-        sha256_file(library).map_err(|e| format!("cannot read {}: {e}", library.display()))?;
-    if found == rec.sha256 {
-        return Ok(());
-    }
-    Err(format!(
-        "library {} does not match the SHA-256 recorded when it was installed (recorded {}, found {found}): it was changed after the install; reinstall it with `{}`",
-        library.display(),
-        rec.sha256,
-        rec.source.reinstall()
-    ))
+    switchyard_core::layout::user_plugins_dir().ok_or(HostError::Config(ConfigError::NoPath))
 }
 
 /// The one plugin manifest of a crate (`manifest.toml` or `manifest/*.toml`).
@@ -183,14 +75,18 @@ fn build(dir: &Path, debug: bool, quiet: bool) -> Result<PathBuf, HostError> {
     if quiet {
         cmd.arg("--quiet");
     }
-    let status = cmd
-        .status()
-        .map_err(|e| HostError::Io(format!("cannot run cargo to build {}: {e}", dir.display())))?;
+    let status = cmd.status().map_err(|e| HostError::Tool {
+        command: format!(
+            "cargo build --manifest-path {}",
+            dir.join("Cargo.toml").display()
+        ),
+        detail: format!("could not start: {e}"),
+    })?;
     if !status.success() {
-        return Err(HostError::InvalidInput(format!(
-            "plugins install: `cargo build` failed in {} ({status}); nothing was installed",
-            dir.display()
-        )));
+        return Err(HostError::Build {
+            dir: dir.to_path_buf(),
+            status: status.to_string(),
+        });
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -208,16 +104,18 @@ fn clone(url: &str, rev: Option<&str>) -> Result<PathBuf, HostError> {
         if let Some(d) = cwd {
             c.current_dir(d);
         }
-        let st = c
-            .status()
-            .map_err(|e| HostError::Io(format!("cannot run git: {e}")))?;
+        let command = format!("git {}", args.join(" "));
+        let st = c.status().map_err(|e| HostError::Tool {
+            command: command.clone(),
+            detail: format!("could not start: {e}"),
+        })?;
         if st.success() {
             Ok(())
         } else {
-            Err(HostError::InvalidInput(format!(
-                "plugins install --git {url}: `git {}` failed ({st})",
-                args.join(" ")
-            )))
+            Err(HostError::Tool {
+                command,
+                detail: format!("failed ({st}); nothing was installed"),
+            })
         }
     };
     let path = dir.display().to_string();
@@ -230,28 +128,28 @@ fn clone(url: &str, rev: Option<&str>) -> Result<PathBuf, HostError> {
 
 /// Copies `from` to `to` (same name, in a staging directory).
 fn copy(from: &Path, to: &Path) -> Result<(), HostError> {
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| {
-        HostError::Io(format!(
-            "cannot copy {} to {}: {e}",
-            from.display(),
-            to.display()
-        ))
-    })
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|source| HostError::Io {
+            what: "cannot copy into",
+            path: to.to_path_buf(),
+            source,
+        })
 }
 
 /// Runs the network-free contract checks on the staged plugin.
-fn check_staged(staged_manifest: &Path) -> Result<String, HostError> {
+fn check_staged(ctx: &Ctx, staged_manifest: &Path) -> Result<String, HostError> {
     let m = Manifest::load(staged_manifest).map_err(|e| HostError::InvalidInput(e.to_string()))?;
     let table = LookupTable::from_manifests([m]);
-    let opts = crate::contract::Options {
+    let opts = switchyard_core::contract::Options {
         base_url: None,
         probe_timeout: std::time::Duration::from_secs(20),
     };
-    let lines = crate::contract::run(&table, |_| Default::default(), &opts);
+    let lines = switchyard_core::contract::run(&ctx.session, &table, |_| Default::default(), &opts);
     let failed: Vec<String> = lines
         .iter()
         .filter_map(|l| match &l.outcome {
-            crate::contract::Outcome::Fail(why) => Some(format!("{}: {why}", l.what)),
+            switchyard_core::contract::Outcome::Fail(why) => Some(format!("{}: {why}", l.what)),
             _ => None,
         })
         .collect();
@@ -259,16 +157,20 @@ fn check_staged(staged_manifest: &Path) -> Result<String, HostError> {
         let api = lines
             .iter()
             .find_map(|l| match &l.outcome {
-                crate::contract::Outcome::Ok(n) if n.starts_with("plugin API") => Some(n.clone()),
+                switchyard_core::contract::Outcome::Ok(n) if n.starts_with("plugin API") => {
+                    Some(n.clone())
+                }
                 _ => None,
             })
             .unwrap_or_default();
         return Ok(api);
     }
-    Err(HostError::Load(format!(
-        "the built plugin fails the contract checks, nothing was installed:\n  {}",
-        failed.join("\n  ")
-    )))
+    for f in &failed {
+        ctx.term.notice(&format!("contract check failed: {f}"));
+    }
+    Err(HostError::ContractFailed {
+        failed: failed.len(),
+    })
 }
 
 /// Where `plugins install` takes a plugin from.
@@ -312,7 +214,7 @@ pub fn install(ctx: &Ctx, from: From<'_>, debug: bool, quiet: bool) -> Result<()
     let lib_name = manifest.library_file_name();
     let lib = built.join(&lib_name);
     if !lib.is_file() {
-        return Err(HostError::Load(format!(
+        return Err(HostError::InvalidInput(format!(
             "cargo built {} but {} is not there: check the crate's `[lib] name` and `crate-type = [\"cdylib\"]` against the manifest's `library = {:?}`",
             dir.display(),
             lib.display(),
@@ -325,29 +227,36 @@ pub fn install(ctx: &Ctx, from: From<'_>, debug: bool, quiet: bool) -> Result<()
 /// Stages, checks, records and swaps the plugin into place.
 fn place(ctx: &Ctx, manifest: &Manifest, lib: &Path, source: Source) -> Result<(), HostError> {
     let root = user_plugins_dir()?;
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        HostError::Io(format!("cannot {what} {}: {e}", p.display()))
+    let io = |what: &'static str, p: &Path, source: std::io::Error| HostError::Io {
+        what,
+        path: p.to_path_buf(),
+        source,
     };
-    std::fs::create_dir_all(&root).map_err(|e| io("create", &root, e))?;
+    std::fs::create_dir_all(&root).map_err(|e| io("cannot create", &root, e))?;
     let staging = root.join(format!(".staging-{}-{}", manifest.id, std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| io("create", &staging, e))?;
+    std::fs::create_dir_all(&staging).map_err(|e| io("cannot create", &staging, e))?;
     let lib_name = manifest.library_file_name();
     let staged_manifest = staging.join(format!("{}.toml", manifest.id));
     let result = (|| {
         copy(&manifest.path, &staged_manifest)?;
         copy(lib, &staging.join(&lib_name))?;
-        let api = check_staged(&staged_manifest)?;
+        let api = check_staged(ctx, &staged_manifest)?;
         let rec = Record {
             id: manifest.id.clone(),
             version: manifest.version.to_string(),
             source,
             library: lib_name.clone(),
-            sha256: sha256_file(&staging.join(&lib_name)).map_err(|e| io("read", lib, e))?,
-            installed_at: crate::journal::now(),
+            sha256: sha256_file(&staging.join(&lib_name)).map_err(|e| io("cannot read", lib, e))?,
+            installed_at: switchyard_core::journal::now(),
         };
-        let text = serde_json::to_vec_pretty(&rec).map_err(|e| HostError::Io(e.to_string()))?;
-        std::fs::write(staging.join(RECORD), text).map_err(|e| io("write", &staging, e))?;
+        let text = serde_json::to_vec_pretty(&rec).map_err(|source| HostError::Json {
+            what: "cannot encode",
+            path: staging.join(RECORD),
+            source,
+        })?;
+        std::fs::write(staging.join(RECORD), text)
+            .map_err(|e| io("cannot write into", &staging, e))?;
         Ok((rec, api))
     })();
     let (rec, api) = match result {
@@ -375,15 +284,19 @@ fn swap(staging: &Path, target: &Path) -> Result<(), HostError> {
         std::process::id()
     ));
     if target.exists() {
-        std::fs::rename(target, &old)
-            .map_err(|e| HostError::Io(format!("cannot move {} aside: {e}", target.display())))?;
+        std::fs::rename(target, &old).map_err(|source| HostError::Io {
+            what: "cannot move aside",
+            path: target.to_path_buf(),
+            source,
+        })?;
     }
-    if let Err(e) = std::fs::rename(staging, target) {
+    if let Err(source) = std::fs::rename(staging, target) {
         let _ = std::fs::rename(&old, target);
-        return Err(HostError::Io(format!(
-            "cannot install into {}: {e}",
-            target.display()
-        )));
+        return Err(HostError::Io {
+            what: "cannot install into",
+            path: target.to_path_buf(),
+            source,
+        });
     }
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
@@ -399,12 +312,12 @@ fn report(ctx: &Ctx, rec: &Record, target: &Path, replaced: Option<&Record>, api
         return;
     }
     if let Some(r) = replaced {
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "replaces {} {} (installed from {})",
             r.id, r.version, r.source
         ));
     }
-    term::out(&format!(
+    ctx.term.out(&format!(
         "installed {} {} from {} into {} ({api}; sha256 {})",
         rec.id,
         rec.version,
@@ -428,12 +341,15 @@ pub fn remove(ctx: &Ctx, id: &str) -> Result<(), HostError> {
             "plugins remove {id}: not a plugin installed with `switchyard plugins install`{from}; to stop using it, run `switchyard plugins disable {id}`"
         )));
     }
-    std::fs::remove_dir_all(&dir)
-        .map_err(|e| HostError::Io(format!("cannot remove {}: {e}", dir.display())))?;
+    std::fs::remove_dir_all(&dir).map_err(|source| HostError::Io {
+        what: "cannot remove",
+        path: dir.clone(),
+        source,
+    })?;
     if ctx.json {
         ctx.print_json(&json!({"removed": id, "dir": dir.display().to_string()}));
     } else {
-        term::out(&format!("removed {id} ({})", dir.display()));
+        ctx.term.out(&format!("removed {id} ({})", dir.display()));
     }
     Ok(())
 }

@@ -9,10 +9,9 @@ development build runs from), else by git (`tag = "v<version>"`).
 */
 
 use super::Ctx;
-use crate::error::HostError;
-use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::error::HostError;
 
 const LIB_RS: &str = include_str!("../../../examples/plugin-template/src/lib.rs");
 const MANIFEST: &str = include_str!("../../../examples/plugin-template/manifest/template.toml");
@@ -146,19 +145,25 @@ pub fn run(ctx: &Ctx, name: &str, dir: Option<&Path>, kit: Option<&Path>) -> Res
     for (rel, text) in files(name, kit.as_deref()) {
         let p = dir.join(rel);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| HostError::Io(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|source| HostError::Io {
+                what: "cannot create",
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::write(&p, text)
-            .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.display())))?;
+        std::fs::write(&p, text).map_err(|source| HostError::Io {
+            what: "cannot write",
+            path: p.clone(),
+            source,
+        })?;
     }
     let shown = dir.canonicalize().unwrap_or(dir.clone());
     if ctx.json {
         ctx.print_json(&json!({"plugin": name, "dir": shown.display().to_string(), "kit": kit.map(|k| k.display().to_string())}));
         return Ok(());
     }
-    term::out(&shown.display().to_string());
-    term::notice(&format!(
+    ctx.term.out(&shown.display().to_string());
+    ctx.term.notice(&format!(
         "created plugin {name} in {}; next: cd there, then `cargo build`, `switchyard plugins test . --base-url URL`, `switchyard plugins install .`",
         shown.display()
     ));

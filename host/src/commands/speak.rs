@@ -4,13 +4,12 @@ checked from the bytes, PCM wrapped as WAV when the output ends in `.wav`.
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::check;
 use crate::cli::SpeakArgs;
-use crate::error::HostError;
-use crate::output::{Expect, Outputs, Target};
-use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::check;
+use switchyard_core::error::{HostError, OutputError};
+use switchyard_core::output::{Expect, Outputs, Target};
 use switchyard_plugin_api::doc::{Context as CallContext, SpeechRequest, SpeechResponse};
 use switchyard_plugin_api::{caps::SPEECH as CAP_SPEECH, ops};
 
@@ -179,7 +178,7 @@ pub fn synthesize(
     text: &str,
     timeout: u64,
 ) -> Result<(PathBuf, u64), HostError> {
-    let route = check::route(&ctx.table, &plan.model, CAP_SPEECH)?;
+    let route = check::route(&ctx.session, &ctx.table, &plan.model, CAP_SPEECH)?;
     let l = route.limits.as_ref();
     let voice = match &plan.voice {
         Some(v) => Some(check::choice(
@@ -219,23 +218,31 @@ pub fn synthesize(
     };
     // Retried like chat when the provider answered with a transient error
     // (nothing was synthesized); not after the audio started to arrive.
-    let (_, outputs) = crate::failover::run_with_outputs(
+    let (_, outputs) = switchyard_core::failover::run_with_outputs(
+        &ctx.session,
         &plan.model,
-        || Outputs::new(plan.out.clone(), expect, cc.max_output_bytes),
-        |host| {
+        || {
+            Outputs::new(
+                ctx.session.temps(),
+                plan.out.clone(),
+                expect,
+                cc.max_output_bytes,
+            )
+        },
+        |calls| {
             // Each attempt gets no more than the time left (`--timeout`).
             let cc = CallContext {
-                timeout_ms: crate::failover::attempt_timeout_ms(cc.timeout_ms),
+                timeout_ms: ctx.session.attempt_timeout_ms(cc.timeout_ms),
                 ..cc.clone()
             };
-            plugin.call::<_, SpeechResponse>(ops::SPEECH, &cc, &req, &[], host)
+            calls.call::<_, SpeechResponse>(&plugin, ops::SPEECH, &cc, &req, &[])
         },
     )?;
     let w = outputs.finish(1)?;
     let first = w
         .into_iter()
         .next()
-        .ok_or_else(|| HostError::BadOutput("no audio was written".into()))?;
+        .ok_or(HostError::BadOutput(OutputError::NoAudio))?;
     Ok((first.path, first.bytes))
 }
 
@@ -251,12 +258,12 @@ pub fn run(ctx: &Ctx, args: SpeakArgs) -> Result<(), HostError> {
         args.sample_rate,
         args.speed,
     )?;
-    let timeout = timeout_ms(args.timeout.as_deref(), None, 120_000)?;
+    let timeout = timeout_ms(ctx, args.timeout.as_deref(), None, 120_000)?;
     let (path, bytes) = synthesize(ctx, &p, &text, timeout)?;
     if ctx.json {
         ctx.print_json(&json!({"path": path.display().to_string(), "bytes": bytes, "model": p.model, "format": p.format, "voice": p.voice}));
     } else {
-        term::out(&path.display().to_string());
+        ctx.term.out(&path.display().to_string());
     }
     Ok(())
 }

@@ -12,17 +12,17 @@ submits again.
 */
 
 use super::{read_text_arg, timeout_ms, Ctx};
-use crate::call::HostCalls;
-use crate::check::{self, Route};
 use crate::cli::{VideoArgs, VideoJobCmd};
-use crate::error::HostError;
-use crate::journal::{self, JobRecord};
-use crate::loader::Plugin;
-use crate::media;
-use crate::output::{self, Expect, Outputs, Target};
-use crate::term;
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use switchyard_core::call::HostCalls;
+use switchyard_core::check::{self, Route};
+use switchyard_core::error::{ConfigError, HostError, OutputError};
+use switchyard_core::journal::{self, JobRecord, Status};
+use switchyard_core::loader::Plugin;
+use switchyard_core::media;
+use switchyard_core::output::{self, Expect, Outputs, Target};
+use switchyard_core::session::Session;
 use switchyard_plugin_api::doc::{
     Context as CallContext, FrameImage, Input, JobStatus, VideoJob, VideoJobState, VideoRequest,
     VideoResponse,
@@ -124,6 +124,7 @@ pub fn image_input(flag: &str, arg: &str) -> Result<ImageArg, HostError> {
 /// The `--first-frame`/`--last-frame` images, checked against the
 /// model's frame image kinds and modes.
 fn frame_images(
+    session: &Session,
     route: &Route,
     model: &str,
     args: &VideoArgs,
@@ -136,7 +137,7 @@ fn frame_images(
         ("--last-frame", &args.last_frame, "last_frame"),
     ] {
         let Some(v) = value else { continue };
-        check::takes_kind(route, model, flag, kind, "frame images", |m| {
+        check::takes_kind(session, route, model, flag, kind, "frame images", |m| {
             m.frame_images.as_ref()
         })?;
         frames.push(FrameImage {
@@ -158,6 +159,7 @@ fn frame_images(
 }
 
 fn build_request(
+    session: &Session,
     route: &Route,
     model: &str,
     args: &VideoArgs,
@@ -191,10 +193,11 @@ fn build_request(
         )?),
         None => None,
     };
-    let frames = frame_images(route, model, args, blobs)?;
+    let frames = frame_images(session, route, model, args, blobs)?;
     let mut refs = Vec::new();
     for r in &args.references {
         check::takes_kind(
+            session,
             route,
             model,
             "--reference",
@@ -224,27 +227,68 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         .clone()
         .or_else(|| vm.primary.clone())
         .unwrap_or_else(|| DEFAULT_VIDEO_MODEL.to_string());
-    let route = check::route(&ctx.table, &model, CAP_VIDEO)?;
+    let route = check::route(&ctx.session, &ctx.table, &model, CAP_VIDEO)?;
     if route.limits.is_none() {
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "note: {model} is not listed in the {} manifest; its limits could not be checked",
             route.manifest.id
         ));
     }
     let mut blobs = Blobs::default();
-    let req = build_request(&route, &model, &args, &prompt, &mut blobs)?;
+    let req = build_request(&ctx.session, &route, &model, &args, &prompt, &mut blobs)?;
     let target = Target::check("--out", args.out.as_deref())?;
-    let timeout = timeout_ms(args.timeout.as_deref(), vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let timeout = timeout_ms(
+        ctx,
+        args.timeout.as_deref(),
+        vm.timeout_ms,
+        DEFAULT_TIMEOUT_MS,
+    )?;
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
 
-    let mut record = JobRecord {
+    let mut record = submitting_record(&route, &model, &target, &prompt);
+    let jr = ctx.session.journal();
+    record.save(&jr)?;
+    let calls = HostCalls::new(&ctx.session, &model);
+    let submit_cc = CallContext {
+        timeout_ms: submit_deadline(&route.manifest, cc.timeout_ms),
+        ..cc.clone()
+    };
+    let sent = calls.call::<_, VideoJob>(
+        &plugin,
+        ops::VIDEO_SUBMIT,
+        &submit_cc,
+        &req,
+        &blobs.slices(),
+    );
+    let job = match sent {
+        Ok(j) => {
+            ctx.session.set_running_job(Some(&j.id));
+            j
+        }
+        Err(e) => return Err(journal_submit_error(ctx, &mut record, e)),
+    };
+    if record.output.as_os_str().is_empty() {
+        record.output = target.path(&default_name(&job.id));
+    }
+    record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
+    record.assign_id(&jr, &job.id, &job.polling_url, job.status.clone().into())?;
+    ctx.term.notice(&format!(
+        "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
+        job.id, model, job.id
+    ));
+    wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// The `submitting` record written before a submit is sent.
+fn submitting_record(route: &Route, model: &str, target: &Target, prompt: &str) -> JobRecord {
+    JobRecord {
         id: String::new(),
         key: journal::nonce(),
         plugin: route.manifest.id.clone(),
-        model: model.clone(),
+        model: model.to_string(),
         polling_url: String::new(),
-        status: "submitting".into(),
+        status: Status::Submitting,
         output: target
             .name
             .as_ref()
@@ -257,51 +301,28 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         updated: journal::now(),
         prompt: prompt.chars().take(200).collect(),
         submit_key: None,
-    };
-    record.save()?;
-    let calls = HostCalls::new(&model);
-    let submit_cc = CallContext {
-        timeout_ms: submit_deadline(&route.manifest, cc.timeout_ms),
-        ..cc.clone()
-    };
-    let sent = plugin.call::<_, VideoJob>(
-        ops::VIDEO_SUBMIT,
-        &submit_cc,
-        &req,
-        &blobs.slices(),
-        calls.as_host(),
-    );
-    let job = match sent {
-        Ok(j) => {
-            crate::call::set_running_job(Some(&j.id));
-            j
-        }
-        Err(e) => {
-            if e.status.is_some()
-                || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED)
-            {
-                // The API answered with an error: no job exists, nothing to keep.
-                let _ = std::fs::remove_file(journal::dir().join(format!("{}.json", record.key)));
-            } else {
-                let _ = record.set_status("submit_unknown", Some(e.message.to_string()));
-                term::notice_always(&format!(
-                    "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
-                    e.message, record.key
-                ));
-            }
-            return Err(e.into());
-        }
-    };
-    if record.output.as_os_str().is_empty() {
-        record.output = target.path(&default_name(&job.id));
     }
-    record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
-    record.assign_id(&job.id, &job.polling_url, job.status.as_str())?;
-    term::notice(&format!(
-        "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
-        job.id, model, job.id
-    ));
-    wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// A failed submit: when the API answered with an error no job exists and
+/// the record goes; without an answer a job may exist, so it stays
+/// journaled as `submit_unknown` (never re-sent) and the user is told.
+fn journal_submit_error(
+    ctx: &Ctx,
+    record: &mut JobRecord,
+    e: switchyard_plugin_api::PluginError,
+) -> HostError {
+    let jr = ctx.session.journal();
+    if e.status.is_some() || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED) {
+        jr.remove(&record.key);
+    } else {
+        let _ = record.set_status(&jr, Status::SubmitUnknown, Some(e.message.to_string()));
+        ctx.term.notice_always(&format!(
+            "the submit got no answer ({}); a job may have been created. It is journaled as {}; check `switchyard video jobs`. switchyard never re-submits on its own.",
+            e.message, record.key
+        ));
+    }
+    e.into()
 }
 
 /// `video-<job id>.mp4`, the id made safe as a file name.
@@ -332,33 +353,38 @@ fn wait_and_download(
     for i in 0..output::MAX_OUTPUTS.min(8) {
         output::remove_stale_temps(&output::numbered(&target, i));
     }
-    let outputs = Outputs::new(target.clone(), Expect::Video, cc.max_output_bytes);
-    let mut calls = HostCalls::with_outputs(&record.model, outputs);
-    crate::call::set_running_job(Some(&job.id));
-    let result = plugin.call::<_, VideoResponse>(ops::VIDEO_WAIT, cc, job, &[], calls.as_host());
-    crate::call::set_running_job(None);
+    let outputs = Outputs::new(
+        ctx.session.temps(),
+        target.clone(),
+        Expect::Video,
+        cc.max_output_bytes,
+    );
+    let mut calls = HostCalls::with_outputs(&ctx.session, &record.model, outputs);
+    ctx.session.set_running_job(Some(&job.id));
+    let result = calls.call::<_, VideoResponse>(plugin, ops::VIDEO_WAIT, cc, job, &[]);
+    ctx.session.set_running_job(None);
     let outputs = calls.take_outputs();
-    term::clear_progress();
+    ctx.term.clear_progress();
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
             drop(outputs);
-            return Err(journal_wait_error(record, &calls, job, e));
+            return Err(journal_wait_error(ctx, record, &calls, job, e));
         }
     };
     let written = match outputs
-        .ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))
+        .ok_or(HostError::BadOutput(OutputError::SinkGone))
         .and_then(|o| o.finish(resp.outputs))
     {
         Ok(w) => w,
         Err(e) => {
-            journal_download_failed(record, &job.id, &e.to_string());
+            journal_download_failed(ctx, record, &job.id, &e.to_string());
             return Err(e.with_job(&job.id));
         }
     };
     record.outputs = written.iter().map(|w| w.path.clone()).collect();
     record.error = None;
-    record.set_status("downloaded", None)?;
+    record.set_status(&ctx.session.journal(), Status::Downloaded, None)?;
     let cost = resp.cost;
     if ctx.json {
         ctx.print_json(&json!({
@@ -374,14 +400,14 @@ fn wait_and_download(
         }));
     } else {
         for w in &written {
-            term::out(&w.path.display().to_string());
+            ctx.term.out(&w.path.display().to_string());
         }
         let cost = cost.map(|c| format!(", cost ${c:.2}")).unwrap_or_default();
-        term::notice(&format!(
+        ctx.term.notice(&format!(
             "saved {} video(s) for job {} ({}{cost})",
             written.len(),
             job.id,
-            term::human_bytes(written.iter().map(|w| w.bytes).sum())
+            switchyard_core::output::human_bytes(written.iter().map(|w| w.bytes).sum())
         ));
     }
     Ok(())
@@ -391,6 +417,7 @@ fn wait_and_download(
 /// A job the provider completed whose download then failed is journaled
 /// as `download_failed` (never `completed`, which reads as done).
 fn journal_wait_error(
+    ctx: &Ctx,
     record: &mut JobRecord,
     calls: &HostCalls,
     job: &VideoJob,
@@ -406,30 +433,42 @@ fn journal_wait_error(
             .map(|s| s.to_string())
             .into_option()
             .unwrap_or_else(|| "failed".into());
-        let _ = record.set_status(&st, Some(e.message.to_string()));
+        let jr = ctx.session.journal();
+        let _ = record.set_status(&jr, Status::from(st), Some(e.message.to_string()));
         return e.into();
     }
     // Keep the status the last poll reported, so `video jobs` tells the truth.
-    let st = calls.last_status().unwrap_or_else(|| record.status.clone());
-    if matches!(st.as_str(), "completed" | "download_failed") {
-        journal_download_failed(record, &job.id, &e.message);
+    let st = calls
+        .last_status()
+        .map(Status::from)
+        .unwrap_or_else(|| record.status.clone());
+    if matches!(
+        st,
+        Status::Job(JobStatus::Completed) | Status::DownloadFailed
+    ) {
+        journal_download_failed(ctx, record, &job.id, &e.message);
     } else {
-        let _ = record.set_status(&st, Some(e.message.to_string()));
-        crate::call::say_job_left_running(&job.id);
+        let jr = ctx.session.journal();
+        let _ = record.set_status(&jr, st, Some(e.message.to_string()));
+        ctx.session.say_job_left_running(&job.id);
     }
     e.into()
 }
 
 /// Journals a completed job whose video could not be downloaded or written.
-fn journal_download_failed(record: &mut JobRecord, id: &str, why: &str) {
-    let _ = record.set_status("download_failed", Some(why.to_string()));
-    term::notice_always(&format!(
+fn journal_download_failed(ctx: &Ctx, record: &mut JobRecord, id: &str, why: &str) {
+    let _ = record.set_status(
+        &ctx.session.journal(),
+        Status::DownloadFailed,
+        Some(why.to_string()),
+    );
+    ctx.term.notice_always(&format!(
         "job {id} completed but its download failed; it is journaled as download_failed. Download it with: switchyard video resume {id} (add --out PATH to save it elsewhere)"
     ));
 }
 
-fn load_record(job: &str) -> Result<JobRecord, HostError> {
-    journal::load(job)?.ok_or_else(|| {
+fn load_record(ctx: &Ctx, job: &str) -> Result<JobRecord, HostError> {
+    ctx.session.journal().load(job)?.ok_or_else(|| {
         HostError::InvalidInput(format!(
             "no journaled video job {job:?}; `switchyard video jobs` lists them"
         ))
@@ -441,11 +480,7 @@ fn job_of(r: &JobRecord) -> VideoJob {
         id: r.id.clone(),
         polling_url: r.polling_url.clone(),
         // A failed download is a completed job still to fetch.
-        status: if r.status == "download_failed" {
-            JobStatus::Completed
-        } else {
-            JobStatus::from(r.status.as_str())
-        },
+        status: r.status.job_status(),
         model: r.model.clone(),
         unsigned_urls: r.urls.clone(),
     }
@@ -455,7 +490,7 @@ fn job_of(r: &JobRecord) -> VideoJob {
 /// manifest's `submit_timeout_ms` to answer (default 2 minutes), however
 /// short the job's own timeout; never longer than the job's timeout allows
 /// when that is longer.
-fn submit_deadline(m: &crate::manifest::Manifest, job_timeout_ms: u64) -> u64 {
+fn submit_deadline(m: &switchyard_core::manifest::Manifest, job_timeout_ms: u64) -> u64 {
     match job_timeout_ms {
         0 => 0,
         t => t.max(m.submit_timeout_ms),
@@ -468,7 +503,7 @@ fn resume(
     out: Option<PathBuf>,
     timeout: Option<&str>,
 ) -> Result<(), HostError> {
-    let mut record = load_record(job)?;
+    let mut record = load_record(ctx, job)?;
     if record.id.is_empty() {
         return Err(HostError::InvalidInput(format!(
             "job {} never got an id: its submit ({}) got no answer, so there is nothing to poll. switchyard will not submit it again; check your provider dashboard",
@@ -477,7 +512,7 @@ fn resume(
     }
     if let Some(o) = &out {
         record.output = Target::check("--out", Some(o))?.path(&default_name(&record.id));
-    } else if record.status == "downloaded"
+    } else if record.status == Status::Downloaded
         && record.outputs.iter().all(|p| p.exists())
         && !record.outputs.is_empty()
     {
@@ -487,9 +522,10 @@ fn resume(
             );
         } else {
             for p in &record.outputs {
-                term::out(&p.display().to_string());
+                ctx.term.out(&p.display().to_string());
             }
-            term::notice(&format!("job {} was already downloaded", record.id));
+            ctx.term
+                .notice(&format!("job {} was already downloaded", record.id));
         }
         return Ok(());
     } else if let Err(e) = Target::check("--out", Some(&record.output)) {
@@ -498,23 +534,26 @@ fn resume(
             id = record.id
         )));
     }
-    let manifest = ctx.table.by_id(&record.plugin).cloned().ok_or_else(|| {
-        HostError::Config(format!(
-            "job {} belongs to plugin {:?}, which is not installed",
-            record.id, record.plugin
-        ))
-    })?;
+    let manifest =
+        ctx.table
+            .by_id(&record.plugin)
+            .cloned()
+            .ok_or_else(|| ConfigError::NotInstalled {
+                plugin: record.plugin.clone(),
+                job: Some(record.id.clone()),
+            })?;
     let vm = &ctx.config.file.agents.defaults.video_generation_model;
-    let timeout = timeout_ms(timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
+    let timeout = timeout_ms(ctx, timeout, vm.timeout_ms, DEFAULT_TIMEOUT_MS)?;
     let cc = ctx.call_context(&manifest, false, timeout)?;
     let plugin = ctx.load(&manifest)?;
     let j = job_of(&record);
-    term::notice(&format!("resuming job {} ({})", record.id, record.model));
+    ctx.term
+        .notice(&format!("resuming job {} ({})", record.id, record.model));
     wait_and_download(ctx, &plugin, &cc, &mut record, &j)
 }
 
 fn jobs(ctx: &Ctx) -> Result<(), HostError> {
-    let list = journal::list();
+    let list = ctx.session.journal().list();
     if ctx.json {
         ctx.print_json(&json!({"jobs": list}));
         return Ok(());
@@ -525,7 +564,7 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
         } else {
             r.id.clone()
         };
-        term::out(&format!(
+        ctx.term.out(&format!(
             "{id}\t{}\t{}\t{}",
             r.status,
             r.model,
@@ -536,9 +575,8 @@ fn jobs(ctx: &Ctx) -> Result<(), HostError> {
 }
 
 fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
-    let record = load_record(job)?;
-    let finished =
-        record.status == "downloaded" || JobStatus::from(record.status.as_str()).is_failure();
+    let record = load_record(ctx, job)?;
+    let finished = record.status.is_finished();
     let mut live: Option<(String, Option<String>)> = None;
     if !finished && !record.id.is_empty() {
         let attempt = ctx
@@ -546,23 +584,21 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
             .by_id(&record.plugin)
             .cloned()
             .ok_or_else(|| {
-                HostError::Config(format!("plugin {:?} is not installed", record.plugin))
+                HostError::from(ConfigError::NotInstalled {
+                    plugin: record.plugin.clone(),
+                    job: None,
+                })
             })
             .and_then(|m| Ok((ctx.call_context(&m, false, 30_000)?, ctx.load(&m)?)))
             .and_then(|(cc, p)| {
-                let calls = HostCalls::new(&record.model);
-                p.call::<_, VideoJobState>(
-                    ops::VIDEO_STATUS,
-                    &cc,
-                    &job_of(&record),
-                    &[],
-                    calls.as_host(),
-                )
-                .map_err(HostError::from)
+                let calls = HostCalls::new(&ctx.session, &record.model);
+                calls
+                    .call::<_, VideoJobState>(&p, ops::VIDEO_STATUS, &cc, &job_of(&record), &[])
+                    .map_err(HostError::from)
             });
         match attempt {
             Ok(s) => live = Some((s.status.to_string(), s.error)),
-            Err(e) => term::notice(&format!(
+            Err(e) => ctx.term.notice(&format!(
                 "could not ask the provider for the live status ({e}); showing the journal"
             )),
         }
@@ -576,21 +612,22 @@ fn status(ctx: &Ctx, job: &str) -> Result<(), HostError> {
     } else {
         &record.id
     };
-    term::out(&format!("job      {id}"));
-    term::out(&format!("model    {}", record.model));
-    term::out(&format!("journal  {}", record.status));
+    ctx.term.out(&format!("job      {id}"));
+    ctx.term.out(&format!("model    {}", record.model));
+    ctx.term.out(&format!("journal  {}", record.status));
     if let Some((s, err)) = &live {
-        term::out(&format!("live     {s}"));
+        ctx.term.out(&format!("live     {s}"));
         if let Some(e) = err {
-            term::out(&format!("error    {e}"));
+            ctx.term.out(&format!("error    {e}"));
         }
     }
-    term::out(&format!("output   {}", record.output.display()));
+    ctx.term
+        .out(&format!("output   {}", record.output.display()));
     for p in &record.outputs {
-        term::out(&format!("file     {}", p.display()));
+        ctx.term.out(&format!("file     {}", p.display()));
     }
     if let Some(e) = &record.error {
-        term::out(&format!("last error {e}"));
+        ctx.term.out(&format!("last error {e}"));
     }
     Ok(())
 }

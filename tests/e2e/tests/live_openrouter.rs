@@ -1,23 +1,23 @@
-//! Opt-in live tests against the real OpenRouter API. They run only when
-//! `SWITCHYARD_LIVE_TEST=1` and `OPENROUTER_API_KEY` are set (they cost
-//! credits); otherwise each prints why it was skipped and passes. The video
+//! Opt-in live tests against the real OpenRouter API (they cost credits).
+//! Each is `#[ignore]`d: `cargo test -- --ignored` runs them, and fails
+//! unless `SWITCHYARD_LIVE_TEST=1` and `OPENROUTER_API_KEY` are set;
+//! `cargo xtask test` runs them when both are set and otherwise reports
+//! them as skipped with that reason. The video
 //! model is `SWITCHYARD_LIVE_VIDEO_MODEL` (default
 //! `openrouter/google/veo-3.1-fast`).
 
 use switchyard_e2e::Env;
 
-/// The key, when live tests are enabled; otherwise prints the skip reason.
-fn live(test: &str) -> Option<String> {
+/// The key. These tests run only when asked for (`--ignored`), so live
+/// tests that are not enabled fail here instead of passing silently.
+fn live(test: &str) -> String {
     let enabled = std::env::var("SWITCHYARD_LIVE_TEST").is_ok_and(|v| v == "1");
     let key = std::env::var("OPENROUTER_API_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty());
     match (enabled, key) {
-        (true, Some(k)) => Some(k),
-        _ => {
-            println!("skipped {test}: set SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY to run it against the real API (it costs credits)");
-            None
-        }
+        (true, Some(k)) => k,
+        _ => panic!("{test}: set SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY to run it against the real API (it costs credits)"),
     }
 }
 
@@ -29,10 +29,9 @@ fn live_env() -> Env {
 }
 
 #[test]
+#[ignore = "live: needs SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (costs credits); cargo xtask test runs it with --ignored when both are set"]
 fn live_chat_answers_through_openrouter_auto() {
-    let Some(key) = live("live_chat_answers_through_openrouter_auto") else {
-        return;
-    };
+    let key = live("live_chat_answers_through_openrouter_auto");
     let env = live_env();
     let out = env.run_with_env(
         &["--json", "chat", "Reply with the single word: pong"],
@@ -45,10 +44,9 @@ fn live_chat_answers_through_openrouter_auto() {
 }
 
 #[test]
+#[ignore = "live: needs SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (costs credits); cargo xtask test runs it with --ignored when both are set"]
 fn live_streamed_chat_prints_text() {
-    let Some(key) = live("live_streamed_chat_prints_text") else {
-        return;
-    };
+    let key = live("live_streamed_chat_prints_text");
     let env = live_env();
     let out = env.run_with_env(
         &["chat", "--stream", "Count from 1 to 5."],
@@ -59,10 +57,9 @@ fn live_streamed_chat_prints_text() {
 }
 
 #[test]
+#[ignore = "live: needs SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (costs credits); cargo xtask test runs it with --ignored when both are set"]
 fn live_image_writes_a_real_image() {
-    let Some(key) = live("live_image_writes_a_real_image") else {
-        return;
-    };
+    let key = live("live_image_writes_a_real_image");
     let env = live_env();
     let out = env.run_with_env(
         &[
@@ -81,10 +78,9 @@ fn live_image_writes_a_real_image() {
 }
 
 #[test]
+#[ignore = "live: needs SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (costs credits); cargo xtask test runs it with --ignored when both are set"]
 fn live_speech_writes_mp3() {
-    let Some(key) = live("live_speech_writes_mp3") else {
-        return;
-    };
+    let key = live("live_speech_writes_mp3");
     let env = live_env();
     let out = env.run_with_env(
         &[
@@ -103,10 +99,9 @@ fn live_speech_writes_mp3() {
 }
 
 #[test]
+#[ignore = "live: needs SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (costs credits); cargo xtask test runs it with --ignored when both are set"]
 fn live_video_generates_a_short_real_video() {
-    let Some(key) = live("live_video_generates_a_short_real_video") else {
-        return;
-    };
+    let key = live("live_video_generates_a_short_real_video");
     let model = std::env::var("SWITCHYARD_LIVE_VIDEO_MODEL")
         .unwrap_or_else(|_| "openrouter/google/veo-3.1-fast".into());
     let env = live_env();

@@ -145,10 +145,10 @@ fn the_guide_promises_no_missing_command() {
 #[test]
 fn the_guide_lists_every_probe() {
     let guide = read(&workspace_root().join("docs/plugin-authors.md"));
-    let contract = read(&workspace_root().join("host/src/contract.rs"));
+    let contract = read(&workspace_root().join("core/src/contract.rs"));
     let probes = &contract[contract
         .find("pub const PROBES")
-        .expect("host/src/contract.rs defines PROBES")..];
+        .expect("core/src/contract.rs defines PROBES")..];
     let probes = &probes[..probes.find("];").expect("the end of PROBES")];
     for literal in [
         "contract ping",

@@ -1,13 +1,13 @@
 /*!
 Shell completions and man pages, generated from the CLI definition
-(`switchyard::cli::Cli`), the one the binary parses with.
+(`switchyard_cli::Cli`), the one the binary parses with.
 */
 
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
 use std::path::Path;
-use switchyard::cli::Cli;
+use switchyard_cli::Cli;
 
 /// Where each shell looks for completions, relative to the prefix.
 pub const COMPLETIONS: [(Shell, &str); 3] = [

@@ -14,7 +14,7 @@ share/man/man1/switchyard.1                         and switchyard-<command>.1
 ```
 
 The binary finds its plugins relative to its own location
-(`switchyard::layout`), so the tree works wherever it is moved or
+(`switchyard_core::layout`), so the tree works wherever it is moved or
 unpacked. [`stage`] writes the tree into a fresh directory, [`install_tree`]
 copies it into a prefix (each file renamed into place, so a running
 switchyard never sees a half-written library), [`archive`] packs it under
@@ -30,7 +30,7 @@ pub use archive::{archive, sha256_hex, Archive};
 use anyhow::{bail, Context, Result};
 use clap::CommandFactory;
 use std::path::{Path, PathBuf};
-use switchyard::manifest::Manifest;
+use switchyard_core::manifest::Manifest;
 
 /// Where the bundled plugins go, relative to the prefix.
 pub const PLUGINS_DIR: &str = "lib/switchyard/plugins";
@@ -59,7 +59,7 @@ pub struct Entry {
 
 /// The switchyard version (the host crate's, as `switchyard --version` says).
 pub fn version() -> String {
-    switchyard::cli::Cli::command()
+    switchyard_cli::Cli::command()
         .get_version()
         .unwrap_or("0.0.0")
         .to_string()

@@ -140,6 +140,7 @@ fn lat_and_walls(v: &Value) -> (Vec<f64>, Vec<f64>) {
 /// alternates short rounds between the paths (ABBA); several processes per
 /// concurrency, themselves interleaved across concurrencies, are pooled,
 /// because a process can carry a bias of its own (where its threads land).
+// Over 80 lines on purpose: one table section: runs, pooled statistics and rows computed in one pass over the same samples.
 pub fn dispatch(cx: &Ctx) -> Result<Section> {
     // (concurrency, requests per round, rounds per path and process)
     let plan: [(usize, usize, usize); 3] = if cx.quick {

@@ -125,6 +125,7 @@ fn one_size(cx: &Ctx, size: u64, reps: usize, curl: Option<&Path>) -> Result<Siz
 }
 
 /// Section 5: video download throughput and peak RSS vs curl.
+// Over 80 lines on purpose: paired runs (switchyard vs curl) for two sizes; the pairing keeps the loop in one piece.
 pub fn download(cx: &Ctx) -> Result<Section> {
     let curl = find_curl();
     let big = if cx.quick { 256 * MIB } else { 1024 * MIB };

@@ -4,18 +4,19 @@ the manifest embedded in the library against the one the plugin was
 installed with, keep the module for the rest of the process, and call its
 operations ([`Plugin::call`]: documents in, documents out).
 
-Each library is opened at most once per process and never unloaded. Loading
+Each library is opened at most once per session ([`crate::session::Session::load`]
+keeps the result) and never unloaded. Loading
 goes through `lib_header_from_path` + `init_root_module` rather than
 `RootModule::load_from_*`, which caches one module per interface type and
 would hand every later plugin the first one's entry points.
 */
 
 use crate::manifest::Manifest;
-use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
 use serde::{de::DeserializeOwned, Serialize};
-use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use switchyard_plugin_api::abi_stable::library::{lib_header_from_path, LibraryError};
 use switchyard_plugin_api::{
     doc, ErrorKind, HostRef, PluginError, PluginModuleRef, RSlice, RStr, PLUGIN_API_VERSION,
 };
@@ -118,14 +119,9 @@ pub struct Plugin {
     module: PluginModuleRef,
 }
 
-/// Every load attempt of this process, by plugin id (successes and refusals).
-type LoadCache = Mutex<HashMap<String, Result<Arc<Plugin>, LoadError>>>;
-
-static LOADED: OnceLock<LoadCache> = OnceLock::new();
-
 /// Where the library of `manifest` is looked for, in order: beside the
 /// manifest, beside the running executable (symlinks resolved), then `SWITCHYARD_LIBRARY_PATH`.
-pub fn library_search_dirs(manifest: &Manifest) -> Vec<PathBuf> {
+pub(crate) fn library_search_dirs(manifest: &Manifest) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(d) = manifest.path.parent() {
         dirs.push(d.to_path_buf());
@@ -158,23 +154,15 @@ pub fn find_library(manifest: &Manifest) -> Result<PathBuf, LoadError> {
     })
 }
 
-/// Loads (once per process) and checks the plugin of `manifest`.
-pub fn load(manifest: &Arc<Manifest>) -> Result<Arc<Plugin>, LoadError> {
-    let cache = LOADED.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(r) = guard.get(&manifest.id) {
-        return r.clone();
-    }
-    let result = load_uncached(manifest).map(Arc::new);
-    guard.insert(manifest.id.clone(), result.clone());
-    result
-}
-
 fn host_api() -> semver::Version {
     semver::Version::parse(PLUGIN_API_VERSION).unwrap_or_else(|_| semver::Version::new(1, 0, 0))
 }
 
-fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
+/// Opens and checks the plugin of `manifest`: the API range of the
+/// manifest, the library's ABI layout and API version, and its embedded
+/// manifest against the installed one. Not cached: a session keeps what it
+/// loaded ([`crate::session::Session::load`]).
+pub fn load(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
     let host = host_api();
     let id = manifest.id.clone();
     if !manifest.plugin_api.matches(&host) {
@@ -186,11 +174,9 @@ fn load_uncached(manifest: &Arc<Manifest>) -> Result<Plugin, LoadError> {
         });
     }
     let library = find_library(manifest)?;
-    crate::commands::plugins_install::verify(&manifest.path, &library).map_err(|what| {
-        LoadError::Checksum {
-            id: id.clone(),
-            what,
-        }
+    crate::install::verify(&manifest.path, &library).map_err(|what| LoadError::Checksum {
+        id: id.clone(),
+        what,
     })?;
     let lib_display = library.display().to_string();
     let abi_err = |reason: String| LoadError::Abi {
@@ -255,7 +241,7 @@ fn short_library_error(e: &LibraryError) -> String {
 
 /// Every way the library's embedded manifest `e` contradicts the installed
 /// manifest `m`, each naming the field.
-pub fn contradictions(m: &Manifest, e: &Manifest) -> Vec<String> {
+pub(crate) fn contradictions(m: &Manifest, e: &Manifest) -> Vec<String> {
     let mut out = Vec::new();
     let mut field = |name: &str, installed: String, embedded: String| {
         if installed != embedded {
@@ -309,9 +295,9 @@ fn named(id: &str, op: &str, mut e: PluginError) -> PluginError {
 
 impl Plugin {
     /// Runs operation `op` with `request` (and the binary inputs it refers
-    /// to by index); the answer is decoded as `T`. A plugin that has not
-    /// returned a grace period after the context's deadline is abandoned
-    /// (the host exits 5).
+    /// to by index); the answer is decoded as `T`. Errors are prefixed by
+    /// the plugin and operation. No watchdog: [`crate::call::HostCalls::call`]
+    /// adds one; the contract suite guards each call on its own thread.
     pub fn call<Req: Serialize, T: DeserializeOwned>(
         &self,
         op: &str,
@@ -319,31 +305,6 @@ impl Plugin {
         request: &Req,
         blobs: &[&[u8]],
         host: HostRef<'_>,
-    ) -> Result<T, PluginError> {
-        self.call_inner(op, ctx, request, blobs, host, true)
-    }
-
-    /// [`Plugin::call`] without the watchdog: for callers that guard the
-    /// call themselves (the contract suite runs each on its own thread).
-    pub fn call_unwatched<Req: Serialize, T: DeserializeOwned>(
-        &self,
-        op: &str,
-        ctx: &doc::Context,
-        request: &Req,
-        blobs: &[&[u8]],
-        host: HostRef<'_>,
-    ) -> Result<T, PluginError> {
-        self.call_inner(op, ctx, request, blobs, host, false)
-    }
-
-    fn call_inner<Req: Serialize, T: DeserializeOwned>(
-        &self,
-        op: &str,
-        ctx: &doc::Context,
-        request: &Req,
-        blobs: &[&[u8]],
-        host: HostRef<'_>,
-        watch: bool,
     ) -> Result<T, PluginError> {
         let id = self.manifest.id.as_str();
         let encode = |what: &str, r: serde_json::Result<String>| {
@@ -357,18 +318,14 @@ impl Plugin {
         let ctx_text = encode("context", serde_json::to_string(ctx))?;
         let req_text = encode("request", serde_json::to_string(request))?;
         let slices: Vec<RSlice<'_, u8>> = blobs.iter().map(|b| RSlice::from_slice(b)).collect();
-        let answer = {
-            let deadline = if watch { ctx.timeout_ms } else { 0 };
-            let _bound = crate::call::Watchdog::arm(op, deadline, crate::call::GRACE);
-            (self.module.call())(
-                RStr::from_str(op),
-                RStr::from_str(&ctx_text),
-                RStr::from_str(&req_text),
-                RSlice::from_slice(&slices),
-                host,
-            )
-            .into_result()
-        };
+        let answer = (self.module.call())(
+            RStr::from_str(op),
+            RStr::from_str(&ctx_text),
+            RStr::from_str(&req_text),
+            RSlice::from_slice(&slices),
+            host,
+        )
+        .into_result();
         let text = answer.map_err(|e| self.with_hint(named(id, op, e)))?;
         serde_json::from_str(text.as_str()).map_err(|e| {
             named(
@@ -421,14 +378,4 @@ impl Plugin {
         }
         e
     }
-
-    /// The path of the library's file.
-    pub fn library_path(&self) -> &Path {
-        &self.library
-    }
-}
-
-/// The name abi_stable uses for our root module (for messages).
-pub fn root_module_name() -> &'static str {
-    <PluginModuleRef as RootModule>::NAME
 }

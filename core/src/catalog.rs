@@ -1,7 +1,8 @@
 /*!
 The cached live model catalog: what `models refresh` fetched from each
-plugin, kept under `$XDG_CACHE_HOME/switchyard/` (else `~/.cache/switchyard/`)
-with its fetch time. The catalog refines the manifest field by field
+plugin, kept in the cache directory (`$XDG_CACHE_HOME/switchyard/`, else
+`~/.cache/switchyard/`: [`crate::paths::Dirs::cache`]) with its fetch time,
+each file replaced with [`crate::files::write_atomic`]. The catalog refines the manifest field by field
 ([`merge`]): a limit the catalog states wins, one it does not state keeps
 the manifest's value, and a model only the catalog knows gets the
 catalog's limits. A cache older than [`MAX_AGE_SECS`] or unreadable falls
@@ -11,10 +12,9 @@ reaches the network.
 
 use crate::error::HostError;
 use crate::manifest::{Manifest, ModelEntry};
+use crate::session::Session;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
 
 /// A cache older than this (7 days) is not trusted.
 pub const MAX_AGE_SECS: u64 = 7 * 24 * 3600;
@@ -33,38 +33,31 @@ pub struct Cached {
 /// A catalog model: the API's `ModelInfo`, as the plugin answered it.
 pub type CatalogModel = ModelEntry;
 
-/// The cache directory.
-pub fn dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".switchyard-cache"))
-        .join("switchyard")
+/// The cache file of a plugin in the cache directory `dir`.
+pub fn path(dir: &Path, plugin: &str) -> PathBuf {
+    dir.join(format!("catalog-{plugin}.json"))
 }
 
-/// The cache file of a plugin.
-pub fn path(plugin: &str) -> PathBuf {
-    dir().join(format!("catalog-{plugin}.json"))
-}
-
-/// Stores a plugin's catalog with the current time.
-pub fn save(plugin: &str, models: Vec<CatalogModel>) -> Result<Cached, HostError> {
+/// Stores a plugin's catalog in `dir` with the current time.
+pub fn save(dir: &Path, plugin: &str, models: Vec<CatalogModel>) -> Result<Cached, HostError> {
     let c = Cached {
         fetched_at: crate::journal::now(),
         plugin: plugin.to_string(),
         models,
     };
-    let d = dir();
-    std::fs::create_dir_all(&d)
-        .map_err(|e| HostError::Io(format!("cannot create {}: {e}", d.display())))?;
-    let p = path(plugin);
-    let tmp = p.with_extension(format!("json.{}.tmp", std::process::id()));
-    let text = serde_json::to_vec(&c).map_err(|e| HostError::Io(e.to_string()))?;
-    std::fs::write(&tmp, text)
-        .map_err(|e| HostError::Io(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &p)
-        .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.display())))?;
+    let p = path(dir, plugin);
+    let text = serde_json::to_vec(&c).map_err(|source| HostError::Json {
+        what: "cannot encode the catalog",
+        path: p.clone(),
+        source,
+    })?;
+    crate::files::write_atomic(&p, &text, crate::files::Mode::Default).map_err(|source| {
+        HostError::Io {
+            what: "cannot write",
+            path: p,
+            source,
+        }
+    })?;
     Ok(c)
 }
 
@@ -81,9 +74,9 @@ pub enum State {
     Unreadable(String),
 }
 
-/// Reads a plugin's cache.
-pub fn load(plugin: &str) -> State {
-    let p = path(plugin);
+/// Reads a plugin's cache from `dir`.
+pub fn load(dir: &Path, plugin: &str) -> State {
+    let p = path(dir, plugin);
     let bytes = match std::fs::read(&p) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return State::Missing,
@@ -98,21 +91,12 @@ pub fn load(plugin: &str) -> State {
     }
 }
 
-static NOTICED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-
-fn notice_once(plugin: &str, text: &str) {
-    let mut g = NOTICED.lock().unwrap_or_else(|e| e.into_inner());
-    if g.get_or_insert_with(HashSet::new)
-        .insert(plugin.to_string())
-    {
-        crate::term::notice(text);
-    }
-}
-
 /// A fresh cache's models for `plugin`. Stale or unreadable caches give
-/// `None` with a one-line notice (once per plugin and process).
-pub fn fresh(plugin: &str) -> Option<Vec<CatalogModel>> {
-    match load(plugin) {
+/// `None` with a one-line notice (once per plugin and session).
+pub fn fresh(session: &Session, plugin: &str) -> Option<Vec<CatalogModel>> {
+    let notice_once =
+        |plugin: &str, text: &str| session.notice_once(&format!("catalog {plugin}"), text);
+    match load(&session.dirs().cache, plugin) {
         State::Fresh(c) => Some(c.models),
         State::Stale(c) => {
             notice_once(plugin, &format!(
@@ -170,7 +154,7 @@ pub struct Merged {
 /// field by field: a limit the catalog states wins, one it does not state
 /// (real `/models` entries say nothing of image aspect ratios) keeps the
 /// manifest's value. The manifest's spelling of the ref is kept.
-pub fn refine(c: CatalogModel, base: &ModelEntry) -> ModelEntry {
+pub(crate) fn refine(c: CatalogModel, base: &ModelEntry) -> ModelEntry {
     fn pick<T: Clone>(c: Option<T>, m: &Option<T>) -> Option<T> {
         c.or_else(|| m.clone())
     }
@@ -231,8 +215,11 @@ pub fn merge(manifest: &[ModelEntry], catalog: Vec<CatalogModel>) -> Vec<Merged>
 
 /// A plugin's models with the limits every check and hint uses: the
 /// manifest's, refined by a fresh catalog when there is one.
-pub fn merged(manifest: &Manifest) -> Vec<Merged> {
-    merge(&manifest.models, fresh(&manifest.id).unwrap_or_default())
+pub fn merged(session: &Session, manifest: &Manifest) -> Vec<Merged> {
+    merge(
+        &manifest.models,
+        fresh(session, &manifest.id).unwrap_or_default(),
+    )
 }
 
 /// A human age (`3m`, `2h`, `5d`).

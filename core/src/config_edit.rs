@@ -2,50 +2,61 @@
 Editing the config file as a document (toml_edit), never re-serializing
 it: comments, key order and formatting of an existing file are kept. A new
 file is created with mode 0600 (it may hold a key). Writes are atomic
-(temporary file + rename) and keep an existing file's permissions, except
+([`crate::files::write_atomic`]) and keep an existing file's permissions, except
 that a file left holding a key is tightened to 0600 (owner only). A
 symlinked config (dotfile managers) is edited through the link: the file
 it points to is replaced, the link stays.
 */
 
-use crate::error::HostError;
+use crate::error::{ConfigError, HostError};
+use crate::files::{self, Mode};
+use crate::session::Session;
 use std::path::{Path, PathBuf};
-use toml_edit::{DocumentMut, Item, Table, Value};
+/// A config value, as [`set`] takes it (toml_edit's).
+pub use toml_edit::Value;
+use toml_edit::{DocumentMut, Item, Table};
 
 /// Sets each dotted key to its value in the config at `path` (through
 /// symlinks).
-pub fn set(path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
+pub fn set(session: &Session, path: &Path, values: &[(&str, Value)]) -> Result<(), HostError> {
     let target = resolve_links(path)?;
     let path = target.as_path();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(HostError::Config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
+        Err(source) => {
+            return Err(ConfigError::File {
+                what: "cannot read",
+                path: path.to_path_buf(),
+                source,
+            }
+            .into())
         }
     };
     let mut doc: DocumentMut =
         text.as_deref()
             .unwrap_or("")
             .parse()
-            .map_err(|e: toml_edit::TomlError| {
-                HostError::Config(format!(
-                    "config file {}: {}",
-                    path.display(),
-                    crate::manifest::one_line(&e.to_string())
-                ))
+            .map_err(|e: toml_edit::TomlError| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                detail: crate::manifest::one_line(&e.to_string()),
             })?;
     for (key, value) in values {
-        set_dotted(&mut doc, key, value.clone()).map_err(|why| {
-            HostError::Config(format!("cannot set `{key}` in {}: {why}", path.display()))
+        set_dotted(&mut doc, key, value.clone()).map_err(|why| ConfigError::Set {
+            key: key.to_string(),
+            path: path.to_path_buf(),
+            why,
         })?;
     }
     let new_text = doc.to_string();
-    let holds_key = holds_key(&new_text);
-    write_atomic(path, new_text.as_bytes(), text.is_none(), holds_key)
+    let holds_key = holds_key(session, &new_text);
+    write_atomic(
+        session,
+        path,
+        new_text.as_bytes(),
+        text.is_none(),
+        holds_key,
+    )
 }
 
 /// The file `path` names, following symlinks (relative targets are
@@ -56,8 +67,10 @@ fn resolve_links(path: &Path) -> Result<PathBuf, HostError> {
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
-                let to = std::fs::read_link(&p).map_err(|e| {
-                    HostError::Config(format!("cannot read the symlink {}: {e}", p.display()))
+                let to = std::fs::read_link(&p).map_err(|source| ConfigError::File {
+                    what: "cannot read the symlink",
+                    path: p.clone(),
+                    source,
                 })?;
                 p = match p.parent() {
                     Some(dir) if to.is_relative() => dir.join(to),
@@ -67,16 +80,16 @@ fn resolve_links(path: &Path) -> Result<PathBuf, HostError> {
             _ => return Ok(p),
         }
     }
-    Err(HostError::Config(format!(
-        "{}: too many levels of symbolic links",
-        path.display()
-    )))
+    Err(ConfigError::SymlinkLoop {
+        path: path.to_path_buf(),
+    }
+    .into())
 }
 
 /// Whether config text holds a key: a value at a path that always holds
 /// secrets, or any secret this run knows of (manifest paths, the key
 /// being onboarded).
-fn holds_key(text: &str) -> bool {
+fn holds_key(session: &Session, text: &str) -> bool {
     let at_secret_path = toml::from_str::<toml::Table>(text).is_ok_and(|t| {
         crate::secrets::HOST_SECRET_PATHS.iter().any(|p| {
             crate::secrets::values_at(&t, p)
@@ -84,7 +97,7 @@ fn holds_key(text: &str) -> bool {
                 .any(|v| !v.trim().is_empty())
         })
     });
-    at_secret_path || crate::secrets::redact(text) != text
+    at_secret_path || session.secrets().redact(text) != text
 }
 
 /// Whether a dotted key holds a value in the config at `path`.
@@ -124,43 +137,34 @@ fn set_dotted(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), Stri
 }
 
 fn write_atomic(
+    session: &Session,
     path: &Path,
     bytes: &[u8],
     new_file: bool,
     holds_key: bool,
 ) -> Result<(), HostError> {
-    use std::io::Write;
-    let err =
-        |e: std::io::Error| HostError::Config(format!("cannot write {}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    if !new_file {
-        if let Ok(meta) = std::fs::metadata(path) {
-            let _ = std::fs::set_permissions(&tmp, kept_permissions(path, meta, holds_key));
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) if !new_file => Mode::Keep(kept_permissions(session, path, meta, holds_key)),
+        _ => Mode::Private,
+    };
+    files::write_atomic(path, bytes, mode).map_err(|source| {
+        ConfigError::File {
+            what: "cannot write",
+            path: path.to_path_buf(),
+            source,
         }
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
+        .into()
     })
 }
 
 /// An existing file's permissions for its new content: kept, but without
 /// any group or other access when it holds a key (0644 becomes 0600).
-fn kept_permissions(path: &Path, meta: std::fs::Metadata, holds_key: bool) -> std::fs::Permissions {
+fn kept_permissions(
+    session: &Session,
+    path: &Path,
+    meta: std::fs::Metadata,
+    holds_key: bool,
+) -> std::fs::Permissions {
     let perms = meta.permissions();
     #[cfg(unix)]
     {
@@ -168,14 +172,14 @@ fn kept_permissions(path: &Path, meta: std::fs::Metadata, holds_key: bool) -> st
         let mode = perms.mode() & 0o7777;
         if holds_key && mode & 0o077 != 0 {
             let tight = mode & 0o600;
-            crate::term::notice(&format!(
+            session.notice(&format!(
                 "note: {} holds an API key: its mode was {mode:04o}, now {tight:04o} (readable by you only)",
                 path.display()
             ));
             return std::fs::Permissions::from_mode(tight);
         }
     }
-    let _ = (path, holds_key);
+    let _ = (session, path, holds_key);
     perms
 }
 
@@ -194,6 +198,7 @@ mod tests {
         )
         .unwrap();
         set(
+            &Session::silent(),
             &p,
             &[
                 ("agents.defaults.model.primary", "openrouter/auto".into()),
@@ -226,12 +231,14 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
 
         set(
+            &Session::silent(),
             &link,
             &[("agents.defaults.model.primary", "openrouter/auto".into())],
         )
         .unwrap();
         assert_eq!(mode(&real), 0o644, "no key: permissions kept");
         set(
+            &Session::silent(),
             &link,
             &[("models.providers.openrouter.apiKey", "k-123456".into())],
         )

@@ -149,20 +149,7 @@ impl Manifest {
             field: field.to_string(),
             reason,
         };
-        let id_ok = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        };
-        if !id_ok(&raw.id) {
-            return Err(invalid(
-                "id",
-                format!(
-                    "{:?} is not allowed: use lowercase letters, digits, '-' and '_'",
-                    raw.id
-                ),
-            ));
-        }
+        check_names(&raw, &invalid)?;
         let version = semver::Version::parse(&raw.version).map_err(|e| {
             invalid(
                 "version",
@@ -178,69 +165,9 @@ impl Manifest {
                 ),
             )
         })?;
-        if raw.library.is_empty() || raw.library.contains(['/', '\\']) {
-            return Err(invalid(
-                "library",
-                format!("{:?} must be a base name such as \"switchyard_openrouter\" (no path, no prefix/suffix)", raw.library),
-            ));
-        }
-        if raw.model_prefix.len() < 2 || !raw.model_prefix.ends_with('/') {
-            return Err(invalid(
-                "model_prefix",
-                format!(
-                    "{:?} must be a name followed by '/', e.g. \"openrouter/\"",
-                    raw.model_prefix
-                ),
-            ));
-        }
         check_capabilities(&raw.capabilities).map_err(|r| invalid("capabilities", r))?;
         warnings.extend(unknown_capabilities("capabilities", &raw.capabilities));
-        if let Some(url) = &raw.base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid(
-                    "base_url",
-                    format!("{url:?} must be an http(s) URL"),
-                ));
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, m) in raw.models.iter().enumerate() {
-            let field = format!("models[{i}]");
-            if !m.model_ref.starts_with(&raw.model_prefix)
-                || m.model_ref.len() <= raw.model_prefix.len()
-            {
-                return Err(invalid(
-                    &format!("{field}.ref"),
-                    format!(
-                        "{:?} must start with the model_prefix {:?}",
-                        m.model_ref, raw.model_prefix
-                    ),
-                ));
-            }
-            if !seen.insert(m.model_ref.to_ascii_lowercase()) {
-                return Err(invalid(
-                    &format!("{field}.ref"),
-                    format!("{:?} is listed twice", m.model_ref),
-                ));
-            }
-            check_capabilities(&m.capabilities)
-                .map_err(|r| invalid(&format!("{field}.capabilities"), r))?;
-            warnings.extend(unknown_capabilities(
-                &format!("{field}.capabilities"),
-                &m.capabilities,
-            ));
-            for c in &m.capabilities {
-                if !raw.capabilities.contains(c) {
-                    return Err(invalid(
-                        &format!("{field}.capabilities"),
-                        format!(
-                            "{c:?} is not among the plugin's capabilities {:?}",
-                            raw.capabilities
-                        ),
-                    ));
-                }
-            }
-        }
+        check_models(&raw, &invalid, &mut warnings)?;
         Ok(Manifest {
             path: path.to_path_buf(),
             name: raw.name.unwrap_or_else(|| raw.id.clone()),
@@ -281,6 +208,100 @@ impl Manifest {
     }
 }
 
+/// Checks the plugin's id, library base name, model prefix and base URL.
+fn check_names(
+    raw: &RawManifest,
+    invalid: &dyn Fn(&str, String) -> ManifestError,
+) -> Result<(), ManifestError> {
+    let id_ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    if !id_ok(&raw.id) {
+        return Err(invalid(
+            "id",
+            format!(
+                "{:?} is not allowed: use lowercase letters, digits, '-' and '_'",
+                raw.id
+            ),
+        ));
+    }
+    if raw.library.is_empty() || raw.library.contains(['/', '\\']) {
+        return Err(invalid(
+            "library",
+            format!("{:?} must be a base name such as \"switchyard_openrouter\" (no path, no prefix/suffix)", raw.library),
+        ));
+    }
+    if raw.model_prefix.len() < 2 || !raw.model_prefix.ends_with('/') {
+        return Err(invalid(
+            "model_prefix",
+            format!(
+                "{:?} must be a name followed by '/', e.g. \"openrouter/\"",
+                raw.model_prefix
+            ),
+        ));
+    }
+    if let Some(url) = &raw.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                "base_url",
+                format!("{url:?} must be an http(s) URL"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every model entry of `raw`: its ref starts with the prefix and is
+/// listed once, its capabilities are the plugin's; unknown capabilities
+/// become warnings.
+fn check_models(
+    raw: &RawManifest,
+    invalid: &dyn Fn(&str, String) -> ManifestError,
+    warnings: &mut Vec<String>,
+) -> Result<(), ManifestError> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, m) in raw.models.iter().enumerate() {
+        let field = format!("models[{i}]");
+        if !m.model_ref.starts_with(&raw.model_prefix)
+            || m.model_ref.len() <= raw.model_prefix.len()
+        {
+            return Err(invalid(
+                &format!("{field}.ref"),
+                format!(
+                    "{:?} must start with the model_prefix {:?}",
+                    m.model_ref, raw.model_prefix
+                ),
+            ));
+        }
+        if !seen.insert(m.model_ref.to_ascii_lowercase()) {
+            return Err(invalid(
+                &format!("{field}.ref"),
+                format!("{:?} is listed twice", m.model_ref),
+            ));
+        }
+        check_capabilities(&m.capabilities)
+            .map_err(|r| invalid(&format!("{field}.capabilities"), r))?;
+        warnings.extend(unknown_capabilities(
+            &format!("{field}.capabilities"),
+            &m.capabilities,
+        ));
+        for c in &m.capabilities {
+            if !raw.capabilities.contains(c) {
+                return Err(invalid(
+                    &format!("{field}.capabilities"),
+                    format!(
+                        "{c:?} is not among the plugin's capabilities {:?}",
+                        raw.capabilities
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_capabilities(list: &[String]) -> Result<(), String> {
     if list.is_empty() {
         return Err(format!("must list at least one of {:?}", caps::ALL));
@@ -303,7 +324,7 @@ fn unknown_capabilities(field: &str, list: &[String]) -> Vec<String> {
 }
 
 /// Folds a multi-line parser message into one line.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && *l != "|")

@@ -117,7 +117,7 @@ pub fn sniff(b: &[u8]) -> Option<Format> {
 }
 
 /// Video file extensions that are refused as image inputs.
-pub const VIDEO_EXTENSIONS: [&str; 6] = ["mp4", "mov", "webm", "mkv", "avi", "m4v"];
+pub(crate) const VIDEO_EXTENSIONS: [&str; 6] = ["mp4", "mov", "webm", "mkv", "avi", "m4v"];
 
 /// Whether a path or URL path ends in a video extension.
 pub fn has_video_extension(path: &str) -> bool {

@@ -230,7 +230,7 @@ impl LookupTable {
     }
 
     /// Manifests offering `capability`, in scan order.
-    pub fn with_capability(&self, capability: &str) -> Vec<&Arc<Manifest>> {
+    pub(crate) fn with_capability(&self, capability: &str) -> Vec<&Arc<Manifest>> {
         self.by_capability
             .get(capability)
             .map(|v| v.iter().map(|&i| &self.plugins[i]).collect())
@@ -238,7 +238,7 @@ impl LookupTable {
     }
 
     /// The model-ref prefixes known, for error messages.
-    pub fn known_prefixes(&self) -> Vec<String> {
+    pub(crate) fn known_prefixes(&self) -> Vec<String> {
         let mut v: Vec<String> = self.prefixes.iter().map(|(p, _)| p.clone()).collect();
         v.sort();
         v

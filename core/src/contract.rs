@@ -28,9 +28,11 @@ use crate::loader::{self, Plugin};
 use crate::manifest::Manifest;
 use crate::output::{Expect, Outputs};
 use crate::registry::LookupTable;
+use crate::session::Session;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 use switchyard_plugin_api::doc::{self, Context};
 use switchyard_plugin_api::{caps, ops, ErrorKind, PluginError};
@@ -144,12 +146,6 @@ fn with_deadline<T: Send + 'static>(
     rx.recv_timeout(limit).ok()
 }
 
-fn temp_out(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("switchyard-contract-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&d);
-    d.join(name)
-}
-
 fn model_for(m: &Manifest, cap: &str) -> String {
     m.models
         .iter()
@@ -160,52 +156,54 @@ fn model_for(m: &Manifest, cap: &str) -> String {
 
 /// One plain call (no outputs) with the hang guard.
 fn plain_call<T: DeserializeOwned + Send + 'static>(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
     op: &'static str,
     ctx: &Context,
     req: serde_json::Value,
     limit: Duration,
 ) -> Option<Result<T, PluginError>> {
-    call_with_blob(p, op, ctx, req, Vec::new(), limit)
+    call_with_blob(s, p, op, ctx, req, Vec::new(), limit)
 }
 
 /// A call with one binary input (blob 0), or none when `blob` is empty.
 fn call_with_blob<T: DeserializeOwned + Send + 'static>(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
     op: &'static str,
     ctx: &Context,
     req: serde_json::Value,
     blob: Vec<u8>,
     limit: Duration,
 ) -> Option<Result<T, PluginError>> {
-    let (p, ctx) = (p.clone(), ctx.clone());
+    let (s, p, ctx) = (s.clone(), p.clone(), ctx.clone());
     with_deadline(limit, move || {
-        let calls = HostCalls::new("contract");
+        let calls = HostCalls::new(&s, "contract");
         let blobs: Vec<&[u8]> = if blob.is_empty() {
             Vec::new()
         } else {
             vec![&blob]
         };
-        p.call_unwatched::<_, T>(op, &ctx, &req, &blobs, calls.as_host())
+        p.call::<_, T>(op, &ctx, &req, &blobs, calls.as_host())
     })
 }
 
 /// A call that writes outputs, verified like a user's; answers a note.
 fn output_call(
-    p: &std::sync::Arc<Plugin>,
+    (s, p): (&Arc<Session>, &Arc<Plugin>),
     op: &'static str,
     ctx: &Context,
     req: serde_json::Value,
     expect: Expect,
-    file: &str,
+    out: PathBuf,
     limit: Duration,
 ) -> Option<Result<String, PluginError>> {
-    let (p, ctx) = (p.clone(), ctx.clone());
-    let out = temp_out(file);
+    let (s, p, ctx) = (s.clone(), p.clone(), ctx.clone());
     with_deadline(limit, move || {
-        let mut calls = HostCalls::with_outputs("contract", Outputs::new(out, expect, 1 << 30));
+        let outputs = Outputs::new(s.temps(), out, expect, 1 << 30);
+        let mut calls = HostCalls::with_outputs(&s, "contract", outputs);
         let answer: Result<serde_json::Value, PluginError> =
-            p.call_unwatched(op, &ctx, &req, &[], calls.as_host());
+            p.call(op, &ctx, &req, &[], calls.as_host());
         let outputs = calls.take_outputs();
         let count = |v: &serde_json::Value| {
             ["images", "outputs"]
@@ -228,7 +226,9 @@ fn output_call(
 
 /// Runs the probe for `cap`; `None` when the plugin did not return in time.
 fn probe(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
+    scratch: &Path,
     m: &Manifest,
     cap: &str,
     ctx: &Context,
@@ -238,28 +238,37 @@ fn probe(
     match cap {
         caps::CHAT => {
             let req = serde_json::json!({"model": model, "messages": [{"role": "user", "content": "contract ping"}]});
-            plain_call::<doc::ChatResponse>(p, ops::CHAT, ctx, req, limit)
+            plain_call::<doc::ChatResponse>(s, p, ops::CHAT, ctx, req, limit)
                 .map(|r| r.map(|a| format!("answered {} characters", a.text.len())))
         }
         caps::IMAGE => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});
             output_call(
-                p,
+                (s, p),
                 ops::IMAGE,
                 ctx,
                 req,
                 Expect::Image,
-                "contract.png",
+                scratch.join("contract.png"),
                 limit,
             )
         }
         caps::SPEECH => {
             let req = serde_json::json!({"model": model, "input": "contract", "format": "mp3"});
-            output_call(p, ops::SPEECH, ctx, req, Expect::Mp3, "contract.mp3", limit)
+            output_call(
+                (s, p),
+                ops::SPEECH,
+                ctx,
+                req,
+                Expect::Mp3,
+                scratch.join("contract.mp3"),
+                limit,
+            )
         }
         caps::TRANSCRIBE => {
             let req = serde_json::json!({"model": model, "audio": {"blob": 0, "media_type": "audio/wav", "name": "contract.wav"}});
             call_with_blob::<doc::TranscribeResponse>(
+                s,
                 p,
                 ops::TRANSCRIBE,
                 ctx,
@@ -271,7 +280,7 @@ fn probe(
         }
         caps::EMBED => {
             let req = serde_json::json!({"model": model, "inputs": ["contract"]});
-            plain_call::<doc::EmbedResponse>(p, ops::EMBED, ctx, req, limit).map(|r| {
+            plain_call::<doc::EmbedResponse>(s, p, ops::EMBED, ctx, req, limit).map(|r| {
                 r.and_then(|a| match a.vectors.as_slice() {
                     [v] if !v.is_empty() => Ok(format!("one vector of {} numbers", v.len())),
                     other => Err(PluginError::new(
@@ -286,18 +295,18 @@ fn probe(
         }
         _ => {
             let req = serde_json::json!({"model": model, "prompt": "a contract"});
-            let job = match plain_call::<doc::VideoJob>(p, ops::VIDEO_SUBMIT, ctx, req, limit)? {
+            let job = match plain_call::<doc::VideoJob>(s, p, ops::VIDEO_SUBMIT, ctx, req, limit)? {
                 Ok(j) => j,
                 Err(e) => return Some(Err(e)),
             };
             let job = serde_json::to_value(&job).unwrap_or_default();
             output_call(
-                p,
+                (s, p),
                 ops::VIDEO_WAIT,
                 ctx,
                 job,
                 Expect::Video,
-                "contract.mp4",
+                scratch.join("contract.mp4"),
                 limit,
             )
         }
@@ -325,7 +334,9 @@ fn typed(r: Option<Result<serde_json::Value, PluginError>>, op: &str, limit: Dur
 
 /// The checks of one loaded plugin.
 fn plugin_checks(
-    p: &std::sync::Arc<Plugin>,
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
+    scratch: &Path,
     ctx: &Context,
     opts: &Options,
 ) -> Vec<(String, Outcome)> {
@@ -333,6 +344,7 @@ fn plugin_checks(
     let limit = opts.probe_timeout + Duration::from_secs(2);
     let mut out = Vec::new();
     let unknown = plain_call::<serde_json::Value>(
+        s,
         p,
         "contract.no-such-operation",
         ctx,
@@ -353,6 +365,7 @@ fn plugin_checks(
         },
     ));
     let bad = plain_call::<serde_json::Value>(
+        s,
         p,
         ops::CHAT,
         ctx,
@@ -368,9 +381,29 @@ fn plugin_checks(
         out.push((
             "entry point `chat`: an invalid request (no messages) answers a typed error"
                 .to_string(),
-            typed(plain_call(p, ops::CHAT, ctx, req, limit), ops::CHAT, limit),
+            typed(
+                plain_call(s, p, ops::CHAT, ctx, req, limit),
+                ops::CHAT,
+                limit,
+            ),
         ));
     }
+    out.extend(capability_checks(s, p, scratch, ctx, opts, limit));
+    out
+}
+
+/// Each capability: a declared one answers a minimal valid request (with
+/// a probe server), an undeclared one answers `unsupported`.
+fn capability_checks(
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
+    scratch: &Path,
+    ctx: &Context,
+    opts: &Options,
+    limit: Duration,
+) -> Vec<(String, Outcome)> {
+    let m = &p.manifest;
+    let mut out = Vec::new();
     for cap in caps::ALL {
         let op = if cap == caps::VIDEO {
             ops::VIDEO_SUBMIT
@@ -385,7 +418,7 @@ fn plugin_checks(
             ));
             continue;
         }
-        let r = probe(p, m, cap, ctx, limit);
+        let r = probe(s, p, scratch, m, cap, ctx, limit);
         let outcome = match (declared, r) {
             (_, None) => hung(op, limit),
             (true, Some(Ok(note))) => Outcome::Ok(note),
@@ -408,7 +441,12 @@ fn plugin_checks(
 
 /// Runs the suite over the plugins of `table`; `base` gives each plugin's
 /// key and settings (from the user's config), `opts` the probe server.
-pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Options) -> Vec<Line> {
+pub fn run(
+    session: &Arc<Session>,
+    table: &LookupTable,
+    base: impl Fn(&Manifest) -> Context,
+    opts: &Options,
+) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut push = |subject: &str, what: &str, outcome: Outcome| {
         lines.push(Line {
@@ -429,6 +467,13 @@ pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Opti
             Outcome::Fail(d.message.clone()),
         );
     }
+    // Probe outputs go to a scratch directory removed when the run ends.
+    let scratch = tempfile::Builder::new()
+        .prefix("switchyard-contract-")
+        .tempdir()
+        .ok();
+    let fallback = std::env::temp_dir();
+    let scratch_dir = scratch.as_ref().map_or(fallback.as_path(), |d| d.path());
     for m in table.plugins() {
         let subject = m.id.clone();
         push(
@@ -452,7 +497,7 @@ pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Opti
             }
         }
         let what = "loads: ABI layout, plugin API version, embedded manifest agrees";
-        let plugin = match loader::load(m) {
+        let plugin = match session.load(m) {
             Ok(p) => {
                 push(
                     &subject,
@@ -467,7 +512,7 @@ pub fn run(table: &LookupTable, base: impl Fn(&Manifest) -> Context, opts: &Opti
             }
         };
         let ctx = probe_context(&base(m), opts);
-        for (what, outcome) in plugin_checks(&plugin, &ctx, opts) {
+        for (what, outcome) in plugin_checks(session, &plugin, scratch_dir, &ctx, opts) {
             push(&subject, &what, outcome);
         }
     }

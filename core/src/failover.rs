@@ -8,18 +8,22 @@ transient kinds, an unavailable model, an exceeded context window), the next
 model in the chain is tried. Auth, billing and invalid requests end the
 chain at once. Decisions use the error kind only, never message text.
 
-A user's `--timeout` is the whole command's deadline ([`set_deadline`]),
-retries and fallbacks included: a retry or fallback that cannot start with
-at least [`MIN_ATTEMPT`] left after its wait is not started, each attempt
-is given the time left ([`attempt_timeout_ms`]), and a plugin call still
-running at the deadline is cancelled through the host callback
-([`deadline_passed`]). Either way the command ends as timed out (exit 5).
+A user's `--timeout` is the whole command's deadline
+([`Session::set_deadline`]), retries and fallbacks included: a retry or
+fallback that cannot start with at least [`MIN_ATTEMPT`] left after its
+wait is not started, each attempt is given the time left
+([`Session::attempt_timeout_ms`]), and a plugin call still running at the
+deadline is cancelled through the host callback
+([`Session::deadline_passed`]). Either way the command ends as timed out
+(exit 5).
 */
 
-use crate::term;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::call::HostCalls;
+use crate::error::HostError;
+use crate::output::Outputs;
+use crate::session::Session;
+use std::sync::Arc;
+use std::time::Duration;
 use switchyard_plugin_api::{ErrorKind, PluginError};
 
 /// Retry policy for one model.
@@ -44,50 +48,18 @@ impl Default for RetryPolicy {
 }
 
 /// The shortest time worth starting a retry or fallback with.
-pub const MIN_ATTEMPT: Duration = Duration::from_millis(250);
-
-/// The command's deadline and the `--timeout` it came from.
-static DEADLINE: Mutex<Option<(Instant, Duration)>> = Mutex::new(None);
-/// How many [`run`]s are in progress: only their plugin calls are cut off
-/// at the deadline (a video job keeps its own, journaled timeout).
-static ENFORCING: AtomicUsize = AtomicUsize::new(0);
-
-/// Makes `total` (a user's `--timeout`) the deadline of the whole command.
-pub fn set_deadline(total: Duration) {
-    let at = Instant::now().checked_add(total);
-    *DEADLINE.lock().unwrap_or_else(|e| e.into_inner()) = at.map(|at| (at, total));
-}
-
-fn deadline() -> Option<(Instant, Duration)> {
-    *DEADLINE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The time left before the command's deadline, if it has one.
-pub fn time_left() -> Option<Duration> {
-    deadline().map(|(at, _)| at.saturating_duration_since(Instant::now()))
-}
-
-/// Whether a plugin call made by [`run`] must stop now: the deadline passed.
-pub fn deadline_passed() -> bool {
-    ENFORCING.load(Ordering::SeqCst) > 0 && time_left() == Some(Duration::ZERO)
-}
-
-/// An attempt's timeout: `configured_ms`, but no more than the time left.
-pub fn attempt_timeout_ms(configured_ms: u64) -> u64 {
-    match time_left() {
-        Some(left) => configured_ms.min(left.as_millis().max(1) as u64),
-        None => configured_ms,
-    }
-}
+pub(crate) const MIN_ATTEMPT: Duration = Duration::from_millis(250);
 
 /// Whether an attempt may start after waiting `wait`.
-fn fits(wait: Duration) -> bool {
-    time_left().is_none_or(|left| left >= wait + MIN_ATTEMPT)
+fn fits(session: &Session, wait: Duration) -> bool {
+    session
+        .time_left()
+        .is_none_or(|left| left >= wait + MIN_ATTEMPT)
 }
 
 /// `e` as a timeout of the whole command (exit 5).
-fn timed_out(e: PluginError, why: &str) -> PluginError {
-    let total = deadline().map_or(0.0, |(_, t)| t.as_secs_f64());
+fn timed_out(session: &Session, e: PluginError, why: &str) -> PluginError {
+    let total = session.deadline_total().map_or(0.0, |t| t.as_secs_f64());
     let cause = if e.kind == ErrorKind::CANCELLED {
         String::new()
     } else {
@@ -101,22 +73,6 @@ fn timed_out(e: PluginError, why: &str) -> PluginError {
     t
 }
 
-/// Counts a [`run`] in progress while alive.
-struct Enforcing;
-
-impl Enforcing {
-    fn start() -> Enforcing {
-        ENFORCING.fetch_add(1, Ordering::SeqCst);
-        Enforcing
-    }
-}
-
-impl Drop for Enforcing {
-    fn drop(&mut self) {
-        ENFORCING.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 /// The outcome of a chain: the value and the model that produced it, or
 /// the last error with the model that produced it.
 pub type ChainResult<T> = Result<(T, String), (PluginError, String)>;
@@ -125,37 +81,40 @@ pub type ChainResult<T> = Result<(T, String), (PluginError, String)>;
 /// asked before every retry or failover (e.g. false once streamed text was
 /// printed, since it cannot be taken back).
 pub fn run<T>(
+    session: &Session,
     models: &[String],
     policy: RetryPolicy,
     mut attempt: impl FnMut(&str) -> Result<T, PluginError>,
     may_retry: impl Fn() -> bool,
 ) -> ChainResult<T> {
-    let _enforcing = Enforcing::start();
+    let _enforcing = session.enforce_deadline();
     let mut last: Option<(PluginError, String)> = None;
     for (i, model) in models.iter().enumerate() {
         let mut tries = 0;
         loop {
             let e = match attempt(model) {
                 Ok(v) => return Ok((v, model.clone())),
-                Err(e) if time_left() == Some(Duration::ZERO) && !crate::call::cancelled() => {
-                    return Err((timed_out(e, "no answer within"), model.clone()))
+                Err(e)
+                    if session.time_left() == Some(Duration::ZERO) && !session.is_cancelled() =>
+                {
+                    return Err((timed_out(session, e, "no answer within"), model.clone()))
                 }
                 Err(e) => e,
             };
-            let can = may_retry() && !crate::call::cancelled();
+            let can = may_retry() && !session.is_cancelled();
             if can && e.kind.is_transient() && tries < policy.retries {
                 if let Some(wait) = retry_wait(&e, tries, policy) {
-                    if !fits(wait) {
+                    if !fits(session, wait) {
                         let why = "no time is left for a retry within";
-                        return Err((timed_out(e, why), model.clone()));
+                        return Err((timed_out(session, e, why), model.clone()));
                     }
-                    term::notice(&format!(
+                    session.notice(&format!(
                         "{model}: {} ({}); retrying in {:.1}s",
                         e.message,
                         e.kind,
                         wait.as_secs_f64()
                     ));
-                    sleep_cancellable(wait);
+                    session.sleep_cancellable(wait);
                     tries += 1;
                     continue;
                 }
@@ -164,11 +123,11 @@ pub fn run<T>(
             let (true, Some(n)) = (e.kind.is_failover_worthy() && can, next) else {
                 return Err((e, model.clone()));
             };
-            if !fits(Duration::ZERO) {
+            if !fits(session, Duration::ZERO) {
                 let why = "no time is left for a fallback within";
-                return Err((timed_out(e, why), model.clone()));
+                return Err((timed_out(session, e, why), model.clone()));
             }
-            term::notice(&format!(
+            session.notice(&format!(
                 "{model} failed ({}): {}; trying fallback {n}",
                 e.kind, e.message
             ));
@@ -206,19 +165,19 @@ fn unreachable_error(model: &str) -> (PluginError, String) {
 /// attempt gets fresh outputs; returns the value and the (not yet verified)
 /// outputs of the successful attempt.
 pub fn run_with_outputs<T>(
+    session: &Arc<Session>,
     label: &str,
-    make_outputs: impl Fn() -> crate::output::Outputs,
-    call: impl Fn(switchyard_plugin_api::HostRef<'_>) -> Result<T, PluginError>,
-) -> Result<(T, crate::output::Outputs), crate::error::HostError> {
-    use crate::call::HostCalls;
-    use crate::error::HostError;
+    make_outputs: impl Fn() -> Outputs,
+    call: impl Fn(&HostCalls) -> Result<T, PluginError>,
+) -> Result<(T, Outputs), HostError> {
     let answered = std::cell::Cell::new(true);
     let result = run(
+        session,
         &[label.to_string()],
         RetryPolicy::default(),
         |_| {
-            let mut calls = HostCalls::with_outputs(label, make_outputs());
-            let r = call(calls.as_host());
+            let mut calls = HostCalls::with_outputs(session, label, make_outputs());
+            let r = call(&calls);
             let outputs = calls.take_outputs();
             if let Err(e) = &r {
                 answered.set(e.status.is_some());
@@ -228,19 +187,8 @@ pub fn run_with_outputs<T>(
         || answered.get(),
     );
     let ((value, outputs), _) = result.map_err(|(e, _)| HostError::from(e))?;
-    let outputs =
-        outputs.ok_or_else(|| HostError::BadOutput("the output sink disappeared".into()))?;
+    let outputs = outputs.ok_or(crate::error::OutputError::SinkGone)?;
     Ok((value, outputs))
-}
-
-/// Sleeps for `d`, waking early when the user cancels.
-pub fn sleep_cancellable(d: Duration) {
-    let end = std::time::Instant::now() + d;
-    while std::time::Instant::now() < end && !crate::call::cancelled() {
-        std::thread::sleep(
-            Duration::from_millis(50).min(end.saturating_duration_since(std::time::Instant::now())),
-        );
-    }
 }
 
 #[cfg(test)]
@@ -261,6 +209,7 @@ mod tests {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut calls = Vec::new();
         let r = run(
+            &Session::silent(),
             &models,
             fast(),
             |m| {
@@ -282,6 +231,7 @@ mod tests {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut n = 0;
         let r: ChainResult<()> = run(
+            &Session::silent(),
             &models,
             fast(),
             |_| {
@@ -299,6 +249,7 @@ mod tests {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut calls = Vec::new();
         let r = run(
+            &Session::silent(),
             &models,
             fast(),
             |m| {
@@ -320,6 +271,7 @@ mod tests {
         let models = vec!["a".to_string(), "b".to_string()];
         let mut n = 0;
         let r: ChainResult<()> = run(
+            &Session::silent(),
             &models,
             fast(),
             |_| {

@@ -14,6 +14,7 @@ case-insensitively and returned in the declared (API) spelling.
 use crate::error::HostError;
 use crate::manifest::{Manifest, ModelEntry};
 use crate::registry::LookupTable;
+use crate::session::Session;
 use std::sync::Arc;
 
 /// The plugin and limits a request was routed to.
@@ -77,7 +78,12 @@ fn unknown_ref(table: &LookupTable, model_ref: &str) -> HostError {
 }
 
 /// Routes `model_ref` to its plugin and checks the capability.
-pub fn route(table: &LookupTable, model_ref: &str, capability: &str) -> Result<Route, HostError> {
+pub fn route(
+    session: &Session,
+    table: &LookupTable,
+    model_ref: &str,
+    capability: &str,
+) -> Result<Route, HostError> {
     let Some(manifest) = table.for_model(model_ref) else {
         return Err(unknown_ref(table, model_ref));
     };
@@ -94,7 +100,7 @@ pub fn route(table: &LookupTable, model_ref: &str, capability: &str) -> Result<R
             if offering.is_empty() { "none".to_string() } else { offering.join(", ") }
         )));
     }
-    let merged = crate::catalog::merged(manifest);
+    let merged = crate::catalog::merged(session, manifest);
     let this = merged
         .iter()
         .find(|m| m.entry.model_ref.eq_ignore_ascii_case(model_ref))
@@ -146,6 +152,7 @@ pub fn choice(
 /// unchecked, with a notice, when only the catalog knows the model (the
 /// catalog cannot state every limit).
 pub fn optional_choice(
+    session: &Session,
     route: &Route,
     model_ref: &str,
     flag: &str,
@@ -158,7 +165,7 @@ pub fn optional_choice(
         Some(l) => match pick(l) {
             Some(allowed) => choice(model_ref, flag, v, Some(allowed)).map(Some),
             None if !route.declared => {
-                unchecked_notice(model_ref, flag);
+                unchecked_notice(session, model_ref, flag);
                 Ok(Some(v.to_string()))
             }
             None => Err(HostError::InvalidInput(format!(
@@ -170,8 +177,8 @@ pub fn optional_choice(
     }
 }
 
-fn unchecked_notice(model_ref: &str, flag: &str) {
-    crate::term::notice(&format!(
+fn unchecked_notice(session: &Session, model_ref: &str, flag: &str) {
+    session.notice(&format!(
         "note: the model catalog does not say whether {model_ref} takes {flag}; it is sent unchecked"
     ));
 }
@@ -180,6 +187,7 @@ fn unchecked_notice(model_ref: &str, flag: &str) {
 /// kind `image`, against `input_references`). A model the manifest lists
 /// without that limit takes none; one only the catalog knows is unchecked.
 pub fn takes_kind(
+    session: &Session,
     route: &Route,
     model_ref: &str,
     flag: &str,
@@ -193,7 +201,7 @@ pub fn takes_kind(
     match pick(l) {
         Some(allowed) if allowed.iter().any(|a| a.eq_ignore_ascii_case(kind)) => Ok(()),
         None if !route.declared => {
-            unchecked_notice(model_ref, flag);
+            unchecked_notice(session, model_ref, flag);
             Ok(())
         }
         allowed => Err(HostError::InvalidInput(format!(
@@ -275,9 +283,14 @@ aspect_ratios = ["16:9"]
     #[test]
     fn an_undeclared_option_hint_names_only_models_of_the_asked_capability() {
         let r = route_to("p/plain-image", true);
-        let e = optional_choice(&r, "p/plain-image", "--aspect-ratio", Some("16:9"), |m| {
-            m.aspect_ratios.as_ref()
-        })
+        let e = optional_choice(
+            &Session::silent(),
+            &r,
+            "p/plain-image",
+            "--aspect-ratio",
+            Some("16:9"),
+            |m| m.aspect_ratios.as_ref(),
+        )
         .unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let e = e.to_string();
@@ -288,9 +301,14 @@ aspect_ratios = ["16:9"]
     #[test]
     fn an_option_the_catalog_cannot_state_passes_for_a_catalog_only_model() {
         let r = route_to("p/plain-image", false);
-        let v = optional_choice(&r, "p/plain-image", "--aspect-ratio", Some("16:9"), |m| {
-            m.aspect_ratios.as_ref()
-        });
+        let v = optional_choice(
+            &Session::silent(),
+            &r,
+            "p/plain-image",
+            "--aspect-ratio",
+            Some("16:9"),
+            |m| m.aspect_ratios.as_ref(),
+        );
         assert_eq!(v.unwrap().as_deref(), Some("16:9"));
     }
 

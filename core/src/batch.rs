@@ -10,8 +10,8 @@ other keys are the command's long flags (`"aspect-ratio": "16:9"`, `"seed":
 by hand means.
 
 This module is the pure part: parsing and validating lines, choosing a
-shard's lines, and the results file. Running them is
-[`crate::commands::batch`]'s.
+shard's lines, and the results file. Running them is the binary's
+(`switchyard batch`).
 */
 
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@ concurrent commands (a batch, shards on one machine) never interleave
 lines; a torn last line (a crash mid-write) is skipped when reading.
 */
 
+use crate::paths::Dirs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,16 +32,13 @@ pub struct Record {
 }
 
 /// The journal file.
-pub fn path() -> PathBuf {
-    crate::journal::dir()
-        .parent()
-        .map(|d| d.join("spend.jsonl"))
-        .unwrap_or_else(|| PathBuf::from("spend.jsonl"))
+pub fn path(dirs: &Dirs) -> PathBuf {
+    dirs.state.join("spend.jsonl")
 }
 
 /// Appends `record` to the journal.
-pub fn record(record: &Record) -> std::io::Result<()> {
-    let p = path();
+pub fn record(dirs: &Dirs, record: &Record) -> std::io::Result<()> {
+    let p = path(dirs);
     if let Some(d) = p.parent() {
         std::fs::create_dir_all(d)?;
     }
@@ -55,7 +53,13 @@ pub fn record(record: &Record) -> std::io::Result<()> {
 
 /// Records a reported cost; a failure to write is returned as a notice text
 /// (the call was paid either way, the answer must still be shown).
-pub fn note(command: &str, model: &str, cost: Option<f64>, job_id: Option<&str>) -> Option<String> {
+pub fn note(
+    dirs: &Dirs,
+    command: &str,
+    model: &str,
+    cost: Option<f64>,
+    job_id: Option<&str>,
+) -> Option<String> {
     let cost = cost.filter(|c| c.is_finite() && *c >= 0.0)?;
     let r = Record {
         time: crate::journal::now(),
@@ -64,17 +68,17 @@ pub fn note(command: &str, model: &str, cost: Option<f64>, job_id: Option<&str>)
         cost,
         job_id: job_id.map(str::to_string),
     };
-    record(&r).err().map(|e| {
+    record(dirs, &r).err().map(|e| {
         format!(
             "warning: could not record the cost in {}: {e}",
-            path().display()
+            path(dirs).display()
         )
     })
 }
 
 /// Every readable record (torn or foreign lines are skipped).
-pub fn read_all() -> Vec<Record> {
-    std::fs::read_to_string(path())
+pub fn read_all(dirs: &Dirs) -> Vec<Record> {
+    std::fs::read_to_string(path(dirs))
         .map(|t| {
             t.lines()
                 .filter_map(|l| serde_json::from_str(l).ok())

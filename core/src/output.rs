@@ -9,12 +9,14 @@ and when dropped unfinished, every temporary file is removed, so a target
 path either holds the whole verified result or nothing.
 */
 
-use crate::error::HostError;
+use crate::error::{HostError, OutputError};
 use crate::media::{sniff, Format};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use switchyard_plugin_api::{ErrorKind, PluginError};
+use tempfile::NamedTempFile;
 
 /// What kind of media an output must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +51,8 @@ pub struct Written {
 struct Pending {
     final_path: PathBuf,
     temp_path: PathBuf,
-    file: BufWriter<File>,
+    /// A `tempfile` temporary file: removed when dropped unless committed.
+    file: BufWriter<NamedTempFile>,
     written: u64,
     declared: Option<u64>,
     head: Vec<u8>,
@@ -58,6 +61,7 @@ struct Pending {
 
 /// The outputs of one request.
 pub struct Outputs {
+    temps: LiveTemps,
     base: PathBuf,
     expect: Expect,
     max_bytes: u64,
@@ -67,7 +71,7 @@ pub struct Outputs {
 }
 
 /// Where a command's output goes, decided and checked before anything is
-/// sent (DESIGN §4a): `--out DIR` (an existing directory) means the
+/// sent: `--out DIR` (an existing directory) means the
 /// default name inside it; a directory that is missing or not writable is
 /// refused (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,8 +184,28 @@ pub fn numbered(base: &Path, index: u32) -> PathBuf {
     base.with_file_name(name)
 }
 
+/// Creates the temporary file `temp` (`.NAME.<pid>.part`) with
+/// `tempfile`, as a new file would be (0666 less the umask). One left by an
+/// earlier output of this process (a restarted download) is replaced.
+fn create_temp(temp: &Path) -> std::io::Result<NamedTempFile> {
+    let name = temp
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = name.strip_suffix(".part").unwrap_or(&name);
+    let _ = std::fs::remove_file(temp);
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).suffix(".part").rand_bytes(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(crate::files::parent_dir(temp))
+}
+
 /// The temporary file used while writing `target`.
-pub fn temp_path_for(target: &Path) -> PathBuf {
+pub(crate) fn temp_path_for(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
@@ -189,24 +213,48 @@ pub fn temp_path_for(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.{}.part", std::process::id()))
 }
 
-/// Temporary files being written by this process, so that an exit that
-/// skips destructors (a second Ctrl-C, a plugin that ignores cancellation
-/// or its deadline) can still remove them: see [`remove_live_temps`].
-static LIVE_TEMPS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+/// Temporary files being written, so that an exit that skips destructors
+/// (a second Ctrl-C, a plugin that ignores cancellation or its deadline, a
+/// closed stdout) can still remove them: see [`LiveTemps::remove_all`].
+/// A cheap handle: clones share one list.
+#[derive(Debug, Clone, Default)]
+pub struct LiveTemps(Arc<Mutex<Vec<PathBuf>>>);
 
-fn live_temps() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    LIVE_TEMPS.lock().unwrap_or_else(|e| e.into_inner())
+impl LiveTemps {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, p: &Path) {
+        self.lock().push(p.to_path_buf());
+    }
+
+    fn forget(&self, p: &Path) {
+        self.lock().retain(|x| x != p);
+    }
+
+    /// Removes every temporary output file still being written; called
+    /// right before a forced exit, which runs no destructors.
+    pub fn remove_all(&self) {
+        for p in self.lock().drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
-fn forget_temp(p: &Path) {
-    live_temps().retain(|x| x != p);
-}
-
-/// Removes every temporary output file this process is still writing;
-/// called right before a forced `exit`, which runs no destructors.
-pub fn remove_live_temps() {
-    for p in live_temps().drain(..) {
-        let _ = std::fs::remove_file(p);
+/// Human-readable byte count (`12.3 MiB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -256,9 +304,10 @@ fn sink_error(kind: ErrorKind, msg: String) -> PluginError {
 
 impl Outputs {
     /// Outputs whose first file is `base`, expected to be `expect`, each at
-    /// most `max_bytes` long.
-    pub fn new(base: PathBuf, expect: Expect, max_bytes: u64) -> Self {
+    /// most `max_bytes` long; their temporary files are listed in `temps`.
+    pub fn new(temps: &LiveTemps, base: PathBuf, expect: Expect, max_bytes: u64) -> Self {
         Outputs {
+            temps: temps.clone(),
             base,
             expect,
             max_bytes,
@@ -310,8 +359,8 @@ impl Outputs {
                     ErrorKind::INVALID_REQUEST,
                     format!(
                         "the output is {} but the cap is {} (agents.defaults.mediaMaxMb)",
-                        crate::term::human_bytes(d),
-                        crate::term::human_bytes(self.max_bytes)
+                        human_bytes(d),
+                        human_bytes(self.max_bytes)
                     ),
                 )));
             }
@@ -322,13 +371,13 @@ impl Outputs {
         if let Some(old) = self.pending.get_mut(index as usize).and_then(Option::take) {
             let (_file, _unflushed) = old.file.into_parts();
             let _ = std::fs::remove_file(&old.temp_path);
-            forget_temp(&old.temp_path);
+            self.temps.forget(&old.temp_path);
         }
         let final_path = self.target(index);
         remove_stale_temps(&final_path);
         let temp_path = temp_path_for(&final_path);
-        live_temps().push(temp_path.clone());
-        let file = File::create(&temp_path).map_err(|e| {
+        self.temps.add(&temp_path);
+        let file = create_temp(&temp_path).map_err(|e| {
             sink_error(
                 ErrorKind::INTERNAL,
                 format!("cannot create {}: {e}", temp_path.display()),
@@ -383,7 +432,7 @@ impl Outputs {
         if new_len > max {
             let msg = format!(
                 "output {index} exceeds the size cap of {} (agents.defaults.mediaMaxMb); download stopped",
-                crate::term::human_bytes(max)
+                human_bytes(max)
             );
             return Err(self.fail(sink_error(ErrorKind::INVALID_REQUEST, msg)));
         }
@@ -415,9 +464,7 @@ impl Outputs {
         }
         let opened = self.pending.iter().filter(|p| p.is_some()).count() as u32;
         if expected == 0 || opened != expected || self.pending.len() as u32 != expected {
-            return Err(HostError::BadOutput(format!(
-                "the plugin reported {expected} output(s) but wrote {opened}"
-            )));
+            return Err(OutputError::Count { expected, opened }.into());
         }
         let expect = self.expect;
         let name_by_format = self.name_by_format;
@@ -445,23 +492,26 @@ impl Outputs {
                     file,
                     ..
                 } = p;
-                drop(file);
                 let final_path = match format {
                     Some(f) if name_by_format => fit_extension(final_path, f),
                     _ => final_path,
                 };
-                let renamed = std::fs::rename(&temp_path, &final_path);
-                forget_temp(&temp_path);
+                let renamed = file
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|temp| crate::files::commit(temp, &final_path));
+                self.temps.forget(&temp_path);
                 if let Err(e) = renamed {
                     let _ = std::fs::remove_file(&temp_path);
                     for w in &done {
                         let w: &Written = w;
                         let _ = std::fs::remove_file(&w.path);
                     }
-                    return Err(HostError::Io(format!(
-                        "cannot move the result to {}: {e}",
-                        final_path.display()
-                    )));
+                    return Err(HostError::Io {
+                        what: "cannot move the result to",
+                        path: final_path,
+                        source: e,
+                    });
                 }
                 done.push(Written {
                     path: final_path,
@@ -491,21 +541,10 @@ fn fit_extension(path: PathBuf, format: Format) -> PathBuf {
     }
 }
 
-fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
-    let name = p.final_path.display().to_string();
-    if p.written == 0 {
-        return Err(HostError::BadOutput(format!(
-            "the provider sent an empty body for {name}"
-        )));
-    }
-    if let Some(d) = p.declared {
-        if d != p.written {
-            return Err(HostError::BadOutput(format!(
-                "{name}: received {} of {d} declared bytes (truncated download)",
-                p.written
-            )));
-        }
-    }
+/// Checks that the first bytes of `p` are the media kind `expect` (not an
+/// HTML/JSON error page, not another kind).
+fn check_media(p: &Pending, expect: Expect) -> Result<(), OutputError> {
+    let path = p.final_path.clone();
     let head = &p.head;
     let looks_like_text = {
         let t: Vec<u8> = head
@@ -524,7 +563,7 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
         Expect::Pcm { .. } => !looks_like_text && fmt.is_none_or(|f| f == Format::Wav),
     };
     if !ok {
-        let what = match expect {
+        let expected = match expect {
             Expect::Image => "an image (PNG, JPEG, WebP or GIF)",
             Expect::Video => "a video (MP4, QuickTime or WebM)",
             Expect::Mp3 => "MP3 audio",
@@ -538,29 +577,55 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
                 None => format!("unrecognised bytes (Content-Type {:?})", p.media_type),
             }
         };
-        return Err(HostError::BadOutput(format!(
-            "the provider's answer for {name} is not {what}: it looks like {seen}; nothing was written"
-        )));
+        return Err(OutputError::NotMedia {
+            path,
+            expected,
+            seen,
+        });
     }
-    p.file
-        .flush()
-        .map_err(|e| HostError::Io(format!("cannot write {}: {e}", p.temp_path.display())))?;
+    Ok(())
+}
+
+fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
+    let path = p.final_path.clone();
+    if p.written == 0 {
+        return Err(OutputError::Empty { path }.into());
+    }
+    if let Some(declared) = p.declared {
+        if declared != p.written {
+            let received = p.written;
+            return Err(OutputError::Truncated {
+                path,
+                received,
+                declared,
+            }
+            .into());
+        }
+    }
+    check_media(p, expect)?;
+    let io = |what: &'static str, p: &Pending| {
+        let path = p.temp_path.clone();
+        move |source| HostError::Io { what, path, source }
+    };
+    p.file.flush().map_err(io("cannot write", p))?;
     if let Expect::Pcm {
         wav_sample_rate: Some(rate),
     } = expect
     {
-        write_wav_header(p.file.get_mut(), rate, p.written)
-            .map_err(|e| HostError::Io(format!("cannot write the WAV header: {e}")))?;
+        let err = io("cannot write the WAV header of", p);
+        write_wav_header(p.file.get_mut().as_file_mut(), rate, p.written).map_err(err)?;
     }
-    p.file
-        .get_ref()
-        .sync_all()
-        .map_err(|e| HostError::Io(format!("cannot sync {}: {e}", p.temp_path.display())))?;
+    let err = io("cannot sync", p);
+    p.file.get_ref().as_file().sync_all().map_err(err)?;
     Ok(())
 }
 
 /// Writes a 44-byte PCM WAV header (16-bit mono) at the start of `f`.
-pub fn write_wav_header(f: &mut File, sample_rate: u32, data_len: u64) -> std::io::Result<()> {
+pub(crate) fn write_wav_header(
+    f: &mut File,
+    sample_rate: u32,
+    data_len: u64,
+) -> std::io::Result<()> {
     let data_len = u32::try_from(data_len).unwrap_or(u32::MAX - 36);
     let mut h = Vec::with_capacity(44);
     h.extend_from_slice(b"RIFF");
@@ -585,7 +650,7 @@ impl Drop for Outputs {
     fn drop(&mut self) {
         for p in self.pending.iter().flatten() {
             let _ = std::fs::remove_file(&p.temp_path);
-            forget_temp(&p.temp_path);
+            self.temps.forget(&p.temp_path);
         }
     }
 }
@@ -660,7 +725,12 @@ mod tests {
     #[test]
     fn verified_video_is_renamed_into_place() {
         let d = dir("ok");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         let body = b"\0\0\0\x18ftypisom\0\0\0\0rest-of-video";
         o.open(0, "video/mp4", Some(body.len() as u64)).unwrap();
         o.write(0, &body[..5]).unwrap();
@@ -673,7 +743,12 @@ mod tests {
     #[test]
     fn html_body_leaves_no_file() {
         let d = dir("html");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "text/html", None).unwrap();
         o.write(0, b"<html>oops</html>").unwrap();
         let e = o.finish(1).unwrap_err().to_string();
@@ -684,7 +759,12 @@ mod tests {
     #[test]
     fn truncated_body_leaves_no_file() {
         let d = dir("trunc");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "video/mp4", Some(100)).unwrap();
         o.write(0, b"\0\0\0\x18ftypisom\0\0\0\0").unwrap();
         assert!(o.finish(1).unwrap_err().to_string().contains("truncated"));
@@ -694,7 +774,12 @@ mod tests {
     #[test]
     fn more_bytes_than_declared_is_refused_and_later_writes_fail() {
         let d = dir("over");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "video/mp4", Some(4)).unwrap();
         assert!(o.write(0, b"12345").is_err());
         assert!(o.write(0, b"1").is_err());
@@ -705,7 +790,7 @@ mod tests {
     #[test]
     fn size_cap_is_enforced_while_streaming() {
         let d = dir("cap");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 10);
+        let mut o = Outputs::new(&LiveTemps::default(), d.join("v.mp4"), Expect::Video, 10);
         o.open(0, "video/mp4", None).unwrap();
         o.write(0, b"0123456789").unwrap();
         let e = o.write(0, b"x").unwrap_err();
@@ -715,7 +800,12 @@ mod tests {
     #[test]
     fn reopened_output_keeps_no_bytes_of_the_earlier_attempt() {
         let d = dir("reopen");
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         let long = [b"\0\0\0\x18ftypisom\0\0\0\0".as_slice(), &[7u8; 500]].concat();
         o.open(0, "video/mp4", Some(10_000)).unwrap();
         o.write(0, &long).unwrap();
@@ -744,7 +834,12 @@ mod tests {
         assert!(!dead.exists() && live.exists() && other.exists());
         std::fs::write(&dead, b"partial").unwrap();
         std::fs::remove_file(&live).unwrap();
-        let mut o = Outputs::new(d.join("v.mp4"), Expect::Video, 1 << 20);
+        let mut o = Outputs::new(
+            &LiveTemps::default(),
+            d.join("v.mp4"),
+            Expect::Video,
+            1 << 20,
+        );
         o.open(0, "video/mp4", None).unwrap();
         assert!(!dead.exists());
         drop(o);
@@ -755,6 +850,7 @@ mod tests {
     fn pcm_to_wav_gets_a_correct_header() {
         let d = dir("wav");
         let mut o = Outputs::new(
+            &LiveTemps::default(),
             d.join("s.wav"),
             Expect::Pcm {
                 wav_sample_rate: Some(24000),

@@ -4,63 +4,105 @@ The secret registry and the redactor that keeps secrets out of every output.
 The host declares the config paths that always hold secrets
 (`models.providers.*.apiKey`, `messages.tts.providers.*.apiKey`, every value in
 `[env]`); each manifest adds its own config paths and environment variables.
-Their values are collected once at start-up, and every line the host prints
-(stdout, stderr, logs forwarded from plugins, error messages, JSON) passes
-through [`redact`], which replaces each value with `[redacted]`.
+Their values are collected once at start-up into a [`Secrets`] registry
+(one per [`crate::session::Session`], shared with whatever prints), and
+every line the host prints (stdout, stderr, logs forwarded from plugins,
+error messages, JSON) passes through [`Secrets::redact`], which replaces
+each value with `[redacted]`.
 */
 
 use crate::config::Config;
 use crate::manifest::Manifest;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Config paths that hold secrets for every provider (`*` = one segment).
-pub const HOST_SECRET_PATHS: [&str; 3] = [
+pub(crate) const HOST_SECRET_PATHS: [&str; 3] = [
     "models.providers.*.apiKey",
     "messages.tts.providers.*.apiKey",
     "env.*",
 ];
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
-
 /// Shortest value treated as a secret (shorter ones would redact ordinary words).
 const MIN_SECRET_LEN: usize = 6;
 
-/// Registers a secret value so that it is redacted from all output.
-pub fn register(value: &str) {
-    let v = value.trim();
-    if v.len() < MIN_SECRET_LEN {
-        return;
-    }
-    let mut s = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !s.iter().any(|x| x == v) {
-        s.push(v.to_string());
-        // Longest first, so a secret containing another is replaced whole.
-        s.sort_by_key(|x| std::cmp::Reverse(x.len()));
-    }
+/// The secret values known to this run: a cheap handle (clones share one
+/// registry), so the session and the terminal redact with the same list.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    /// Longest first, so a secret containing another is replaced whole.
+    values: Arc<RwLock<Vec<String>>>,
 }
 
-/// Registers every secret the config, the environment and the manifests hold.
-pub fn register_all(config: &Config, manifests: &[std::sync::Arc<Manifest>]) {
-    let mut paths: Vec<String> = HOST_SECRET_PATHS.iter().map(|s| s.to_string()).collect();
-    for m in manifests {
-        paths.extend(m.auth.config_keys.iter().cloned());
-        paths.extend(m.auth.speech_config_keys.iter().cloned());
-        paths.extend(m.auth.secrets.iter().cloned());
-        for var in &m.auth.env {
-            if let Ok(v) = std::env::var(var) {
-                register(&v);
+impl Secrets {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
+        self.values.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a secret value so that it is redacted from all output.
+    pub fn register(&self, value: &str) {
+        let v = value.trim();
+        if v.len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut s = self.values.write().unwrap_or_else(|e| e.into_inner());
+        if !s.iter().any(|x| x == v) {
+            s.push(v.to_string());
+            s.sort_by_key(|x| std::cmp::Reverse(x.len()));
+        }
+    }
+
+    /// Registers every secret the config, the environment and the manifests hold.
+    pub fn register_all(&self, config: &Config, manifests: &[Arc<Manifest>]) {
+        let mut paths: Vec<String> = HOST_SECRET_PATHS.iter().map(|s| s.to_string()).collect();
+        for m in manifests {
+            paths.extend(m.auth.config_keys.iter().cloned());
+            paths.extend(m.auth.speech_config_keys.iter().cloned());
+            paths.extend(m.auth.secrets.iter().cloned());
+            for var in &m.auth.env {
+                if let Ok(v) = std::env::var(var) {
+                    self.register(&v);
+                }
+            }
+        }
+        for p in &paths {
+            for v in values_at(&config.raw, p) {
+                self.register(&v);
             }
         }
     }
-    for p in &paths {
-        for v in values_at(&config.raw, p) {
-            register(&v);
+
+    /// `text` with every registered secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        let s = self.read();
+        let mut out = text.to_string();
+        for secret in s.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "[redacted]");
+            }
         }
+        out
+    }
+
+    /// The byte length of the longest end of `text` that is a proper prefix
+    /// of a registered secret (0 if none).
+    fn secret_prefix_at_end(&self, text: &str) -> usize {
+        let s = self.read();
+        let longest = s.iter().map(String::len).max().unwrap_or(0);
+        let from = text.len().saturating_sub(longest.saturating_sub(1));
+        text.char_indices()
+            .map(|(i, _)| i)
+            .filter(|&i| i >= from)
+            .map(|i| &text[i..])
+            .find(|end| {
+                s.iter()
+                    .any(|secret| secret.len() > end.len() && secret.starts_with(end))
+            })
+            .map_or(0, str::len)
     }
 }
 
 /// The string values at a dotted path with `*` wildcards.
-pub fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
+pub(crate) fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
     fn walk(v: &toml::Value, segs: &[&str], out: &mut Vec<String>) {
         match segs.split_first() {
             None => {
@@ -87,27 +129,6 @@ pub fn values_at(table: &toml::Table, pattern: &str) -> Vec<String> {
     out
 }
 
-/// Whether the dotted `path` is a secret path under `patterns`.
-pub fn is_secret_path(path: &str, patterns: &[String]) -> bool {
-    let segs: Vec<&str> = path.split('.').collect();
-    patterns.iter().any(|p| {
-        let ps: Vec<&str> = p.split('.').collect();
-        ps.len() == segs.len() && ps.iter().zip(&segs).all(|(a, b)| *a == "*" || a == b)
-    })
-}
-
-/// `text` with every registered secret replaced by `[redacted]`.
-pub fn redact(text: &str) -> String {
-    let s = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    let mut out = text.to_string();
-    for secret in s.iter() {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "[redacted]");
-        }
-    }
-    out
-}
-
 /// Redacts text printed in pieces (a streamed answer), so that a secret
 /// split across pieces never reaches the output, not even in parts.
 ///
@@ -116,43 +137,35 @@ pub fn redact(text: &str) -> String {
 /// prefix of one: at most one secret's length minus one character) is held
 /// back; everything before it is released at once. [`Self::finish`]
 /// releases the held-back end.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StreamRedactor {
+    secrets: Secrets,
     held: String,
 }
 
 impl StreamRedactor {
+    /// A window redacting with `secrets`.
+    pub fn new(secrets: Secrets) -> Self {
+        StreamRedactor {
+            secrets,
+            held: String::new(),
+        }
+    }
+
     /// The redacted text that can be shown now, given the next `piece`.
     pub fn push(&mut self, piece: &str) -> String {
         let mut text = std::mem::take(&mut self.held);
         text.push_str(piece);
-        let mut text = redact(&text);
-        let keep = secret_prefix_at_end(&text);
+        let mut text = self.secrets.redact(&text);
+        let keep = self.secrets.secret_prefix_at_end(&text);
         self.held = text.split_off(text.len() - keep);
         text
     }
 
     /// The held-back end, redacted: call when the stream ends.
     pub fn finish(&mut self) -> String {
-        redact(&std::mem::take(&mut self.held))
+        self.secrets.redact(&std::mem::take(&mut self.held))
     }
-}
-
-/// The byte length of the longest end of `text` that is a proper prefix of
-/// a registered secret (0 if none).
-fn secret_prefix_at_end(text: &str) -> usize {
-    let s = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    let longest = s.iter().map(String::len).max().unwrap_or(0);
-    let from = text.len().saturating_sub(longest.saturating_sub(1));
-    text.char_indices()
-        .map(|(i, _)| i)
-        .filter(|&i| i >= from)
-        .map(|i| &text[i..])
-        .find(|end| {
-            s.iter()
-                .any(|secret| secret.len() > end.len() && secret.starts_with(end))
-        })
-        .map_or(0, str::len)
 }
 
 #[cfg(test)]
@@ -162,7 +175,8 @@ mod tests {
     #[test]
     fn a_secret_split_across_pieces_is_never_shown_in_parts() {
         let secret = "sk-or-v1-stream-split-secret-0042";
-        register(secret);
+        let secrets = Secrets::default();
+        secrets.register(secret);
         for split in 1..secret.len() {
             let text = format!("before {secret} after");
             let pieces: Vec<&str> = text
@@ -170,7 +184,7 @@ mod tests {
                 .chunks(split)
                 .map(|c| std::str::from_utf8(c).unwrap())
                 .collect();
-            let mut r = StreamRedactor::default();
+            let mut r = StreamRedactor::new(secrets.clone());
             let mut shown = Vec::new();
             for p in &pieces {
                 shown.push(r.push(p));
@@ -188,8 +202,9 @@ mod tests {
 
     #[test]
     fn stream_text_without_a_secret_prefix_is_released_at_once() {
-        register("sk-or-v1-stream-split-secret-0042");
-        let mut r = StreamRedactor::default();
+        let secrets = Secrets::default();
+        secrets.register("sk-or-v1-stream-split-secret-0042");
+        let mut r = StreamRedactor::new(secrets);
         assert_eq!(r.push("Hello, wörld"), "Hello, wörld");
         assert_eq!(r.push(" and sk-or"), " and ");
         assert_eq!(r.push("ange"), "sk-orange");
@@ -198,9 +213,10 @@ mod tests {
 
     #[test]
     fn registered_secret_is_redacted_everywhere() {
-        register("sk-or-v1-unit-test-secret");
+        let secrets = Secrets::default();
+        secrets.register("sk-or-v1-unit-test-secret");
         assert_eq!(
-            redact("key=sk-or-v1-unit-test-secret, again sk-or-v1-unit-test-secret"),
+            secrets.redact("key=sk-or-v1-unit-test-secret, again sk-or-v1-unit-test-secret"),
             "key=[redacted], again [redacted]"
         );
     }
@@ -211,13 +227,5 @@ mod tests {
         let mut v = values_at(&t, "models.providers.*.apiKey");
         v.sort();
         assert_eq!(v, vec!["one-secret", "two-secret"]);
-        assert!(is_secret_path(
-            "models.providers.x.apiKey",
-            &["models.providers.*.apiKey".into()]
-        ));
-        assert!(!is_secret_path(
-            "models.providers.x.baseUrl",
-            &["models.providers.*.apiKey".into()]
-        ));
     }
 }

@@ -11,8 +11,9 @@ defaults; a missing file named with `--config` or `SWITCHYARD_CONFIG` is an
 error.
 */
 
-use crate::error::HostError;
+use crate::error::{ConfigError, HostError};
 use crate::manifest::{one_line, Manifest};
+use crate::paths::Dirs;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -181,30 +182,22 @@ pub struct Config {
 /// Where the config file is: `--config`, `$SWITCHYARD_CONFIG`,
 /// `$XDG_CONFIG_HOME/switchyard/config.toml`, `~/.config/switchyard/config.toml`.
 /// The flag says whether the user named it explicitly.
-pub fn default_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
+pub fn default_path(dirs: &Dirs, flag: Option<&Path>) -> Option<(PathBuf, bool)> {
     if let Some(p) = flag {
         return Some((p.to_path_buf(), true));
     }
     if let Some(p) = std::env::var_os("SWITCHYARD_CONFIG").filter(|p| !p.is_empty()) {
         return Some((PathBuf::from(p), true));
     }
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
-        return Some((PathBuf::from(x).join("switchyard/config.toml"), false));
-    }
-    std::env::var_os("HOME").map(|h| {
-        (
-            PathBuf::from(h).join(".config/switchyard/config.toml"),
-            false,
-        )
-    })
+    dirs.config_file().map(|p| (p, false))
 }
 
 impl Config {
     /// Loads the config file chosen by [`default_path`].
     /// With `may_create`, a missing file is fine even when named explicitly
     /// (commands that create it: `onboard`, `models set`).
-    pub fn load(flag: Option<&Path>, may_create: bool) -> Result<Config, HostError> {
-        let Some((path, explicit)) = default_path(flag) else {
+    pub fn load(dirs: &Dirs, flag: Option<&Path>, may_create: bool) -> Result<Config, HostError> {
+        let Some((path, explicit)) = default_path(dirs, flag) else {
             return Ok(Config::default());
         };
         match std::fs::read_to_string(&path) {
@@ -215,21 +208,15 @@ impl Config {
                     ..Config::default()
                 })
             }
-            Err(e) => Err(HostError::Config(format!(
-                "config file {}: cannot read: {e}",
-                path.display()
-            ))),
+            Err(source) => Err(ConfigError::Read { path, source }.into()),
         }
     }
 
     /// Parses config text; `path` is used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Config, HostError> {
-        let bad = |e: toml::de::Error| {
-            HostError::Config(format!(
-                "config file {}: {}",
-                path.display(),
-                describe_toml_error(text, &e)
-            ))
+        let bad = |e: toml::de::Error| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            detail: describe_toml_error(text, &e),
         };
         let raw: toml::Table = toml::from_str(text).map_err(bad)?;
         let (clean, found) = crate::config_schema::check(&raw);
@@ -237,13 +224,13 @@ impl Config {
             found.into_iter().partition(|p| p.is_unknown_key());
         // Only checked values are left, so this cannot fail unless the
         // schema and the typed view disagree (a unit test keeps them equal).
-        let file: ConfigFile = toml::Value::Table(clean).try_into().map_err(|e| {
-            HostError::Config(format!(
-                "config file {}: {}",
-                path.display(),
-                hide_quoted_strings(&one_line(&e.to_string()))
-            ))
-        })?;
+        let file: ConfigFile =
+            toml::Value::Table(clean)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    detail: hide_quoted_strings(&one_line(&e.to_string())),
+                })?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             exists: true,
@@ -260,19 +247,11 @@ impl Config {
         if self.problems.is_empty() {
             return Ok(());
         }
-        let path = self
-            .path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        let list: Vec<String> = self.problems.iter().map(|p| format!("\n  {p}")).collect();
-        let n = self.problems.len();
-        Err(HostError::Config(format!(
-            "config file {path}: {n} invalid value{}:{}\nfix {} (`switchyard config check` lists every problem)",
-            if n == 1 { "" } else { "s" },
-            list.concat(),
-            if n == 1 { "it" } else { "them" }
-        )))
+        Err(ConfigError::Invalid {
+            path: self.path.clone().unwrap_or_default(),
+            problems: self.problems.clone(),
+        }
+        .into())
     }
 
     /// The string at a dotted path such as `models.providers.openrouter.apiKey`.

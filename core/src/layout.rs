@@ -89,14 +89,7 @@ fn bundled_plugins_dir_for(exe_dir: &Path) -> Option<PathBuf> {
 /// (as the XDG spec says; plugins are never loaded from a directory
 /// relative to the working directory).
 pub fn user_data_dir() -> Option<PathBuf> {
-    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .and_then(absolute)
-        .or_else(|| {
-            let home = std::env::var_os("HOME").and_then(absolute)?;
-            Some(home.join(".local").join("share"))
-        })?;
-    Some(base.join("switchyard"))
+    Some(crate::paths::Dirs::from_env().data).filter(|d| d.is_absolute())
 }
 
 /// The user's plugins: `<user data dir>/plugins`, one subdirectory each.
