@@ -206,6 +206,27 @@ pub struct ChatArgs {
     pub timeout: Option<String>,
     /// The prompt, or - to read it from stdin.
     pub prompt: Option<String>,
+    /// Provider parameters, budget, dry run.
+    #[command(flatten)]
+    pub paid: PaidArgs,
+}
+
+/// What every paid command takes: provider parameters, a budget, a dry run.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PaidArgs {
+    /// A provider parameter the CLI has no flag for, as KEY=JSON (repeatable),
+    /// e.g. --param top_k=40; refused when the model's catalog lists the
+    /// parameters it takes and KEY is not one of them.
+    #[arg(long = "param", value_name = "KEY=JSON")]
+    pub params: Vec<String>,
+    /// Refuse (exit 2, nothing sent) when the cost estimate from the model
+    /// catalog's prices is over USD, or cannot be made.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Print the request that would be sent (secrets redacted) and its cost
+    /// estimate; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `image` arguments.
@@ -228,6 +249,9 @@ pub struct ImageArgs {
     pub out: Option<PathBuf>,
     /// What to draw, or - for stdin.
     pub prompt: String,
+    /// Provider parameters, budget, dry run.
+    #[command(flatten)]
+    pub paid: PaidArgs,
 }
 
 /// `video` arguments; with a subcommand, manages journaled jobs.
@@ -267,6 +291,9 @@ pub struct VideoArgs {
     /// What to film.
     #[arg(required = true)]
     pub prompt: Option<String>,
+    /// Provider parameters, budget, dry run.
+    #[command(flatten)]
+    pub paid: PaidArgs,
 }
 
 /// `video` job subcommands.
@@ -318,6 +345,9 @@ pub struct SpeakArgs {
     pub timeout: Option<String>,
     /// The text, or - for stdin.
     pub text: String,
+    /// Provider parameters, budget, dry run.
+    #[command(flatten)]
+    pub paid: PaidArgs,
 }
 
 /// `onboard` arguments.

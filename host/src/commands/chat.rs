@@ -3,14 +3,17 @@
 fallbacks) with retries, plain or streamed, printing which model answered.
 */
 
-use super::{read_text_arg, timeout_ms, Ctx};
+use super::{paid, read_text_arg, timeout_ms, Ctx};
 use crate::cli::ChatArgs;
 use serde_json::json;
 use switchyard_core::call::HostCalls;
 use switchyard_core::check;
 use switchyard_core::error::HostError;
 use switchyard_core::failover::{self, RetryPolicy};
-use switchyard_plugin_api::doc::{ChatMessage, ChatRequest, ChatResponse, Context as CallContext};
+use switchyard_core::estimate::Usage;
+use switchyard_plugin_api::doc::{
+    ChatMessage, ChatRequest, ChatResponse, Context as CallContext, Params,
+};
 use switchyard_plugin_api::{caps::CHAT as CAP_CHAT, ops, ErrorKind, PluginError};
 
 /// The default chat model.
@@ -27,9 +30,36 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     let chain = model_chain(ctx, &args);
     let timeout = timeout_ms(ctx, args.timeout.as_deref(), None, 300_000)?;
     let targets = route_chain(ctx, &chain, timeout)?;
+    let mut params = Params::new();
+    for t in &targets {
+        params = paid::params(&args.paid, &t.model, t.limits.as_ref())?;
+    }
     let speech_plan = speech_plan(ctx, &args)?;
     let messages = messages(args.system.as_deref(), &prompt);
     let stream = args.stream;
+    let request = |model: &str| ChatRequest {
+        model: model.into(),
+        messages: messages.clone(),
+        stream,
+        max_tokens: args.max_tokens,
+        params: params.clone(),
+        ..Default::default()
+    };
+    let usage = Usage::Chat {
+        input_chars: messages.iter().map(|m| m.content.chars().count()).sum(),
+        max_output_tokens: args.max_tokens,
+    };
+    let first = &targets[0];
+    let plan = paid::Planned {
+        command: "chat",
+        model: &first.model,
+        operation: ops::CHAT,
+        request: &request(&first.model),
+        blobs: &[],
+    };
+    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, first.limits.as_ref(), &usage)? {
+        return Ok(());
+    }
     let mut printed_any = false;
     let printed = std::cell::Cell::new(false);
     let result = failover::run(
@@ -37,21 +67,16 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         &chain,
         RetryPolicy::default(),
         |model| {
-            let Some((_, plugin, cc)) = targets.iter().find(|(m, _, _)| m == model) else {
+            let Some(t) = targets.iter().find(|t| t.model == model) else {
                 return Err(PluginError::new(
                     ErrorKind::INTERNAL,
                     format!("no target for {model}"),
                 ));
             };
+            let (plugin, cc) = (&t.plugin, &t.cc);
             let mut calls = HostCalls::new(&ctx.session, model);
             calls.print_stream = stream && !ctx.json;
-            let req = ChatRequest {
-                model: model.into(),
-                messages: messages.clone(),
-                stream,
-                max_tokens: args.max_tokens,
-                ..Default::default()
-            };
+            let req = request(model);
             // Each attempt gets no more than the time left (`--timeout`).
             let mut cc = cc.clone();
             cc.timeout_ms = ctx.session.attempt_timeout_ms(cc.timeout_ms);
@@ -74,6 +99,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
     }
     match result {
         Ok((resp, model_ref)) => {
+            paid::record(ctx, "chat", &model_ref, resp.usage.cost, None);
             let speech = match &speech_plan {
                 Some(plan) => Some(super::speak::synthesize(ctx, plan, &resp.text, 120_000)?),
                 None => None,
@@ -149,20 +175,17 @@ fn speech_plan(ctx: &Ctx, args: &ChatArgs) -> Result<Option<super::speak::Speech
     .map(Some)
 }
 
+/// One model of the chain, routed: its plugin, call context and limits.
+struct Target {
+    model: String,
+    plugin: std::sync::Arc<switchyard_core::loader::Plugin>,
+    cc: CallContext,
+    limits: Option<switchyard_core::manifest::ModelEntry>,
+}
+
 /// Routes every model of the chain before the first request (a bad ref is
 /// exit 2 with nothing sent), with its plugin and call context.
-fn route_chain(
-    ctx: &Ctx,
-    chain: &[String],
-    timeout: u64,
-) -> Result<
-    Vec<(
-        String,
-        std::sync::Arc<switchyard_core::loader::Plugin>,
-        CallContext,
-    )>,
-    HostError,
-> {
+fn route_chain(ctx: &Ctx, chain: &[String], timeout: u64) -> Result<Vec<Target>, HostError> {
     let mut targets = Vec::new();
     for m in chain {
         let r = check::route(&ctx.session, &ctx.table, m, CAP_CHAT)?;
@@ -174,7 +197,12 @@ fn route_chain(
         }
         let cc = ctx.call_context(&r.manifest, false, timeout)?;
         let plugin = ctx.load(&r.manifest)?;
-        targets.push((m.clone(), plugin, cc));
+        targets.push(Target {
+            model: m.clone(),
+            plugin,
+            cc,
+            limits: r.limits,
+        });
     }
     Ok(targets)
 }

@@ -11,6 +11,7 @@ pub mod config_cmd;
 pub mod image;
 pub mod models;
 pub mod onboard;
+pub mod paid;
 pub mod plugins;
 pub mod plugins_install;
 pub mod plugins_new;
