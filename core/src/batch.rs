@@ -149,9 +149,9 @@ fn subject(obj: &Map<String, Value>, command: &str) -> Result<String, String> {
     }
 }
 
-/// Parses a whole batch file: every line, every problem (blank lines are
-/// skipped; duplicate ids are refused, results are keyed by id).
-pub fn parse(text: &str) -> Result<Vec<Line>, Vec<LineError>> {
+/// Parses a whole batch file: the valid lines and every problem (blank
+/// lines are skipped; duplicate ids are refused, results are keyed by id).
+pub fn parse_all(text: &str) -> (Vec<Line>, Vec<LineError>) {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -172,10 +172,14 @@ pub fn parse(text: &str) -> Result<Vec<Line>, Vec<LineError>> {
             Err(message) => errors.push(LineError { line: n, message }),
         }
     }
-    if errors.is_empty() {
-        Ok(lines)
-    } else {
-        Err(errors)
+    (lines, errors)
+}
+
+/// Parses a whole batch file: every line, or every problem.
+pub fn parse(text: &str) -> Result<Vec<Line>, Vec<LineError>> {
+    match parse_all(text) {
+        (lines, errors) if errors.is_empty() => Ok(lines),
+        (_, errors) => Err(errors),
     }
 }
 

@@ -78,6 +78,16 @@ pub enum HostError {
         /// How cargo ended.
         status: String,
     },
+    /// A batch ran, but some lines failed or were skipped (exit 4).
+    #[error("{failed} line(s) failed and {skipped} were skipped; see {}", .results.display())]
+    BatchIncomplete {
+        /// Lines that failed.
+        failed: usize,
+        /// Lines skipped over budget.
+        skipped: usize,
+        /// The results file.
+        results: PathBuf,
+    },
     /// Another program the host ran (git) could not run or failed.
     #[error("`{command}` {detail}")]
     Tool {
@@ -267,6 +277,7 @@ impl HostError {
             Self::Config(_) => 3,
             Self::Load(_) | Self::PluginsFailed { .. } | Self::ContractFailed { .. } => 3,
             Self::Io { .. } | Self::Json { .. } | Self::Build { .. } | Self::Tool { .. } => 1,
+            Self::BatchIncomplete { .. } => 4,
             Self::BadOutput(_) => 6,
             Self::Plugin { error } => exit_code_for_kind(error.kind),
             Self::Job { error, .. } => error.exit_code(),
@@ -282,6 +293,7 @@ impl HostError {
                 "plugin_load"
             }
             Self::Io { .. } | Self::Json { .. } | Self::Build { .. } | Self::Tool { .. } => "io",
+            Self::BatchIncomplete { .. } => "batch_incomplete",
             Self::BadOutput(_) => "malformed_output",
             Self::Plugin { error } => error.kind.name(),
             Self::Job { error, .. } => error.kind_name(),

@@ -145,6 +145,10 @@ pub struct JobRecord {
     /// recognised as stale by this link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_key: Option<String>,
+    /// The batch line this job belongs to (`<batch file>#<line id>`), so a
+    /// rerun of the batch resumes it instead of submitting again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// Unix time in seconds.

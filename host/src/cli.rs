@@ -52,11 +52,53 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Run a JSON Lines file of commands, with a concurrency bound and a
+    /// budget; running it again continues it.
+    Batch(BatchArgs),
+    /// What past commands paid (from the journal; nothing is fetched).
+    Spend {
+        /// Only costs recorded in the last DUR (e.g. 1d, 12h; a bare number is seconds).
+        #[arg(long, value_name = "DUR")]
+        since: Option<String>,
+        /// A line per model or per day (UTC) instead of one total.
+        #[arg(long, value_enum)]
+        by: Option<SpendBy>,
+    },
     /// Print shell completions.
     Completions {
         /// The shell.
         shell: Shell,
     },
+}
+
+/// `batch` arguments.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The batch: one JSON object per line, {"id", "command", "prompt", ...}.
+    pub file: PathBuf,
+    /// Lines run at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+    /// A budget in USD for the whole batch (of this shard): no line starts
+    /// whose estimate would take the costs so far past it.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Run only the lines whose 0-based index modulo N is I (I/N), so N
+    /// processes share the file with no coordination.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Results file (default FILE.results.jsonl, or FILE.results.I-of-N.jsonl with --shard).
+    #[arg(long, value_name = "PATH")]
+    pub results: Option<PathBuf>,
+}
+
+/// How `spend` groups costs.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SpendBy {
+    /// A line per model ref.
+    Model,
+    /// A line per UTC day.
+    Day,
 }
 
 /// `plugins` subcommands.
@@ -282,6 +324,27 @@ pub struct VideoArgs {
     /// Reference image (repeatable).
     #[arg(long = "reference", value_name = "IMG")]
     pub references: Vec<String>,
+    /// Reference audio: a file or http(s) URL (repeatable; models that take audio references).
+    #[arg(long = "reference-audio", value_name = "FILE")]
+    pub reference_audio: Vec<String>,
+    /// Reference video: a file or http(s) URL (repeatable; models that take video references).
+    #[arg(long = "reference-video", value_name = "FILE")]
+    pub reference_video: Vec<String>,
+    /// Seed, for a repeatable result (models that take one).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Generate an audio track (models that can).
+    #[arg(long, conflicts_with = "no_audio")]
+    pub audio: bool,
+    /// Generate no audio track.
+    #[arg(long)]
+    pub no_audio: bool,
+    /// Frame size in pixels, WxH such as 1280x720 (models that list sizes).
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<String>,
+    /// Submit, journal and print the job id, then exit 0; `video resume JOB` finishes it.
+    #[arg(long)]
+    pub detach: bool,
     /// Overall timeout (default: videoGenerationModel.timeoutMs, else 15m).
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
@@ -316,6 +379,12 @@ pub enum VideoJobCmd {
         /// Overall timeout.
         #[arg(long, value_name = "DUR")]
         timeout: Option<String>,
+    },
+    /// Drop a job from the journal (asks nothing of the API; a running job
+    /// keeps running and is billed as before).
+    Forget {
+        /// Job id (or the journal key of a job that never got one).
+        job: String,
     },
 }
 

@@ -111,6 +111,11 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// The provider code of a `network` error whose request never left the
+/// machine (the connection was refused or could not be made): nothing was
+/// sent, so nothing can have been created or paid for. Since 2.1.
+pub const CODE_NOT_SENT: &str = "not_sent";
+
 /// A failure reported by a plugin: a kind, a human message, and what the
 /// provider said when it is known.
 #[repr(C)]
@@ -178,6 +183,16 @@ impl PluginError {
     pub fn with_job_id(mut self, job_id: impl Into<String>) -> Self {
         self.job_id = ROption::RSome(RString::from(job_id.into()));
         self
+    }
+
+    /// Whether the request never left the machine ([`CODE_NOT_SENT`]).
+    pub fn was_not_sent(&self) -> bool {
+        self.kind == ErrorKind::NETWORK
+            && self
+                .provider_code
+                .as_ref()
+                .into_option()
+                .is_some_and(|c| c.as_str() == CODE_NOT_SENT)
     }
 }
 

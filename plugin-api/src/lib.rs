@@ -71,7 +71,7 @@ pub mod progress;
 
 pub use abi_stable;
 pub use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
-pub use error::{ErrorKind, PluginError};
+pub use error::{ErrorKind, PluginError, CODE_NOT_SENT};
 pub use host::{CancelWaker, CancelWakerBox, CancelWaker_TO, Host, HostRef, Host_TO, LogLevel};
 pub use module::{PluginModule, PluginModuleRef, ROOT_MODULE_LOADER_SYMBOL};
 pub use progress::{Progress, Stage};

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use switchyard_plugin_api::doc::Context;
-use switchyard_plugin_api::{ErrorKind, PluginError};
+use switchyard_plugin_api::{ErrorKind, PluginError, CODE_NOT_SENT};
 
 /// How much of a request or answer body `-vv` shows.
 pub const LOGGED_BODY_BYTES: usize = 2048;
@@ -158,7 +158,12 @@ pub fn transport_error(e: &reqwest::Error, what: &str) -> PluginError {
     if let Some(d) = last {
         msg.push_str(&format!(" ({d})"));
     }
-    PluginError::new(kind, msg)
+    let err = PluginError::new(kind, msg);
+    if e.is_connect() {
+        // No connection was made: the request never left the machine.
+        return err.with_provider_code(CODE_NOT_SENT);
+    }
+    err
 }
 
 /// Logs a body at `-vv`: at most [`LOGGED_BODY_BYTES`], lossy UTF-8.

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use switchyard_core::batch::{self, Line, Outcome, Shard};
+use switchyard_core::error::HostError;
 
 /// The environment variable that tags a child's journaled video job with
 /// the batch and line it belongs to, so a rerun resumes it.
@@ -60,26 +61,60 @@ fn run_child(plan: &Plan, argv: &[String], tag: Option<&str>) -> Answer {
     let mut cmd = std::process::Command::new(&plan.exe);
     cmd.args(&plan.globals).arg("--json").arg("-q").args(argv);
     cmd.stdin(std::process::Stdio::null());
-    cmd.stderr(std::process::Stdio::null());
+    cmd.stderr(std::process::Stdio::piped());
     match tag {
         Some(t) => cmd.env(TAG_VAR, t),
         None => cmd.env_remove(TAG_VAR),
     };
+    stop_with_parent(&mut cmd);
     match cmd.output() {
-        Ok(out) => Answer {
-            code: out.status.code(),
-            json: String::from_utf8_lossy(&out.stdout)
+        Ok(out) => {
+            let json = String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .rev()
                 .find_map(|l| serde_json::from_str(l).ok())
-                .unwrap_or(Value::Null),
-        },
+                .unwrap_or_else(|| {
+                    // No JSON answer (a usage error): the first error line.
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    let line = err
+                        .lines()
+                        .find(|l| l.starts_with("error:"))
+                        .map(|l| l.trim_start_matches("error:").trim().to_string());
+                    line.map_or(
+                        Value::Null,
+                        |m| serde_json::json!({"error": {"message": m}}),
+                    )
+                });
+            Answer {
+                code: out.status.code(),
+                json,
+            }
+        }
         Err(e) => Answer {
             code: None,
             json: serde_json::json!({"error": {"message": format!("cannot run {}: {e}", plan.exe.display())}}),
         },
     }
 }
+
+/// A child gets SIGINT (its Ctrl-C: a paid video is journaled and can be
+/// resumed) when the batch process dies, even by SIGKILL, instead of
+/// running on unrecorded.
+#[cfg(target_os = "linux")]
+fn stop_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls prctl, which is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_parent(_cmd: &mut std::process::Command) {}
 
 /// The dry-run argument list of a line: `--dry-run` right after the command.
 fn dry_argv(line: &Line) -> Vec<String> {
@@ -116,10 +151,13 @@ pub fn validate(plan: &Plan, lines: &[Line]) -> Result<Vec<Option<f64>>, Vec<Str
                 let r = match a.code {
                     Some(0) => Ok(a.json.pointer("/estimate/usd").and_then(Value::as_f64)),
                     code => Err(format!(
-                        "line {} ({}): {}",
+                        "line {}: ({}) {}",
                         line.index + 1,
                         line.id,
-                        error_text(&a.json).unwrap_or_else(|| format!("exit code {code:?}"))
+                        error_text(&a.json).unwrap_or_else(|| format!(
+                            "the command ended with exit code {}",
+                            code.map_or("none (killed)".to_string(), |c| c.to_string())
+                        ))
                     )),
                 };
                 results
@@ -350,4 +388,212 @@ pub fn tag_of(file: &Path, shard: Option<Shard>) -> String {
         Some(s) => format!("{p}@{}/{}", s.index, s.count),
         None => p,
     }
+}
+
+/// The job journal's tagged jobs of this batch: tag -> job id (or the
+/// journal key of a submit that got no answer, which `video resume` refuses
+/// honestly: it is never submitted again).
+fn journaled(ctx: &super::Ctx, tag: &str) -> HashMap<String, String> {
+    ctx.session
+        .journal()
+        .list()
+        .into_iter()
+        .filter_map(|r| {
+            let t = r.tag.clone()?;
+            t.starts_with(tag).then(|| {
+                let job = if r.id.is_empty() {
+                    r.key.clone()
+                } else {
+                    r.id.clone()
+                };
+                (t, job)
+            })
+        })
+        .collect()
+}
+
+/// Reads the batch file: its valid lines and the problems of the others,
+/// each naming its line.
+fn read_lines(file: &Path) -> Result<(Vec<Line>, Vec<String>), HostError> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        HostError::InvalidInput(format!("batch {}: cannot read it: {e}", file.display()))
+    })?;
+    let (lines, errors) = batch::parse_all(&text);
+    Ok((lines, errors.iter().map(ToString::to_string).collect()))
+}
+
+/// The whole file refused (exit 2), naming every bad line.
+fn refuse(file: &Path, mut problems: Vec<String>) -> HostError {
+    problems.sort_by_key(|p| {
+        p.strip_prefix("line ")
+            .and_then(|r| r.split([':', ' ']).next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(usize::MAX)
+    });
+    HostError::InvalidInput(format!(
+        "batch {}: {} invalid line(s), nothing was run:\n  {}",
+        file.display(),
+        problems.len(),
+        problems.join("\n  ")
+    ))
+}
+
+/// Global options the children get: the config and plugin directories given.
+fn globals(ctx: &super::Ctx, config: Option<&Path>) -> Vec<String> {
+    let mut g = Vec::new();
+    if let Some(c) = config {
+        g.push("--config".to_string());
+        g.push(c.display().to_string());
+    }
+    for d in &ctx.cli_plugin_dirs {
+        g.push("--plugin-dir".to_string());
+        g.push(d.display().to_string());
+    }
+    g
+}
+
+/// Runs `batch`.
+pub fn run(ctx: &super::Ctx, args: crate::cli::BatchArgs) -> Result<(), HostError> {
+    let shard: Option<Shard> = match &args.shard {
+        Some(s) => Some(s.parse().map_err(HostError::InvalidInput)?),
+        None => None,
+    };
+    if args.concurrency == 0 {
+        return Err(HostError::InvalidInput(
+            "--concurrency 0: give 1 or more lines at once".into(),
+        ));
+    }
+    if let Some(max) = args.max_cost.filter(|m| !(m.is_finite() && *m >= 0.0)) {
+        return Err(HostError::InvalidInput(format!(
+            "--max-cost {max}: give a budget in USD, 0 or more"
+        )));
+    }
+    let (all, parse_problems) = read_lines(&args.file)?;
+    let lines: Vec<Line> = all
+        .into_iter()
+        .filter(|l| shard.is_none_or(|s| s.takes(l.index)))
+        .collect();
+    let results = args
+        .results
+        .clone()
+        .unwrap_or_else(|| batch::default_results(&args.file, shard));
+    let done = batch::load_outcomes(&results);
+    let exe = std::env::current_exe().map_err(|source| HostError::Io {
+        what: "cannot find the running executable",
+        path: PathBuf::from("switchyard"),
+        source,
+    })?;
+    let plan = Plan {
+        exe,
+        globals: globals(
+            ctx,
+            ctx.config.path.as_deref().filter(|_| ctx.config.exists),
+        ),
+        results: results.clone(),
+        concurrency: args.concurrency,
+        max_cost: args.max_cost,
+        tag: tag_of(&args.file, shard),
+    };
+    let journaled = journaled(ctx, &plan.tag);
+    let todo: Vec<&Line> = lines
+        .iter()
+        .filter(|l| done.get(&l.id).is_none_or(|o| o.status != "ok"))
+        .collect();
+    let resumed = |l: &Line| journaled.contains_key(&format!("{}#{}", plan.tag, l.id));
+    let fresh: Vec<Line> = todo
+        .iter()
+        .filter(|l| !resumed(l))
+        .map(|l| (*l).clone())
+        .collect();
+    let estimates = match (validate(&plan, &fresh), parse_problems.is_empty()) {
+        (Ok(e), true) => e,
+        (Ok(_), false) => return Err(refuse(&args.file, parse_problems)),
+        (Err(more), _) => {
+            return Err(refuse(&args.file, [parse_problems, more].concat()));
+        }
+    };
+    let mut est: HashMap<String, Option<f64>> =
+        fresh.iter().map(|l| l.id.clone()).zip(estimates).collect();
+    let work: Vec<(Line, Option<f64>)> = todo
+        .iter()
+        .map(|l| ((*l).clone(), est.remove(&l.id).unwrap_or(Some(0.0))))
+        .collect();
+    execute(ctx, &plan, &work, &journaled, &done, lines.len())
+}
+
+fn execute(
+    ctx: &super::Ctx,
+    plan: &Plan,
+    work: &[(Line, Option<f64>)],
+    journaled: &HashMap<String, String>,
+    done: &HashMap<String, Outcome>,
+    total: usize,
+) -> Result<(), HostError> {
+    let already = total - work.len();
+    let spent_before: f64 = done.values().filter_map(|o| o.cost).sum();
+    let term = ctx.term.clone();
+    let report = move |c: &Counts, spent: f64| {
+        term.progress_line(&format!(
+            "batch: {} of {total} done, {} running, {} failed, {} skipped, ${spent:.4} spent",
+            already + c.done,
+            c.running,
+            c.failed,
+            c.skipped
+        ));
+    };
+    let run = Run {
+        plan,
+        budget: Mutex::new(Budget {
+            spent: spent_before,
+            reserved: 0.0,
+        }),
+        counts: Mutex::new(Counts::default()),
+        report: &report,
+    };
+    run_lines(&run, work, journaled).map_err(|source| HostError::Io {
+        what: "cannot append to the results file",
+        path: plan.results.clone(),
+        source,
+    })?;
+    ctx.term.clear_progress();
+    let c = run.counts.into_inner().unwrap_or_else(|e| e.into_inner());
+    let spent = run
+        .budget
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .spent;
+    summarize(ctx, plan, total, already, &c, spent)
+}
+
+fn summarize(
+    ctx: &super::Ctx,
+    plan: &Plan,
+    total: usize,
+    already: usize,
+    c: &Counts,
+    spent: f64,
+) -> Result<(), HostError> {
+    let ok = already + c.done;
+    if ctx.json {
+        ctx.print_json(&serde_json::json!({
+            "lines": total, "ok": ok, "failed": c.failed, "skipped": c.skipped,
+            "already_done": already, "spent": spent,
+            "results": plan.results.display().to_string(),
+        }));
+    } else {
+        ctx.term.notice(&format!(
+            "batch: {ok} of {total} ok ({already} from an earlier run), {} failed, {} skipped; ${spent:.4} spent; results in {}",
+            c.failed,
+            c.skipped,
+            plan.results.display()
+        ));
+    }
+    if c.failed + c.skipped > 0 {
+        return Err(HostError::BatchIncomplete {
+            failed: c.failed,
+            skipped: c.skipped,
+            results: plan.results.clone(),
+        });
+    }
+    Ok(())
 }

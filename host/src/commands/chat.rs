@@ -9,8 +9,8 @@ use serde_json::json;
 use switchyard_core::call::HostCalls;
 use switchyard_core::check;
 use switchyard_core::error::HostError;
-use switchyard_core::failover::{self, RetryPolicy};
 use switchyard_core::estimate::Usage;
+use switchyard_core::failover::{self, RetryPolicy};
 use switchyard_plugin_api::doc::{
     ChatMessage, ChatRequest, ChatResponse, Context as CallContext, Params,
 };
@@ -57,7 +57,8 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         request: &request(&first.model),
         blobs: &[],
     };
-    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, first.limits.as_ref(), &usage)? {
+    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, first.limits.as_ref(), &usage)?
+    {
         return Ok(());
     }
     let mut printed_any = false;
@@ -101,7 +102,7 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         Ok((resp, model_ref)) => {
             paid::record(ctx, "chat", &model_ref, resp.usage.cost, None);
             let speech = match &speech_plan {
-                Some(plan) => Some(super::speak::synthesize(ctx, plan, &resp.text, 120_000)?),
+                Some(plan) => super::speak::synthesize(ctx, plan, &resp.text, 120_000, None)?,
                 None => None,
             };
             report(

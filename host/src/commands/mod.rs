@@ -4,7 +4,6 @@ output mode) and the shared steps: resolving plugin directories, building a
 [`CallContext`] with the right key, loading a plugin, printing results.
 */
 
-#[allow(dead_code)] // the `batch` command is wired in the next commit
 pub mod batch;
 pub mod chat;
 pub mod config_cmd;
@@ -16,6 +15,7 @@ pub mod plugins;
 pub mod plugins_install;
 pub mod plugins_new;
 pub mod speak;
+pub mod spend;
 pub mod video;
 
 use crate::cli::{Cli, Command};
@@ -355,6 +355,11 @@ pub fn run(cli: Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<(), Hos
             ctx.report_diagnostics();
             speak::run(&ctx, a)
         }
+        Command::Batch(a) => {
+            ctx.report_diagnostics();
+            batch::run(&ctx, a)
+        }
+        Command::Spend { since, by } => spend::run(&ctx, since.as_deref(), by),
         Command::Onboard(a) => onboard::run(&ctx, a),
         Command::Config(c) => config_cmd::run(&ctx, c),
         Command::Completions { .. } => Ok(()),

@@ -4,11 +4,12 @@ checked from the bytes, PCM wrapped as WAV when the output ends in `.wav`.
 */
 
 use super::{read_text_arg, stamp, timeout_ms, Ctx};
-use crate::cli::SpeakArgs;
+use crate::cli::{PaidArgs, SpeakArgs};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use switchyard_core::check;
 use switchyard_core::error::{HostError, OutputError};
+use switchyard_core::estimate::Usage;
 use switchyard_core::output::{Expect, Outputs, Target};
 use switchyard_plugin_api::doc::{Context as CallContext, SpeechRequest, SpeechResponse};
 use switchyard_plugin_api::{caps::SPEECH as CAP_SPEECH, ops};
@@ -177,7 +178,8 @@ pub fn synthesize(
     plan: &SpeechPlan,
     text: &str,
     timeout: u64,
-) -> Result<(PathBuf, u64), HostError> {
+    paid: Option<&PaidArgs>,
+) -> Result<Option<(PathBuf, u64)>, HostError> {
     let route = check::route(&ctx.session, &ctx.table, &plan.model, CAP_SPEECH)?;
     let l = route.limits.as_ref();
     let voice = match &plan.voice {
@@ -208,7 +210,7 @@ pub fn synthesize(
             wav_sample_rate: wav.then_some(plan.sample_rate),
         }
     };
-    let req = SpeechRequest {
+    let mut req = SpeechRequest {
         model: plan.model.clone(),
         input: text.to_string(),
         voice,
@@ -216,9 +218,25 @@ pub fn synthesize(
         speed: plan.speed,
         ..Default::default()
     };
+    if let Some(args) = paid {
+        req.params = super::paid::params(args, &plan.model, l)?;
+        let usage = Usage::Speech {
+            chars: text.chars().count(),
+        };
+        let planned = super::paid::Planned {
+            command: "speak",
+            model: &plan.model,
+            operation: ops::SPEECH,
+            request: &req,
+            blobs: &[],
+        };
+        if let super::paid::Go::Stop = super::paid::preflight(ctx, args, &planned, l, &usage)? {
+            return Ok(None);
+        }
+    }
     // Retried like chat when the provider answered with a transient error
     // (nothing was synthesized); not after the audio started to arrive.
-    let (_, outputs) = switchyard_core::failover::run_with_outputs(
+    let (answer, outputs) = switchyard_core::failover::run_with_outputs(
         &ctx.session,
         &plan.model,
         || {
@@ -239,11 +257,12 @@ pub fn synthesize(
         },
     )?;
     let w = outputs.finish(1)?;
+    super::paid::record(ctx, "speak", &plan.model, answer.usage.cost, None);
     let first = w
         .into_iter()
         .next()
         .ok_or(HostError::BadOutput(OutputError::NoAudio))?;
-    Ok((first.path, first.bytes))
+    Ok(Some((first.path, first.bytes)))
 }
 
 /// Runs `speak`.
@@ -259,7 +278,9 @@ pub fn run(ctx: &Ctx, args: SpeakArgs) -> Result<(), HostError> {
         args.speed,
     )?;
     let timeout = timeout_ms(ctx, args.timeout.as_deref(), None, 120_000)?;
-    let (path, bytes) = synthesize(ctx, &p, &text, timeout)?;
+    let Some((path, bytes)) = synthesize(ctx, &p, &text, timeout, Some(&args.paid))? else {
+        return Ok(());
+    };
     if ctx.json {
         ctx.print_json(&json!({"path": path.display().to_string(), "bytes": bytes, "model": p.model, "format": p.format, "voice": p.voice}));
     } else {

@@ -11,13 +11,14 @@ answered, the job can be finished with `video resume JOB`, which never
 submits again.
 */
 
-use super::{read_text_arg, timeout_ms, Ctx};
+use super::{paid, read_text_arg, timeout_ms, Ctx};
 use crate::cli::{VideoArgs, VideoJobCmd};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use switchyard_core::call::HostCalls;
 use switchyard_core::check::{self, Route};
 use switchyard_core::error::{ConfigError, HostError, OutputError};
+use switchyard_core::estimate::Usage;
 use switchyard_core::journal::{self, JobRecord, Status};
 use switchyard_core::loader::Plugin;
 use switchyard_core::media;
@@ -42,6 +43,7 @@ pub fn run(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         Some(VideoJobCmd::Resume { job, out, timeout }) => {
             resume(ctx, &job, out, timeout.as_deref())
         }
+        Some(VideoJobCmd::Forget { job }) => forget(ctx, &job),
         None => submit(ctx, args),
     }
 }
@@ -84,6 +86,71 @@ impl Blobs {
             }
         }
     }
+}
+
+impl Blobs {
+    /// An audio or video reference (`kind` is `audio` or `video`): an
+    /// http(s) URL passes through; a local file is read and its type taken
+    /// from its bytes (else its extension).
+    pub fn media(&mut self, flag: &str, arg: &str, kind: &str) -> Result<Input, HostError> {
+        let lower = arg.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(Input {
+                url: Some(arg.to_string()),
+                ..Default::default()
+            });
+        }
+        if lower.contains("://") || lower.starts_with("data:") {
+            return Err(HostError::InvalidInput(format!(
+                "{flag} {arg}: only local files and http(s) URLs are accepted"
+            )));
+        }
+        let bytes = std::fs::read(arg).map_err(|e| {
+            HostError::InvalidInput(format!("{flag} {arg}: cannot read the file: {e}"))
+        })?;
+        let sniffed = media::sniff(&bytes).map(|f| f.mime());
+        let by_ext = extension_type(&lower);
+        let mime = sniffed
+            .or(by_ext)
+            .filter(|m| m.starts_with(&format!("{kind}/")))
+            .ok_or_else(|| {
+                HostError::InvalidInput(format!(
+                    "{flag} {arg}: not {kind} (checked from its bytes and extension); {}",
+                    if kind == "audio" {
+                        "give an MP3, WAV, OGG, FLAC or M4A file"
+                    } else {
+                        "give an MP4, MOV or WebM file"
+                    }
+                ))
+            })?;
+        self.0.push(bytes);
+        Ok(Input {
+            blob: Some(self.0.len() as u32 - 1),
+            media_type: Some(mime.to_string()),
+            name: Path::new(arg)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned()),
+            ..Default::default()
+        })
+    }
+}
+
+/// A media type from a file name's extension, for formats the byte
+/// sniffer does not know.
+fn extension_type(lower: &str) -> Option<&'static str> {
+    let ext = lower.rsplit('.').next()?;
+    Some(match ext {
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" | "oga" => "audio/ogg",
+        "flac" => "audio/flac",
+        "m4a" | "aac" => "audio/mp4",
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "mkv" => "video/x-matroska",
+        _ => return None,
+    })
 }
 
 /// An image argument: a URL, or a local image's type and bytes.
@@ -207,6 +274,7 @@ fn build_request(
         )?;
         refs.push(blobs.image("--reference", r)?);
     }
+    let extra = video_extras(session, route, model, args, blobs)?;
     Ok(VideoRequest {
         model: model.into(),
         prompt: prompt.into(),
@@ -215,6 +283,86 @@ fn build_request(
         aspect_ratio: aspect,
         frame_images: frames,
         references: refs,
+        ..extra
+    })
+}
+
+/// The fields since plugin API 2.1: seed, audio on/off, size, and audio
+/// and video references, each checked against what the model states.
+fn video_extras(
+    session: &Session,
+    route: &Route,
+    model: &str,
+    args: &VideoArgs,
+    blobs: &mut Blobs,
+) -> Result<VideoRequest, HostError> {
+    let l = route.limits.as_ref();
+    let refuse = |flag: &str, why: &str| {
+        Err(HostError::InvalidInput(format!(
+            "{flag}: {model} {why}; nothing was sent"
+        )))
+    };
+    if args.seed.is_some() && l.and_then(|l| l.supports_seed) == Some(false) {
+        return refuse("--seed", "takes no seed");
+    }
+    if args.audio && l.and_then(|l| l.supports_audio) == Some(false) {
+        return refuse("--audio", "generates no audio");
+    }
+    let size = match &args.size {
+        Some(s) => {
+            let ok = s
+                .split_once(['x', 'X'])
+                .is_some_and(|(w, h)| w.parse::<u32>().is_ok() && h.parse::<u32>().is_ok());
+            if !ok {
+                return Err(HostError::InvalidInput(format!(
+                    "--size {s:?}: give WIDTHxHEIGHT in pixels, such as 1280x720"
+                )));
+            }
+            Some(check::choice(
+                model,
+                "--size",
+                s,
+                l.and_then(|l| l.sizes.as_ref()),
+            )?)
+        }
+        None => None,
+    };
+    let mut audio_refs = Vec::new();
+    for r in &args.reference_audio {
+        check::takes_kind(
+            session,
+            route,
+            model,
+            "--reference-audio",
+            "audio",
+            "input references",
+            |m| m.input_references.as_ref(),
+        )?;
+        audio_refs.push(blobs.media("--reference-audio", r, "audio")?);
+    }
+    let mut video_refs = Vec::new();
+    for r in &args.reference_video {
+        check::takes_kind(
+            session,
+            route,
+            model,
+            "--reference-video",
+            "video",
+            "input references",
+            |m| m.input_references.as_ref(),
+        )?;
+        video_refs.push(blobs.media("--reference-video", r, "video")?);
+    }
+    Ok(VideoRequest {
+        seed: args.seed,
+        generate_audio: match (args.audio, args.no_audio) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        size,
+        audio_references: audio_refs,
+        video_references: video_refs,
         ..Default::default()
     })
 }
@@ -245,8 +393,32 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     )?;
     let cc = ctx.call_context(&route.manifest, false, timeout)?;
     let plugin = ctx.load(&route.manifest)?;
+    let mut req = req;
+    req.params = paid::params(&args.paid, &model, route.limits.as_ref())?;
+    let usage = Usage::Video {
+        seconds: req.duration,
+        allowed: route
+            .limits
+            .as_ref()
+            .and_then(|l| l.durations.clone())
+            .unwrap_or_default(),
+        resolution: req.resolution.clone(),
+    };
+    let sizes: Vec<usize> = blobs.0.iter().map(Vec::len).collect();
+    let plan = paid::Planned {
+        command: "video",
+        model: &model,
+        operation: ops::VIDEO_SUBMIT,
+        request: &req,
+        blobs: &sizes,
+    };
+    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, route.limits.as_ref(), &usage)?
+    {
+        return Ok(());
+    }
 
     let mut record = submitting_record(&route, &model, &target, &prompt);
+    record.tag = std::env::var(super::batch::TAG_VAR).ok();
     let jr = ctx.session.journal();
     record.save(&jr)?;
     let calls = HostCalls::new(&ctx.session, &model);
@@ -273,11 +445,56 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     }
     record.urls = job.unsigned_urls.iter().map(|u| u.to_string()).collect();
     record.assign_id(&jr, &job.id, &job.polling_url, job.status.clone().into())?;
+    if args.detach {
+        return detached(ctx, &record, &job);
+    }
     ctx.term.notice(&format!(
         "job {} submitted ({}); if interrupted, finish it with: switchyard video resume {}",
         job.id, model, job.id
     ));
     wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// `--detach`: the job is submitted and journaled; its id is printed (on
+/// stdout, also with `-q`) and `video resume` finishes it.
+fn detached(ctx: &Ctx, record: &JobRecord, job: &VideoJob) -> Result<(), HostError> {
+    ctx.session.set_running_job(None);
+    if ctx.json {
+        ctx.print_json(&json!({
+            "job_id": job.id,
+            "status": job.status.as_str(),
+            "model": record.model,
+            "output": record.output.display().to_string(),
+            "detached": true,
+        }));
+    } else {
+        ctx.term.out(&job.id);
+        ctx.term.notice(&format!(
+            "job {} submitted and journaled; finish it with: switchyard video resume {}",
+            job.id, job.id
+        ));
+    }
+    Ok(())
+}
+
+/// `video forget JOB`: drops a journal entry; the API is not asked.
+fn forget(ctx: &Ctx, job: &str) -> Result<(), HostError> {
+    let record = load_record(ctx, job)?;
+    ctx.session.journal().remove(&record.key);
+    let id = if record.id.is_empty() {
+        &record.key
+    } else {
+        &record.id
+    };
+    if ctx.json {
+        ctx.print_json(&json!({"forgotten": id, "status": record.status.as_str()}));
+    } else {
+        ctx.term.out(&format!(
+            "forgot job {id} ({}); the provider was not asked: a running job keeps running",
+            record.status.as_str()
+        ));
+    }
+    Ok(())
 }
 
 /// The `submitting` record written before a submit is sent.
@@ -301,6 +518,7 @@ fn submitting_record(route: &Route, model: &str, target: &Target, prompt: &str) 
         updated: journal::now(),
         prompt: prompt.chars().take(200).collect(),
         submit_key: None,
+        tag: None,
     }
 }
 
@@ -313,7 +531,12 @@ fn journal_submit_error(
     e: switchyard_plugin_api::PluginError,
 ) -> HostError {
     let jr = ctx.session.journal();
-    if e.status.is_some() || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED) {
+    let no_job = e.status.is_some()
+        || e.was_not_sent()
+        || matches!(e.kind, ErrorKind::INVALID_INPUT | ErrorKind::UNSUPPORTED);
+    if no_job {
+        // The API answered with an error, or the request never left the
+        // machine: no job exists, nothing to keep.
         jr.remove(&record.key);
     } else {
         let _ = record.set_status(&jr, Status::SubmitUnknown, Some(e.message.to_string()));
@@ -386,6 +609,7 @@ fn wait_and_download(
     record.error = None;
     record.set_status(&ctx.session.journal(), Status::Downloaded, None)?;
     let cost = resp.cost;
+    super::paid::record(ctx, "video", &record.model, cost, Some(&job.id));
     if ctx.json {
         ctx.print_json(&json!({
             "job_id": job.id.as_str(),
