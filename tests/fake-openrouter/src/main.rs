@@ -3,7 +3,7 @@
 
 ```text
 fake-openrouter [--port N] [--key K] [--relative-polling] [--video-bytes N]
-                [--fault-rate R --seed S] [--in-progress-polls N] [--until-stdin-eof]
+                [--fault-rate R --seed S] [--in-progress-polls N] [--latency-ms N] [--until-stdin-eof]
 ```
 
 Prints exactly one line, `listening <base_url>`, then serves until killed
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use fake_openrouter::{FakeServer, Options, PollingUrlStyle, ServedFile, VideoJobSpec};
 
 const USAGE: &str = "usage: fake-openrouter [--port N] [--key K] [--relative-polling] \
-[--video-bytes N] [--fault-rate R --seed S] [--in-progress-polls N] [--until-stdin-eof]";
+[--video-bytes N] [--fault-rate R --seed S] [--in-progress-polls N] [--latency-ms N] [--until-stdin-eof]";
 
 /// Parsed command line.
 #[derive(Debug, Default)]
@@ -28,6 +28,7 @@ struct Args {
     fault_rate: Option<f64>,
     seed: u64,
     in_progress_polls: Option<u32>,
+    latency_ms: Option<u64>,
     until_stdin_eof: bool,
 }
 
@@ -53,6 +54,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             "--fault-rate" => out.fault_rate = Some(value(&flag, next())?),
             "--seed" => out.seed = value(&flag, next())?,
             "--in-progress-polls" => out.in_progress_polls = Some(value(&flag, next())?),
+            "--latency-ms" => out.latency_ms = Some(value(&flag, next())?),
             "--until-stdin-eof" => out.until_stdin_eof = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -76,6 +78,8 @@ fn main() -> ExitCode {
     if args.relative {
         opts.polling_url_style = PollingUrlStyle::Relative;
     }
+    // Each answer waits a random 0..N ms, like a real API's latency.
+    opts.latency = args.latency_ms.map(std::time::Duration::from_millis);
     let server = match FakeServer::start_on(args.port, opts) {
         Ok(s) => s,
         Err(e) => {
