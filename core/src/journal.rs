@@ -360,6 +360,7 @@ mod tests {
             urls: Vec::new(),
             prompt: "p".into(),
             submit_key: None,
+            tag: None,
         }
     }
 

@@ -44,7 +44,7 @@ pub enum Command {
     /// Generate an image.
     Image(ImageArgs),
     /// Generate a video (or manage video jobs: jobs, status, resume).
-    Video(VideoArgs),
+    Video(Box<VideoArgs>),
     /// Turn text into speech.
     Speak(SpeakArgs),
     /// Set up a provider key.

@@ -30,6 +30,7 @@ mod external;
 mod fuzz;
 mod install;
 mod soak;
+mod soak_batch;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};

@@ -354,7 +354,7 @@ fn worker(s: &Shared<'_>, mut rng: Rng) {
     }
 }
 
-fn config_text(server: &FakeServer) -> String {
+pub(crate) fn config_text(server: &FakeServer) -> String {
     format!(
         "[models.providers.openrouter]\napiKey = \"{}\"\nbaseUrl = \"{}\"\nreadTimeoutMs = 2000\n\n\
          [agents.defaults.videoGenerationModel]\npollIntervalMs = 50\n",
@@ -557,6 +557,7 @@ pub fn run(args: &[String]) -> Result<()> {
         std::mem::forget(env);
         bail!("soak failed; its files are kept in {}", dir.display());
     }
+    crate::soak_batch::run(a.rate, a.seed)?;
     println!("soak: all checks passed");
     Ok(())
 }

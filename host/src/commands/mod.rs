@@ -349,7 +349,7 @@ pub fn run(cli: Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<(), Hos
         }
         Command::Video(a) => {
             ctx.report_diagnostics();
-            video::run(&ctx, a)
+            video::run(&ctx, *a)
         }
         Command::Speak(a) => {
             ctx.report_diagnostics();
