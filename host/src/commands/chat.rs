@@ -9,8 +9,8 @@ use serde_json::json;
 use switchyard_core::call::HostCalls;
 use switchyard_core::check;
 use switchyard_core::error::HostError;
-use switchyard_core::failover::{self, RetryPolicy};
 use switchyard_core::estimate::Usage;
+use switchyard_core::failover::{self, RetryPolicy};
 use switchyard_plugin_api::doc::{
     ChatMessage, ChatRequest, ChatResponse, Context as CallContext, Params,
 };
@@ -57,7 +57,8 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         request: &request(&first.model),
         blobs: &[],
     };
-    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, first.limits.as_ref(), &usage)? {
+    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, first.limits.as_ref(), &usage)?
+    {
         return Ok(());
     }
     let mut printed_any = false;
