@@ -231,12 +231,14 @@ impl AnswerSchema {
             match props.and_then(|p| p.get(k)) {
                 Some(sub) => self.check(sub, val, &at, depth + 1)?,
                 None => match o.get("additionalProperties") {
-                    Some(Value::Bool(false)) => return Err(violation(
-                        path,
-                        &format!(
+                    Some(Value::Bool(false)) => {
+                        return Err(violation(
+                            path,
+                            &format!(
                             "the field {k:?} is not in the schema (additionalProperties is false)"
                         ),
-                    )),
+                        ))
+                    }
                     Some(sub) => self.check(sub, val, &at, depth + 1)?,
                     None => {}
                 },
