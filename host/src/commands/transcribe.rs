@@ -98,7 +98,9 @@ pub fn run(ctx: &Ctx, args: TranscribeArgs) -> Result<(), HostError> {
         cc: &cc,
         op: ops::TRANSCRIBE,
     };
-    let resp: TranscribeResponse = once::run(ctx, &call, &req, &[&audio.bytes])?;
+    let mut resp: TranscribeResponse = once::run(ctx, &call, &req, &[&audio.bytes])?;
+    // The language given, when the provider does not say which it heard.
+    resp.language = resp.language.take().or(req.language);
     paid::record(ctx, "transcribe", &model, resp.usage.cost, None);
     if let Some(path) = &out {
         output::write_whole(path, with_newline(&resp.text).as_bytes())?;
