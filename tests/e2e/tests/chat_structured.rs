@@ -191,6 +191,14 @@ fn routed_env() -> Env {
 fn the_config_routing_table_is_sent_and_flags_replace_only_their_keys() {
     let env = routed_env();
     env.run(&["config", "check"]).assert_code(0);
+    let show = env.run(&["config", "show"]);
+    show.assert_code(0);
+    assert!(
+        show.stdout.contains("models.providers.openrouter.provider")
+            && show.stdout.contains("\"data_collection\":\"deny\""),
+        "{}",
+        show.stdout
+    );
     env.run(&["chat", "hi"]).assert_code(0);
     assert_eq!(
         env.only_body(CHAT_PATH)["provider"],
