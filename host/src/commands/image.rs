@@ -89,6 +89,12 @@ pub fn run(ctx: &Ctx, args: ImageArgs) -> Result<(), HostError> {
         },
     )?;
     paid::record(ctx, "image", &model, resp.usage.cost, None);
+    if let Some(asked) = req.count.filter(|n| resp.images < *n) {
+        ctx.term.notice(&format!(
+            "note: {asked} images were asked for; {model} made {}",
+            resp.images
+        ));
+    }
     let written = outputs.finish(resp.images)?;
     if target.name.is_some() {
         say_renamed(ctx, &out, &written);

@@ -244,3 +244,31 @@ fn streamed_partial_images_show_as_progress_on_a_terminal() {
     piped.assert_code(0);
     assert!(!piped.stderr.contains("partial image"), "{}", piped.stderr);
 }
+
+#[test]
+fn fewer_images_than_asked_for_are_said() {
+    let env = Env::new();
+    env.write_config(&format!(
+        "[models.providers.openai-compatible]\nbaseUrl = \"{}\"\napiKey = \"{}\"\n",
+        env.server.base_url(),
+        env.server.api_key()
+    ));
+    let out = env.run(&[
+        "image",
+        "--model",
+        "local/gpt-image-1",
+        "--count",
+        "2",
+        "--out",
+        "l.png",
+        "a cat",
+    ]);
+    out.assert_code(0);
+    assert!(
+        out.stderr
+            .contains("2 images were asked for; local/gpt-image-1 made 1"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.work_files(), ["l.png"]);
+}
