@@ -287,3 +287,21 @@ fn a_model_that_states_no_input_modalities_gets_the_attachment_with_a_note() {
         out.stderr
     );
 }
+
+#[test]
+fn an_audio_url_is_refused_by_the_plugin_before_sending() {
+    // OpenRouter takes audio as bytes only: the plugin refuses the URL
+    // while building the request (exit 2), so nothing reaches the server.
+    let env = Env::new();
+    env.assert_refused(
+        &[
+            "chat",
+            "--model",
+            AUDIO,
+            "--audio",
+            "https://example.test/talk.mp3",
+            "hi",
+        ],
+        &["must be a local file"],
+    );
+}
