@@ -23,11 +23,7 @@ use switchyard_plugin_api::doc::Params;
 /// Parses `--param KEY=JSON` values into a request's `params`; refuses a
 /// value that is not JSON, and, when the model's limits list the
 /// parameters it accepts (the live catalog's), a key not among them.
-pub fn params(
-    args: &PaidArgs,
-    model: &str,
-    limits: Option<&ModelEntry>,
-) -> Result<Params, HostError> {
+pub fn params(args: &PaidArgs, model: &str, limits: Option<&ModelEntry>) -> Result<Params, HostError> {
     let mut out = Params::new();
     for p in &args.params {
         let Some((key, value)) = p.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
@@ -206,8 +202,7 @@ fn print_dry_run<R: Serialize>(ctx: &Ctx, plan: &Planned<'_, R>, est: Option<&Es
         ctx.term.out(line);
     }
     for (i, n) in plan.blobs.iter().enumerate() {
-        ctx.term
-            .out(&format!("input #{i}: {n} bytes (sent beside the request)"));
+        ctx.term.out(&format!("input #{i}: {n} bytes (sent beside the request)"));
     }
     ctx.term.out(&match est {
         Some(e) => format!("estimate: {} ({})", money(e.usd), assumed(e)),
