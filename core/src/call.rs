@@ -287,6 +287,11 @@ impl Host for HostCalls {
             Stage::RETRYING => ProgressEvent::Retrying {
                 message: e.message.as_str(),
             },
+            Stage::PARTIAL => ProgressEvent::Partial {
+                index: e.index,
+                bytes: e.bytes,
+                message: e.message.as_str(),
+            },
             _ => ProgressEvent::Other {
                 message: e.message.as_str(),
             },

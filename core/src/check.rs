@@ -215,6 +215,72 @@ pub fn takes_kind(
     }
 }
 
+/// Checks that the model takes inputs of `modality` (`image`, `audio`,
+/// `file`, ...) for `flag` (a chat attachment, an image to edit), against
+/// the `input_modalities` its merged limits state. When they state none,
+/// the input is sent unchecked, with a notice (a model listed nowhere had
+/// its notice from the routing already).
+pub fn takes_input(
+    session: &Session,
+    route: &Route,
+    model_ref: &str,
+    flag: &str,
+    modality: &str,
+) -> Result<(), HostError> {
+    let Some(l) = &route.limits else {
+        return Ok(());
+    };
+    let takes = |m: &ModelEntry| {
+        m.input_modalities
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|x| x.eq_ignore_ascii_case(modality)))
+    };
+    match &l.input_modalities {
+        None => {
+            session.notice_once(
+                &format!("inputs {model_ref}"),
+                &format!("note: {model_ref} does not state which inputs it takes; {flag} is sent unchecked"),
+            );
+            Ok(())
+        }
+        Some(_) if takes(l) => Ok(()),
+        Some(inputs) => Err(HostError::InvalidInput(format!(
+            "{flag} is not offered by {model_ref}: it takes {} input only; {} models that take {modality} input: {}",
+            if inputs.is_empty() { "no".to_string() } else { inputs.join(", ") },
+            route.capability,
+            route.offering(takes)
+        ))),
+    }
+}
+
+/// The default model for `capability`: of the plugins offering it, in
+/// scan order, the first that `prefer` accepts (say, one the config sets
+/// up), else the first; its first model offering the capability (the
+/// manifest's models in order, then those only the catalog knows).
+pub fn default_model(
+    session: &Session,
+    table: &LookupTable,
+    capability: &str,
+    prefer: impl Fn(&Manifest) -> bool,
+) -> Option<String> {
+    let offering: Vec<&Arc<Manifest>> = table
+        .plugins()
+        .iter()
+        .filter(|m| m.has_capability(capability))
+        .collect();
+    let first_model = |m: &Manifest| {
+        crate::catalog::merged(session, m)
+            .into_iter()
+            .find(|e| e.entry.has_capability(capability))
+            .map(|e| e.entry.model_ref)
+    };
+    offering
+        .iter()
+        .filter(|m| prefer(m))
+        .find_map(|m| first_model(m))
+        .or_else(|| offering.iter().find_map(|m| first_model(m)))
+}
+
 /// Checks a video duration against the declared durations.
 pub fn duration(model_ref: &str, secs: u32, allowed: Option<&Vec<u32>>) -> Result<u32, HostError> {
     match allowed {
@@ -320,6 +386,40 @@ aspect_ratios = ["16:9"]
         assert!(h.starts_with("m0, m1"), "{h}");
         assert!(h.contains("and 4 more"), "{h}");
         assert!(!h.contains("m8"), "{h}");
+    }
+
+    #[test]
+    fn inputs_are_checked_against_stated_modalities_only() {
+        let mut r = route_to("p/plain-image", true);
+        let session = Session::silent();
+        assert!(takes_input(&session, &r, "p/plain-image", "--input", "image").is_ok());
+        if let Some(l) = r.limits.as_mut() {
+            l.input_modalities = Some(vec!["text".into()]);
+        }
+        r.models[1].input_modalities = Some(vec!["text".into(), "image".into()]);
+        let e = takes_input(&session, &r, "p/plain-image", "--input", "image").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = e.to_string();
+        assert!(e.contains("it takes text input only"), "{e}");
+        assert!(
+            e.contains("image models that take image input: p/ratio-image"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_default_model_is_the_first_of_a_preferred_plugin() {
+        let m = Manifest::parse(std::path::Path::new("p.toml"), MANIFEST).unwrap();
+        let other = MANIFEST
+            .replace("id = \"p\"", "id = \"a\"")
+            .replace("\"p/", "\"a/");
+        let a = Manifest::parse(std::path::Path::new("a.toml"), &other).unwrap();
+        let table = LookupTable::from_manifests([a, m]);
+        let s = Session::silent();
+        let pick = |id: &'static str| default_model(&s, &table, "video", move |m| m.id == id);
+        assert_eq!(pick("p").as_deref(), Some("p/video"));
+        assert_eq!(pick("none").as_deref(), Some("a/video"));
+        assert_eq!(default_model(&s, &table, "embed", |_| true), None);
     }
 
     #[test]

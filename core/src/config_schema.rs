@@ -16,6 +16,8 @@ use std::fmt;
 pub enum Kind {
     /// A string.
     Text,
+    /// `true` or `false`.
+    Bool,
     /// A list of strings.
     TextList,
     /// A whole number of milliseconds, at least 1.
@@ -59,10 +61,22 @@ const TTS: &[(&str, Kind)] = &[
     ("provider", Kind::Text),
     ("providers", Kind::Map(&Kind::Table(TTS_PROVIDER))),
 ];
+/// Provider routing preferences (`models.providers.<id>.provider`), for
+/// providers that route a request among upstream providers (OpenRouter's
+/// `provider` object); passed to the plugin with the rest of its table.
+const ROUTING: &[(&str, Kind)] = &[
+    ("order", Kind::TextList),
+    ("only", Kind::TextList),
+    ("ignore", Kind::TextList),
+    ("sort", Kind::OneOf(&["price", "throughput", "latency"])),
+    ("allow_fallbacks", Kind::Bool),
+    ("data_collection", Kind::OneOf(&["allow", "deny"])),
+];
 const PROVIDER: &[(&str, Kind)] = &[
     ("apiKey", Kind::Text),
     ("baseUrl", Kind::Url),
     ("readTimeoutMs", Kind::Millis),
+    ("provider", Kind::Table(ROUTING)),
 ];
 
 /// The whole config file.
@@ -214,6 +228,8 @@ fn scalar_verdict(kind: &Kind, value: &toml::Value) -> Result<(), String> {
     match (kind, value) {
         (Kind::Text, V::String(_)) => Ok(()),
         (Kind::Text, _) => want("a string (in quotes)"),
+        (Kind::Bool, V::Boolean(_)) => Ok(()),
+        (Kind::Bool, _) => want("true or false"),
         (Kind::TextList, _) => want("a list of strings, such as [\"a\", \"b\"]"),
         (Kind::Millis, V::Integer(n)) if *n >= 1 => Ok(()),
         (Kind::Millis, _) => {
@@ -345,6 +361,31 @@ mod tests {
         let (clean, problems) = check(&t);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(clean, t);
+    }
+
+    #[test]
+    fn provider_routing_preferences_are_checked() {
+        let t: toml::Table = toml::from_str(
+            "[models.providers.openrouter.provider]\norder = [\"openai\", \"together\"]\nsort = \"Price\"\nallow_fallbacks = false\ndata_collection = \"deny\"\n",
+        )
+        .unwrap();
+        let (clean, found) = check(&t);
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(clean, t);
+        let p = problems(
+            "[models.providers.openrouter.provider]\nsort = \"fastest\"\nallow_fallbacks = \"no\"\norder = \"openai\"\ndata_collection = 1\nzdr = true\n",
+        );
+        let want = [
+            "`models.providers.openrouter.provider.allow_fallbacks` must be true or false, found a string",
+            "`models.providers.openrouter.provider.data_collection` must be one of: \"allow\", \"deny\"",
+            "`models.providers.openrouter.provider.order` must be a list of strings",
+            "`models.providers.openrouter.provider.sort` must be one of: \"price\", \"throughput\", \"latency\"",
+            "unknown key `models.providers.openrouter.provider.zdr`",
+        ];
+        assert_eq!(p.len(), want.len(), "{p:#?}");
+        for w in want {
+            assert!(p.iter().any(|x| x.starts_with(w)), "{w} in {p:#?}");
+        }
     }
 
     #[test]

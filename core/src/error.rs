@@ -99,6 +99,17 @@ pub enum HostError {
     /// Output received from the provider failed verification.
     #[error(transparent)]
     BadOutput(#[from] OutputError),
+    /// The answer does not follow the JSON schema it was asked to follow
+    /// (`chat --schema`): the provider failed the job (exit 4).
+    #[error("the answer of {model} does not follow the schema {schema}: {reason}")]
+    AnswerInvalid {
+        /// The model that answered.
+        model: String,
+        /// The schema file, as named.
+        schema: String,
+        /// The first violation (`/items/0/name: expected a string, found 3`).
+        reason: String,
+    },
     /// A failure that leaves a paid job to finish: its id is reported
     /// (the `--json` error object's `job_id`).
     #[error("{error}")]
@@ -279,6 +290,7 @@ impl HostError {
             Self::Io { .. } | Self::Json { .. } | Self::Build { .. } | Self::Tool { .. } => 1,
             Self::BatchIncomplete { .. } => 4,
             Self::BadOutput(_) => 6,
+            Self::AnswerInvalid { .. } => 4,
             Self::Plugin { error } => exit_code_for_kind(error.kind),
             Self::Job { error, .. } => error.exit_code(),
         }
@@ -295,6 +307,7 @@ impl HostError {
             Self::Io { .. } | Self::Json { .. } | Self::Build { .. } | Self::Tool { .. } => "io",
             Self::BatchIncomplete { .. } => "batch_incomplete",
             Self::BadOutput(_) => "malformed_output",
+            Self::AnswerInvalid { .. } => "schema_violation",
             Self::Plugin { error } => error.kind.name(),
             Self::Job { error, .. } => error.kind_name(),
         }

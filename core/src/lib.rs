@@ -11,6 +11,8 @@ What each module owns:
   library;
 - [`loader`]: opening a plugin library and checking its ABI, API version
   and embedded manifest; [`loader::Plugin::call`] runs one operation;
+- [`answer_schema`]: checking a chat answer against the JSON schema it
+  was asked to follow (`chat --schema`);
 - [`check`], [`catalog`]: routing a model ref to its plugin and checking
   every value against the model's limits (the manifest's, refined by the
   cached live catalog) before anything is sent;
@@ -44,6 +46,7 @@ never links a plugin crate.
 #![warn(missing_docs)]
 #![warn(clippy::too_many_lines)]
 
+pub mod answer_schema;
 pub mod batch;
 pub mod call;
 pub mod catalog;

@@ -168,6 +168,19 @@ impl Target {
     }
 }
 
+/// Writes an output the host holds whole in memory (a transcript) to
+/// `path` atomically: a temporary file beside it, synced, then renamed
+/// into place, so the path holds the whole output or its old content.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), HostError> {
+    crate::files::write_atomic(path, bytes, crate::files::Mode::Default).map_err(|source| {
+        HostError::Io {
+            what: "cannot write",
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
 /// `NAME.EXT` for index 0, `NAME-2.EXT`, `NAME-3.EXT`... for the next ones.
 pub fn numbered(base: &Path, index: u32) -> PathBuf {
     if index == 0 {

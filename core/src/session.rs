@@ -72,6 +72,15 @@ pub enum ProgressEvent<'a> {
         /// Why.
         message: &'a str,
     },
+    /// A partial result arrived (a streamed partial image).
+    Partial {
+        /// Which output it is a preview of (0-based).
+        index: u32,
+        /// Its size in bytes, when known (0 otherwise).
+        bytes: u64,
+        /// What the plugin said of it (`partial image 2 of image 1`).
+        message: &'a str,
+    },
     /// Any other stage.
     Other {
         /// What the plugin said.

@@ -47,6 +47,10 @@ pub enum Command {
     Video(Box<VideoArgs>),
     /// Turn text into speech.
     Speak(SpeakArgs),
+    /// Turn speech into text (an audio file, or - for stdin).
+    Transcribe(TranscribeArgs),
+    /// Embed texts: one vector per input, each a JSON array on its own line.
+    Embed(EmbedArgs),
     /// Set up a provider key.
     Onboard(OnboardArgs),
     /// Inspect the configuration.
@@ -181,6 +185,10 @@ pub enum CapabilityArg {
     Video,
     /// Text-to-speech.
     Speech,
+    /// Speech-to-text.
+    Transcribe,
+    /// Text embeddings.
+    Embed,
 }
 
 impl CapabilityArg {
@@ -191,6 +199,8 @@ impl CapabilityArg {
             Self::Image => "image",
             Self::Video => "video",
             Self::Speech => "speech",
+            Self::Transcribe => "transcribe",
+            Self::Embed => "embed",
         }
     }
 }
@@ -246,11 +256,115 @@ pub struct ChatArgs {
     /// Deadline for the whole command, retries and fallbacks included (500ms, 30s, 2m).
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
+    /// Attach an image: a file or an http(s) URL (repeatable; the model
+    /// must take image input).
+    #[arg(long = "image", value_name = "IMG")]
+    pub images: Vec<String>,
+    /// Attach audio: a file (WAV, MP3, FLAC, Ogg, M4A, ...; its format is
+    /// read from its bytes) or an http(s) URL (repeatable).
+    #[arg(long = "audio", value_name = "FILE")]
+    pub audios: Vec<String>,
+    /// Attach a file such as a PDF: a file or an http(s) URL (repeatable).
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Ask for a JSON answer following this JSON schema file (strict); the
+    /// answer is checked, and a violation exits 4.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Reasoning effort, for models that reason.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub reasoning: Option<Effort>,
+    /// Provider routing preferences.
+    #[command(flatten)]
+    pub routing: RoutingArgs,
     /// The prompt, or - to read it from stdin.
     pub prompt: Option<String>,
     /// Provider parameters, budget, dry run.
     #[command(flatten)]
     pub paid: PaidArgs,
+}
+
+/// Reasoning effort (`chat --reasoning`).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Effort {
+    /// Little reasoning.
+    Low,
+    /// Some reasoning.
+    Medium,
+    /// Much reasoning.
+    High,
+}
+
+impl Effort {
+    /// The effort's name, as sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// Provider routing, for providers that route a request among upstream
+/// providers (OpenRouter); they win over `models.providers.<id>.provider`
+/// in the config, key by key. Providers without routing ignore them.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Provider routing")]
+pub struct RoutingArgs {
+    /// Upstream providers to try first, in this order (e.g. openai,together).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub provider_order: Vec<String>,
+    /// Prefer upstream providers by price, throughput or latency.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub provider_sort: Option<ProviderSort>,
+    /// Use only the upstream providers of --provider-order (no others).
+    #[arg(long)]
+    pub no_provider_fallbacks: bool,
+    /// Whether upstream providers that may store or train on data are used.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub data_collection: Option<DataCollection>,
+}
+
+/// `--provider-sort` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ProviderSort {
+    /// Lowest price first.
+    Price,
+    /// Highest throughput first.
+    Throughput,
+    /// Lowest latency first.
+    Latency,
+}
+
+impl ProviderSort {
+    /// The value as sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Price => "price",
+            Self::Throughput => "throughput",
+            Self::Latency => "latency",
+        }
+    }
+}
+
+/// `--data-collection` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DataCollection {
+    /// Any upstream provider.
+    Allow,
+    /// Only upstream providers that do not store or train on the data.
+    Deny,
+}
+
+impl DataCollection {
+    /// The value as sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
 }
 
 /// What every paid command takes: provider parameters, a budget, a dry run.
@@ -286,9 +400,23 @@ pub struct ImageArgs {
     /// Timeout per attempt (default: imageGenerationModel.timeoutMs, else 3m); given here, the whole command's deadline, retries included.
     #[arg(long, value_name = "DUR")]
     pub timeout: Option<String>,
-    /// Output path (default: image-<timestamp>.png).
+    /// Output path (default: image-<timestamp>.png; more images go to
+    /// NAME-2, NAME-3, ...).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// An image to edit or follow: a file or an http(s) URL (repeatable;
+    /// the model must take image input).
+    #[arg(long = "input", value_name = "IMG")]
+    pub inputs: Vec<String>,
+    /// How many images to make (at most the model's limit, when stated).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u32>,
+    /// A seed for reproducible images (models that honour one).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Rendering quality, e.g. low, medium, high, auto (models that state them).
+    #[arg(long, value_name = "Q")]
+    pub quality: Option<String>,
     /// What to draw, or - for stdin.
     pub prompt: String,
     /// Provider parameters, budget, dry run.
@@ -414,6 +542,54 @@ pub struct SpeakArgs {
     pub timeout: Option<String>,
     /// The text, or - for stdin.
     pub text: String,
+    /// Provider parameters, budget, dry run.
+    #[command(flatten)]
+    pub paid: PaidArgs,
+}
+
+/// `transcribe` arguments.
+#[derive(Debug, Args)]
+pub struct TranscribeArgs {
+    /// Model ref (default: the first transcribe model of a configured plugin).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The spoken language (ISO-639-1, e.g. en); default: detected.
+    #[arg(long, value_name = "L")]
+    pub language: Option<String>,
+    /// text, json, srt or vtt (default: from --out's extension, else text).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Write the transcript to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Deadline for the whole command, retries included (default 5m per attempt).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// The audio file (WAV, MP3, FLAC, Ogg, WebM, M4A, AAC, AIFF; at most
+    /// 25 MiB), or - to read it from stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Provider parameters, budget, dry run.
+    #[command(flatten)]
+    pub paid: PaidArgs,
+}
+
+/// `embed` arguments.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Model ref (default: the first embed model of a configured plugin).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The vector size to ask for (models that can shorten their vectors).
+    #[arg(long, value_name = "N")]
+    pub dimensions: Option<u32>,
+    /// Deadline for the whole command, retries included (default 2m per attempt).
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+    /// The texts, one input each; or - (or nothing, with piped input) to
+    /// read one input per line from stdin.
+    #[arg(value_name = "TEXT")]
+    pub texts: Vec<String>,
     /// Provider parameters, budget, dry run.
     #[command(flatten)]
     pub paid: PaidArgs,

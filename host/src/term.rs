@@ -244,6 +244,23 @@ fn progress_text(label: &str, started: Instant, event: &ProgressEvent<'_>) -> St
         ProgressEvent::Retrying { message } => {
             format!("{label} · retrying: {message} · {elapsed}")
         }
+        ProgressEvent::Partial {
+            index,
+            bytes,
+            message,
+        } => {
+            let what = if message.is_empty() {
+                format!("a partial image #{}", index + 1)
+            } else {
+                (*message).to_string()
+            };
+            let size = if *bytes > 0 {
+                format!(" ({})", human_bytes(*bytes))
+            } else {
+                String::new()
+            };
+            format!("{label} · {what}{size} · {elapsed}")
+        }
         ProgressEvent::Other { message } => format!("{label} · {message} · {elapsed}"),
     }
 }

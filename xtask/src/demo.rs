@@ -1,8 +1,10 @@
 /*!
 `cargo xtask demo`: the README's first command. Builds the binary and the
 plugins, then runs the main jobs (chat, streamed chat, image, video,
-speech) through the real `switchyard` binary and the loaded OpenRouter
-plugin. Without `OPENROUTER_API_KEY` it starts the bundled fake OpenRouter
+speech, and the plugin API 2.1 kinds: two images from the Image API, a
+transcription of the speech, embeddings, a chat about the image with a
+JSON-schema answer) through the real `switchyard` binary and the loaded
+OpenRouter plugin. Without `OPENROUTER_API_KEY` it starts the bundled fake OpenRouter
 server on loopback (no network needed); with the key it talks to the real
 API. Outputs go to `target/demo/`, which it names at the end.
 */
@@ -11,8 +13,20 @@ use anyhow::{bail, Context, Result};
 use fake_openrouter::FakeServer;
 use std::process::Command;
 
+/// The JSON schema of the demo's captioned-image answer.
+const CAPTION_SCHEMA: &str = r#"{
+  "type": "object",
+  "properties": {
+    "caption": {"type": "string"},
+    "objects": {"type": "array", "items": {"type": "string"}}
+  },
+  "required": ["caption", "objects"],
+  "additionalProperties": false
+}
+"#;
+
 /// Runs the demo.
-// Over 80 lines on purpose: a linear script of the five demo jobs, read top to bottom.
+// Over 80 lines on purpose: a linear script of the demo jobs, read top to bottom.
 pub fn run(_args: &[String]) -> Result<()> {
     let c = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::sh(
@@ -49,6 +63,7 @@ pub fn run(_args: &[String]) -> Result<()> {
         ),
     }
     std::fs::write(&config, text)?;
+    std::fs::write(out.join("caption.json"), CAPTION_SCHEMA)?;
     let bin = crate::target_dir().join("debug/switchyard");
     let jobs: Vec<(&str, Vec<&str>)> = vec![
         (
@@ -84,6 +99,40 @@ pub fn run(_args: &[String]) -> Result<()> {
             "speech",
             vec!["speak", "--out", "speech.mp3", "Hello from Switchyard."],
         ),
+        (
+            "two images (Image API)",
+            vec![
+                "image",
+                "--model",
+                "openrouter/bytedance-seed/seedream-4.5",
+                "--count",
+                "2",
+                "--out",
+                "pair.png",
+                "A lighthouse at dusk",
+            ],
+        ),
+        (
+            "transcription",
+            vec!["transcribe", "--out", "speech.srt", "speech.mp3"],
+        ),
+        (
+            "embeddings",
+            vec!["embed", "Switchyard routes requests", "to provider plugins"],
+        ),
+        (
+            "chat with an image and a schema",
+            vec![
+                "chat",
+                "--model",
+                "openrouter/openai/gpt-4o-mini",
+                "--image",
+                "image.png",
+                "--schema",
+                "caption.json",
+                "Caption this image.",
+            ],
+        ),
     ];
     let mut failed = Vec::new();
     for (name, args) in jobs {
@@ -100,7 +149,14 @@ pub fn run(_args: &[String]) -> Result<()> {
         }
     }
     println!("\nOutputs are in {}", out.display());
-    for f in ["image.png", "video.mp4", "speech.mp3"] {
+    for f in [
+        "image.png",
+        "video.mp4",
+        "speech.mp3",
+        "pair.png",
+        "pair-2.png",
+        "speech.srt",
+    ] {
         if let Ok(m) = std::fs::metadata(out.join(f)) {
             println!("  {f:<10} {} bytes", m.len());
         }

@@ -1,9 +1,18 @@
 /*!
 `switchyard chat`: a prompt through the model chain (primary, then
 fallbacks) with retries, plain or streamed, printing which model answered.
+
+Besides the prompt, a chat may carry attachments ([`super::attach`]:
+`--image`, `--audio`, `--file` -> content parts of the user message), ask
+for a JSON-schema answer ([`super::structured`]: `--schema` ->
+`response_format`, checked when it arrives), a reasoning effort
+(`--reasoning` -> `reasoning`) and provider routing preferences
+([`super::routing`]: `--provider-*`, `--data-collection` ->
+`provider_json`). Everything is checked before the first request.
 */
 
-use super::{paid, read_text_arg, timeout_ms, Ctx};
+use super::attach::Attachments;
+use super::{paid, read_text_arg, routing, structured, timeout_ms, Ctx};
 use crate::cli::ChatArgs;
 use serde_json::json;
 use switchyard_core::call::HostCalls;
@@ -21,67 +30,151 @@ pub const DEFAULT_CHAT_MODEL: &str = "openrouter/auto";
 
 /// Runs `chat`.
 pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
+    let plan = plan(ctx, &args)?;
+    let first = &plan.targets[0];
+    let usage = Usage::Chat {
+        input_chars: plan
+            .messages
+            .iter()
+            .map(|m| m.content.chars().count())
+            .sum(),
+        max_output_tokens: args.max_tokens,
+    };
+    let dry = paid::Planned {
+        command: "chat",
+        model: &first.model,
+        operation: ops::CHAT,
+        request: &plan.request(first),
+        blobs: &plan.attachments.blob_sizes(),
+    };
+    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &dry, first.limits.as_ref(), &usage)? {
+        return Ok(());
+    }
+    let (result, printed) = send(ctx, &plan);
+    let chain: Vec<&str> = plan.targets.iter().map(|t| t.model.as_str()).collect();
+    match result {
+        Ok((resp, model_ref)) => {
+            paid::record(ctx, "chat", &model_ref, resp.usage.cost, None);
+            let parsed = match &plan.answer {
+                Some(f) => Some(f.check(&model_ref, &resp.text)?),
+                None => None,
+            };
+            let speech = match &plan.speech {
+                Some(sp) => super::speak::synthesize(ctx, sp, &resp.text, 120_000, None)?,
+                None => None,
+            };
+            let answered = Answered {
+                model_ref: &model_ref,
+                primary: chain[0],
+                already_printed: printed,
+                speech: speech.as_ref().map(|s| &s.0),
+                parsed: parsed.as_ref(),
+            };
+            report(ctx, &resp, &answered);
+            Ok(())
+        }
+        Err((mut e, model_ref)) => {
+            if chain.len() > 1 {
+                e.message = format!("{model_ref}: {}", e.message).into();
+            }
+            Err(HostError::Plugin { error: e })
+        }
+    }
+}
+
+/// A chat, planned and checked: nothing has been sent.
+struct ChatPlan {
+    targets: Vec<Target>,
+    messages: Vec<ChatMessage>,
+    attachments: Attachments,
+    params: Params,
+    stream: bool,
+    max_tokens: Option<u32>,
+    reasoning: Option<String>,
+    answer: Option<structured::AnswerFormat>,
+    speech: Option<super::speak::SpeechPlan>,
+}
+
+impl ChatPlan {
+    /// The request for one model of the chain.
+    fn request(&self, t: &Target) -> ChatRequest {
+        ChatRequest {
+            model: t.model.clone(),
+            messages: self.messages.clone(),
+            stream: self.stream,
+            max_tokens: self.max_tokens,
+            params: self.params.clone(),
+            response_format: self.answer.as_ref().map(|a| a.request.clone()),
+            reasoning: self.reasoning.clone(),
+            provider_json: t.provider_json.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Reads and checks everything a chat needs before anything is sent: the
+/// prompt, attachments, schema, the model chain and each model's limits.
+fn plan(ctx: &Ctx, args: &ChatArgs) -> Result<ChatPlan, HostError> {
     let prompt = read_text_arg(args.prompt.as_deref(), "prompt")?;
     if args.max_tokens == Some(0) {
         return Err(HostError::InvalidInput(
             "--max-tokens 0 leaves no room for an answer; allowed: 1 or more (omit it for the model's default)".into(),
         ));
     }
-    let chain = model_chain(ctx, &args);
+    let attachments = Attachments::read(args)?;
+    let answer = match &args.schema {
+        Some(p) => Some(structured::load(&ctx.session, p)?),
+        None => None,
+    };
+    let chain = model_chain(ctx, args);
     let timeout = timeout_ms(ctx, args.timeout.as_deref(), None, 300_000)?;
-    let targets = route_chain(ctx, &chain, timeout)?;
+    let targets = route_chain(ctx, &chain, timeout, args, &attachments)?;
     let mut params = Params::new();
     for t in &targets {
         params = paid::params(&args.paid, &t.model, t.limits.as_ref())?;
     }
-    let speech_plan = speech_plan(ctx, &args)?;
-    let messages = messages(args.system.as_deref(), &prompt);
-    let stream = args.stream;
-    let request = |model: &str| ChatRequest {
-        model: model.into(),
-        messages: messages.clone(),
-        stream,
-        max_tokens: args.max_tokens,
-        params: params.clone(),
-        ..Default::default()
-    };
-    let usage = Usage::Chat {
-        input_chars: messages.iter().map(|m| m.content.chars().count()).sum(),
-        max_output_tokens: args.max_tokens,
-    };
-    let first = &targets[0];
-    let plan = paid::Planned {
-        command: "chat",
-        model: &first.model,
-        operation: ops::CHAT,
-        request: &request(&first.model),
-        blobs: &[],
-    };
-    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, first.limits.as_ref(), &usage)?
-    {
-        return Ok(());
+    let speech = speech_plan(ctx, args)?;
+    let mut messages = messages(args.system.as_deref(), &prompt);
+    if let Some(last) = messages.last_mut() {
+        last.parts = attachments.parts.clone();
     }
-    let mut printed_any = false;
+    Ok(ChatPlan {
+        targets,
+        messages,
+        attachments,
+        params,
+        stream: args.stream,
+        max_tokens: args.max_tokens,
+        reasoning: args.reasoning.map(|r| r.name().to_string()),
+        answer,
+        speech,
+    })
+}
+
+/// Sends the chat along the chain (retries, fallbacks); says whether
+/// streamed text was printed.
+fn send(ctx: &Ctx, plan: &ChatPlan) -> (failover::ChainResult<ChatResponse>, bool) {
+    let chain: Vec<String> = plan.targets.iter().map(|t| t.model.clone()).collect();
+    let blobs = plan.attachments.blobs.slices();
     let printed = std::cell::Cell::new(false);
     let result = failover::run(
         &ctx.session,
         &chain,
         RetryPolicy::default(),
         |model| {
-            let Some(t) = targets.iter().find(|t| t.model == model) else {
+            let Some(t) = plan.targets.iter().find(|t| t.model == model) else {
                 return Err(PluginError::new(
                     ErrorKind::INTERNAL,
                     format!("no target for {model}"),
                 ));
             };
-            let (plugin, cc) = (&t.plugin, &t.cc);
             let mut calls = HostCalls::new(&ctx.session, model);
-            calls.print_stream = stream && !ctx.json;
-            let req = request(model);
+            calls.print_stream = plan.stream && !ctx.json;
             // Each attempt gets no more than the time left (`--timeout`).
-            let mut cc = cc.clone();
+            let mut cc = t.cc.clone();
             cc.timeout_ms = ctx.session.attempt_timeout_ms(cc.timeout_ms);
-            let r = calls.call::<_, ChatResponse>(plugin, ops::CHAT, &cc, &req, &[]);
+            let r =
+                calls.call::<_, ChatResponse>(&t.plugin, ops::CHAT, &cc, &plan.request(t), &blobs);
             let streamed = calls
                 .streamed
                 .lock()
@@ -95,34 +188,9 @@ pub fn run(ctx: &Ctx, args: ChatArgs) -> Result<(), HostError> {
         || !printed.get(),
     );
     if printed.get() {
-        printed_any = true;
         ctx.term.end_stream();
     }
-    match result {
-        Ok((resp, model_ref)) => {
-            paid::record(ctx, "chat", &model_ref, resp.usage.cost, None);
-            let speech = match &speech_plan {
-                Some(plan) => super::speak::synthesize(ctx, plan, &resp.text, 120_000, None)?,
-                None => None,
-            };
-            report(
-                ctx,
-                &resp,
-                &model_ref,
-                &chain[0],
-                printed_any,
-                speech.as_ref().map(|s| &s.0),
-            );
-            Ok(())
-        }
-        Err((e, model_ref)) => {
-            let mut e = e;
-            if chain.len() > 1 {
-                e.message = format!("{model_ref}: {}", e.message).into();
-            }
-            Err(HostError::Plugin { error: e })
-        }
-    }
+    (result, printed.get())
 }
 
 /// The system message, if any, and the prompt.
@@ -182,13 +250,22 @@ struct Target {
     plugin: std::sync::Arc<switchyard_core::loader::Plugin>,
     cc: CallContext,
     limits: Option<switchyard_core::manifest::ModelEntry>,
+    provider_json: Option<String>,
 }
 
 /// Routes every model of the chain before the first request (a bad ref is
-/// exit 2 with nothing sent), with its plugin and call context.
-fn route_chain(ctx: &Ctx, chain: &[String], timeout: u64) -> Result<Vec<Target>, HostError> {
+/// exit 2 with nothing sent), with its plugin and call context. The
+/// primary must take every kind of attachment; a fallback that states it
+/// does not is left out of the chain, with a notice.
+fn route_chain(
+    ctx: &Ctx,
+    chain: &[String],
+    timeout: u64,
+    args: &ChatArgs,
+    attachments: &Attachments,
+) -> Result<Vec<Target>, HostError> {
     let mut targets = Vec::new();
-    for m in chain {
+    for (i, m) in chain.iter().enumerate() {
         let r = check::route(&ctx.session, &ctx.table, m, CAP_CHAT)?;
         if r.limits.is_none() {
             ctx.term.notice(&format!(
@@ -196,33 +273,46 @@ fn route_chain(ctx: &Ctx, chain: &[String], timeout: u64) -> Result<Vec<Target>,
                 r.manifest.id
             ));
         }
+        if let Err(e) = attachments.check(&ctx.session, &r, m) {
+            if i == 0 {
+                return Err(e);
+            }
+            ctx.term
+                .notice(&format!("note: fallback {m} is left out: {e}"));
+            continue;
+        }
         let cc = ctx.call_context(&r.manifest, false, timeout)?;
         let plugin = ctx.load(&r.manifest)?;
         targets.push(Target {
             model: m.clone(),
             plugin,
             cc,
+            provider_json: routing::provider_json(ctx, &r.manifest.id, &args.routing)?,
             limits: r.limits,
         });
     }
     Ok(targets)
 }
 
-fn report(
-    ctx: &Ctx,
-    r: &ChatResponse,
-    model_ref: &str,
-    primary: &str,
+/// How an answer came about, for the report.
+struct Answered<'a> {
+    model_ref: &'a str,
+    primary: &'a str,
     already_printed: bool,
-    speech: Option<&std::path::PathBuf>,
-) {
+    speech: Option<&'a std::path::PathBuf>,
+    /// The answer parsed as JSON, when `--schema` asked for it.
+    parsed: Option<&'a serde_json::Value>,
+}
+
+fn report(ctx: &Ctx, r: &ChatResponse, a: &Answered<'_>) {
     let usage = &r.usage;
+    let fallback = !a.model_ref.eq_ignore_ascii_case(a.primary);
     if ctx.json {
-        ctx.print_json(&json!({
+        let mut v = json!({
             "text": r.text,
             "model": r.model,
-            "model_ref": model_ref,
-            "fallback_used": !model_ref.eq_ignore_ascii_case(primary),
+            "model_ref": a.model_ref,
+            "fallback_used": fallback,
             "finish_reason": r.finish_reason,
             "usage": {
                 "prompt_tokens": usage.prompt_tokens,
@@ -231,27 +321,31 @@ fn report(
             },
             "cost": usage.cost,
             "generation_id": r.generation_id,
-            "speech": speech.map(|p| p.display().to_string()),
-        }));
+            "speech": a.speech.map(|p| p.display().to_string()),
+        });
+        if let Some(p) = a.parsed {
+            v["json"] = p.clone();
+        }
+        ctx.print_json(&v);
         return;
     }
-    if !already_printed {
+    if !a.already_printed {
         ctx.term.out(&r.text);
     }
     let cost = usage
         .cost
         .map(|c| format!(", cost ${c:.6}"))
         .unwrap_or_default();
-    let via = if model_ref.eq_ignore_ascii_case(primary) {
-        String::new()
+    let via = if fallback {
+        format!(" (fallback for {})", a.primary)
     } else {
-        format!(" (fallback for {primary})")
+        String::new()
     };
     ctx.term.notice(&format!(
-        "— answered by {} via {model_ref}{via}{cost}",
-        r.model
+        "— answered by {} via {}{via}{cost}",
+        r.model, a.model_ref
     ));
-    if let Some(p) = speech {
+    if let Some(p) = a.speech {
         ctx.term
             .notice(&format!("spoke the answer to {}", p.display()));
     }

@@ -290,7 +290,24 @@ fn provider_rows(rows: &mut Rows<'_>) {
         } else if value.is_some() {
             rows.setting(&read, value, "");
         }
+        if let Some(routing) = routing_table(ctx, &m.id) {
+            rows.setting(
+                &format!("models.providers.{}.provider", m.id),
+                Some(routing),
+                "",
+            );
+        }
     }
+}
+
+/// The provider routing table of a plugin's config (`models.providers.<id>.provider`), as JSON.
+fn routing_table(ctx: &Ctx, id: &str) -> Option<String> {
+    let settings: serde_json::Value =
+        serde_json::from_str(&ctx.config.provider_settings_json(id)).ok()?;
+    settings
+        .get("provider")
+        .filter(|p| p.is_object())
+        .map(serde_json::Value::to_string)
 }
 
 /// Prints completions for `shell`.

@@ -4,18 +4,24 @@ output mode) and the shared steps: resolving plugin directories, building a
 [`CallContext`] with the right key, loading a plugin, printing results.
 */
 
+pub mod attach;
 pub mod batch;
 pub mod chat;
 pub mod config_cmd;
+pub mod embed;
 pub mod image;
 pub mod models;
 pub mod onboard;
+pub mod once;
 pub mod paid;
 pub mod plugins;
 pub mod plugins_install;
 pub mod plugins_new;
+pub mod routing;
 pub mod speak;
 pub mod spend;
+pub mod structured;
+pub mod transcribe;
 pub mod video;
 
 use crate::cli::{Cli, Command};
@@ -321,6 +327,33 @@ pub fn timeout_ms(
     }
 }
 
+/// The model a command uses: `--model`, else the default for
+/// `capability` ([`check::default_model`]): the first model offering it of
+/// the first plugin the user set up (a key is found for it, or the config
+/// has its `models.providers.<id>` table), in scan order; else of the first
+/// plugin offering it.
+///
+/// [`check::default_model`]: switchyard_core::check::default_model
+pub fn model_or_default(
+    ctx: &Ctx,
+    flag: Option<&str>,
+    capability: &str,
+) -> Result<String, HostError> {
+    if let Some(m) = flag {
+        return Ok(m.to_string());
+    }
+    let configured = |m: &Manifest| {
+        ctx.config.api_key(m, false).is_some()
+            || ctx.config.file.models.providers.contains_key(&m.id)
+    };
+    switchyard_core::check::default_model(&ctx.session, &ctx.table, capability, configured)
+        .ok_or_else(|| {
+            HostError::InvalidInput(format!(
+                "no {capability} model is known: no plugin found lists one (`switchyard models list --capability {capability}`); give one with --model"
+            ))
+        })
+}
+
 /// A local timestamp-ish suffix for default output names.
 pub fn stamp() -> String {
     let t = std::time::SystemTime::now()
@@ -360,6 +393,14 @@ pub fn run(cli: Cli, session: &Arc<Session>, term: &Arc<Term>) -> Result<(), Hos
             batch::run(&ctx, a)
         }
         Command::Spend { since, by } => spend::run(&ctx, since.as_deref(), by),
+        Command::Transcribe(a) => {
+            ctx.report_diagnostics();
+            transcribe::run(&ctx, a)
+        }
+        Command::Embed(a) => {
+            ctx.report_diagnostics();
+            embed::run(&ctx, a)
+        }
         Command::Onboard(a) => onboard::run(&ctx, a),
         Command::Config(c) => config_cmd::run(&ctx, c),
         Command::Completions { .. } => Ok(()),

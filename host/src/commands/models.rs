@@ -48,6 +48,10 @@ fn limits_json(m: &ModelEntry) -> serde_json::Value {
     put!(modes);
     put!(voices);
     put!(formats);
+    put!(input_modalities);
+    put!(qualities);
+    put!(max_count);
+    put!(supports_seed);
     serde_json::Value::Object(o)
 }
 
@@ -95,14 +99,13 @@ fn list(ctx: &Ctx, cap: Option<&str>) -> Result<(), HostError> {
             .map(|o| {
                 o.iter()
                     .map(|(k, v)| {
-                        let vals: Vec<String> = v
-                            .as_array()
-                            .map(|a| {
-                                a.iter()
-                                    .map(|x| x.to_string().trim_matches('"').to_string())
-                                    .collect()
-                            })
-                            .unwrap_or_default();
+                        let vals: Vec<String> = match v.as_array() {
+                            Some(a) => a
+                                .iter()
+                                .map(|x| x.to_string().trim_matches('"').to_string())
+                                .collect(),
+                            None => vec![v.to_string()],
+                        };
                         format!("{k}={}", vals.join("/"))
                     })
                     .collect::<Vec<_>>()

@@ -395,25 +395,7 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
     let plugin = ctx.load(&route.manifest)?;
     let mut req = req;
     req.params = paid::params(&args.paid, &model, route.limits.as_ref())?;
-    let usage = Usage::Video {
-        seconds: req.duration,
-        allowed: route
-            .limits
-            .as_ref()
-            .and_then(|l| l.durations.clone())
-            .unwrap_or_default(),
-        resolution: req.resolution.clone(),
-    };
-    let sizes: Vec<usize> = blobs.0.iter().map(Vec::len).collect();
-    let plan = paid::Planned {
-        command: "video",
-        model: &model,
-        operation: ops::VIDEO_SUBMIT,
-        request: &req,
-        blobs: &sizes,
-    };
-    if let paid::Go::Stop = paid::preflight(ctx, &args.paid, &plan, route.limits.as_ref(), &usage)?
-    {
+    if let paid::Go::Stop = preflight(ctx, &args, &route, &model, &req, &blobs)? {
         return Ok(());
     }
 
@@ -453,6 +435,35 @@ fn submit(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
         job.id, model, job.id
     ));
     wait_and_download(ctx, &plugin, &cc, &mut record, &job)
+}
+
+/// Cost before spending (`--dry-run`, `--max-cost`) for a video submit.
+fn preflight(
+    ctx: &Ctx,
+    args: &VideoArgs,
+    route: &Route,
+    model: &str,
+    req: &VideoRequest,
+    blobs: &Blobs,
+) -> Result<paid::Go, HostError> {
+    let usage = Usage::Video {
+        seconds: req.duration,
+        allowed: route
+            .limits
+            .as_ref()
+            .and_then(|l| l.durations.clone())
+            .unwrap_or_default(),
+        resolution: req.resolution.clone(),
+    };
+    let sizes: Vec<usize> = blobs.0.iter().map(Vec::len).collect();
+    let plan = paid::Planned {
+        command: "video",
+        model,
+        operation: ops::VIDEO_SUBMIT,
+        request: req,
+        blobs: &sizes,
+    };
+    paid::preflight(ctx, &args.paid, &plan, route.limits.as_ref(), &usage)
 }
 
 /// `--detach`: the job is submitted and journaled; its id is printed (on

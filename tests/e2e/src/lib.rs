@@ -462,3 +462,73 @@ pub fn tagged_png(tag: &str) -> Vec<u8> {
     b.extend_from_slice(tag.as_bytes());
     b
 }
+
+/// The transcription path on the fake server.
+pub const TRANSCRIPTIONS_PATH: &str = "/api/v1/audio/transcriptions";
+/// The embeddings path on the fake server.
+pub const EMBEDDINGS_PATH: &str = "/api/v1/embeddings";
+/// The Image API path on the fake server.
+pub const IMAGES_PATH: &str = "/api/v1/images";
+
+impl Env {
+    /// Runs `args` and checks a refusal before sending: exit 2, each of
+    /// `needles` in stderr, and no request received by the server.
+    #[track_caller]
+    pub fn assert_refused(&self, args: &[&str], needles: &[&str]) -> Output {
+        let out = self.run(args);
+        out.assert_code(2);
+        for n in needles {
+            assert!(
+                out.stderr.contains(n),
+                "{args:?}: {n:?} not in {}",
+                out.stderr
+            );
+        }
+        let sent: Vec<String> = self
+            .server
+            .requests()
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
+        assert!(sent.is_empty(), "{args:?}: requests were sent: {sent:?}");
+        out
+    }
+
+    /// Runs the command with these bytes as its standard input.
+    pub fn run_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut c = self.cmd(args);
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn switchyard");
+        if let Some(mut i) = child.stdin.take() {
+            let _ = i.write_all(stdin);
+        }
+        let out = child.wait_with_output().expect("wait for switchyard");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The JSON body of the single request to exactly `path`.
+    #[track_caller]
+    pub fn only_body(&self, path: &str) -> serde_json::Value {
+        let reqs: Vec<fake_openrouter::RecordedRequest> = self
+            .server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path_only() == path)
+            .collect();
+        assert_eq!(reqs.len(), 1, "one POST {path}");
+        reqs[0].json().expect("the body is JSON")
+    }
+
+    /// Fetches the live catalog (`models refresh`), then forgets the
+    /// requests it made, so a test counts only what follows.
+    pub fn refresh_catalog(&self) {
+        self.run(&["models", "refresh"]).assert_code(0);
+        self.server.clear_requests();
+    }
+}

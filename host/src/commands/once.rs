@@ -1,0 +1,82 @@
+/*!
+One plugin call for a single model, with the retries every paid command
+without a model chain shares (`transcribe`, `embed`): a transient error is
+retried only when the provider answered with it (an HTTP status: nothing
+was done or billed), within the command's deadline; each attempt gets no
+more than the time left.
+*/
+
+use super::Ctx;
+use serde::{de::DeserializeOwned, Serialize};
+use switchyard_core::call::HostCalls;
+use switchyard_core::error::HostError;
+use switchyard_core::failover::{self, RetryPolicy};
+use switchyard_core::loader::Plugin;
+use switchyard_plugin_api::doc::Context as CallContext;
+
+/// What to call: the routed model's plugin, its call context and the
+/// operation.
+pub struct Call<'a> {
+    /// The model ref (also the progress label).
+    pub model: &'a str,
+    /// The loaded plugin.
+    pub plugin: &'a Plugin,
+    /// The call context (its timeout is the attempt's).
+    pub cc: &'a CallContext,
+    /// The operation (`transcribe`, `embed`).
+    pub op: &'a str,
+}
+
+/// Runs `call` with `request` and `blobs`.
+pub fn run<Req: Serialize, T: DeserializeOwned>(
+    ctx: &Ctx,
+    call: &Call<'_>,
+    request: &Req,
+    blobs: &[&[u8]],
+) -> Result<T, HostError> {
+    let answered = std::cell::Cell::new(true);
+    let result = failover::run(
+        &ctx.session,
+        &[call.model.to_string()],
+        RetryPolicy::default(),
+        |model| {
+            let calls = HostCalls::new(&ctx.session, model);
+            let cc = CallContext {
+                timeout_ms: ctx.session.attempt_timeout_ms(call.cc.timeout_ms),
+                ..call.cc.clone()
+            };
+            let r = calls.call::<_, T>(call.plugin, call.op, &cc, request, blobs);
+            if let Err(e) = &r {
+                answered.set(e.status.is_some());
+            }
+            r
+        },
+        || answered.get(),
+    );
+    result
+        .map(|(v, _)| v)
+        .map_err(|(error, _)| HostError::Plugin { error })
+}
+
+/// A cost for a notice: `$0.0123`, `$0.000010`, or as many decimals as
+/// show two significant digits of a smaller one (`$0.000000040`).
+pub fn cost_text(usd: f64) -> String {
+    if !(usd.is_finite() && usd > 0.0) || usd >= 0.01 {
+        return format!("${usd:.4}");
+    }
+    let decimals = ((-usd.log10()).ceil() as usize + 1).clamp(6, 12);
+    format!("${usd:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_costs_keep_two_significant_digits() {
+        assert_eq!(cost_text(0.25), "$0.2500");
+        assert_eq!(cost_text(0.00001), "$0.000010");
+        assert_eq!(cost_text(0.00000004), "$0.000000040");
+        assert_eq!(cost_text(0.0), "$0.0000");
+    }
+}
