@@ -233,3 +233,58 @@ fn a_shard_killed_with_sigkill_and_restarted_pays_for_nothing_twice() {
     assert!(r.values().all(|v| v["status"] == "ok"), "{r:?}");
     assert_eq!(r.len(), 3);
 }
+
+/// Image, transcription and embedding lines are checked by the same
+/// dry runs as chat (a bad line anywhere stops the batch before anything
+/// is paid for), then each runs once and writes its result.
+#[test]
+fn images_transcriptions_and_embeddings_are_checked_then_run_once() {
+    let env = fast_env();
+    std::fs::write(env.work_file("talk.wav"), fake_openrouter::sample_wav()).unwrap();
+    let good = [
+        r#"{"id":"i1","command":"image","prompt":"a lighthouse","out":"i1.png"}"#.to_string(),
+        r#"{"id":"t1","command":"transcribe","file":"talk.wav","out":"t1.txt"}"#.to_string(),
+        r#"{"id":"e1","command":"embed","prompt":"a sentence to embed"}"#.to_string(),
+    ];
+    let mut bad = good.to_vec();
+    bad.push(r#"{"command":"embed","prompt":"x","no-such-flag":1}"#.into());
+    let f = write(&env, "bad.jsonl", &bad);
+    let out = env.run(&["batch", &f]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("line 4:"), "{}", out.all());
+    assert!(
+        env.server.requests().iter().all(|r| r.method != "POST"),
+        "validation sent nothing: {:?}",
+        env.server
+            .requests()
+            .iter()
+            .map(|r| &r.path)
+            .collect::<Vec<_>>()
+    );
+
+    let f = write(&env, "media.jsonl", &good);
+    let out = env.run(&["--json", "batch", &f]);
+    out.assert_code(0);
+    assert_eq!(out.json()["ok"], 3, "{}", out.all());
+    let r = results(&env, "media.results.jsonl");
+    for id in ["i1", "t1", "e1"] {
+        assert_eq!(r[id]["status"], "ok", "{id}: {}", r[id]);
+    }
+    assert!(env.work_file("i1.png").metadata().unwrap().len() > 0);
+    assert!(!std::fs::read_to_string(env.work_file("t1.txt"))
+        .unwrap()
+        .trim()
+        .is_empty());
+    for path in [
+        switchyard_e2e::TRANSCRIPTIONS_PATH,
+        switchyard_e2e::EMBEDDINGS_PATH,
+    ] {
+        let posts = env
+            .server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == path)
+            .count();
+        assert_eq!(posts, 1, "{path}");
+    }
+}
