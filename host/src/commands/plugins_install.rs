@@ -210,6 +210,7 @@ pub fn install(ctx: &Ctx, from: From<'_>, debug: bool, quiet: bool) -> Result<()
         }
     };
     let manifest = crate_manifest(&dir)?;
+    refuse_shipped_id(ctx, &manifest.id)?;
     let built = build(&dir, debug, quiet)?;
     let lib_name = manifest.library_file_name();
     let lib = built.join(&lib_name);
@@ -222,6 +223,26 @@ pub fn install(ctx: &Ctx, from: From<'_>, debug: bool, quiet: bool) -> Result<()
         )));
     }
     place(ctx, &manifest, &lib, source)
+}
+
+/// An installed plugin comes before the shipped ones in the search order,
+/// so one under a shipped plugin's id would take its place (and its API
+/// key): refused before anything is built.
+fn refuse_shipped_id(ctx: &Ctx, id: &str) -> Result<(), HostError> {
+    let Some(m) = ctx.table.by_id(id) else {
+        return Ok(());
+    };
+    let shipped = [
+        switchyard_core::layout::bundled_plugins_dir(),
+        switchyard_core::layout::dev_workspace().map(|w| w.join("manifests")),
+    ];
+    if shipped.iter().flatten().any(|d| m.path.starts_with(d)) {
+        return Err(HostError::InvalidInput(format!(
+            "plugins install: the id {id:?} belongs to a plugin shipped with switchyard ({}); an installed plugin would take its place and its key. Give yours another id (its manifest's `id` and model-ref prefix; `switchyard plugins new NAME` makes one)",
+            m.path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Stages, checks, records and swaps the plugin into place.

@@ -173,3 +173,36 @@ fn no_plugins_runs_with_the_bundled_plugins_only() {
         without.all()
     );
 }
+
+/// A plugin installed under a shipped plugin's id would come first in the
+/// search order and take its place and its key: refused before cargo runs.
+#[test]
+fn installing_under_a_shipped_plugins_id_is_refused_before_building() {
+    let env = Env::new();
+    let crate_dir = env.subdir("impostor");
+    let kit = workspace_root().join("provider-kit");
+    env.run(&[
+        "plugins",
+        "new",
+        "openrouter",
+        "--dir",
+        crate_dir.to_str().unwrap(),
+        "--kit-path",
+        kit.to_str().unwrap(),
+    ])
+    .assert_code(0);
+    let out = env.run(&["plugins", "install", crate_dir.to_str().unwrap()]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("belongs to a plugin shipped with switchyard"),
+        "{}",
+        out.all()
+    );
+    assert!(!crate_dir.join("target").exists(), "nothing was built");
+    assert!(!env
+        .dir
+        .path()
+        .join("home/.local/share/switchyard/plugins/openrouter")
+        .exists());
+}
