@@ -1,15 +1,34 @@
 /*!
 Human durations for `--timeout`: `500ms`, `3s`, `2m`, `1h`, or a bare number of
-seconds. Anything else is an error that says what is allowed.
+seconds; and for look-back windows (`spend --since`), also days and weeks
+(`7d`, `2w`). Anything else is an error that says what is allowed.
 */
 
 use std::time::Duration;
 
-/// Parses a human duration.
+const HOUR_MS: f64 = 3_600_000.0;
+const DAY_MS: f64 = 24.0 * HOUR_MS;
+
+/// Parses a human duration (a timeout: at most 7 days).
 pub fn parse(text: &str) -> Result<Duration, String> {
+    parse_in(text, false)
+}
+
+/// Parses a look-back window: a duration that may also be given in days
+/// (`7d`) or weeks (`2w`), up to ten years.
+pub fn parse_window(text: &str) -> Result<Duration, String> {
+    parse_in(text, true)
+}
+
+fn parse_in(text: &str, long: bool) -> Result<Duration, String> {
     let t = text.trim();
     let bad = || {
-        format!("invalid duration {text:?}: use a number with a unit, e.g. 500ms, 30s, 2m, 1h (a bare number is seconds)")
+        let eg = if long {
+            "30m, 12h, 7d, 2w"
+        } else {
+            "500ms, 30s, 2m, 1h"
+        };
+        format!("invalid duration {text:?}: use a number with a unit, e.g. {eg} (a bare number is seconds)")
     };
     let split = t
         .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -23,16 +42,23 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         "ms" => 1.0,
         "" | "s" | "sec" | "secs" => 1000.0,
         "m" | "min" | "mins" => 60_000.0,
-        "h" | "hr" | "hrs" => 3_600_000.0,
+        "h" | "hr" | "hrs" => HOUR_MS,
+        "d" | "day" | "days" if long => DAY_MS,
+        "w" | "week" | "weeks" if long => 7.0 * DAY_MS,
         _ => return Err(bad()),
+    };
+    let (max_ms, max_text) = if long {
+        (3650.0 * DAY_MS, "10 years")
+    } else {
+        (7.0 * DAY_MS, "7 days")
     };
     // Rounded to whole milliseconds before the range check: a positive
     // value under half a millisecond would otherwise become 0, which the
     // plugins read as "no timeout at all".
     let ms = (value * ms_per).round();
-    if !ms.is_finite() || !(1.0..=7.0 * 24.0 * 3_600_000.0).contains(&ms) {
+    if !ms.is_finite() || !(1.0..=max_ms).contains(&ms) {
         return Err(format!(
-            "invalid duration {text:?}: must be at least 1ms and at most 7 days"
+            "invalid duration {text:?}: must be at least 1ms and at most {max_text}"
         ));
     }
     Ok(Duration::from_millis(ms as u64))
@@ -50,6 +76,19 @@ mod tests {
         assert_eq!(parse("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse("45").unwrap(), Duration::from_secs(45));
         assert_eq!(parse("1.5s").unwrap(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn windows_take_days_and_weeks_but_timeouts_do_not() {
+        assert_eq!(parse_window("7d").unwrap(), Duration::from_secs(7 * 86_400));
+        assert_eq!(
+            parse_window("2w").unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        assert_eq!(parse_window("12h").unwrap(), Duration::from_secs(12 * 3600));
+        assert!(parse("7d").unwrap_err().contains("1h"));
+        assert!(parse_window("7y").unwrap_err().contains("7d"));
+        assert!(parse_window("4000d").unwrap_err().contains("10 years"));
     }
 
     #[test]

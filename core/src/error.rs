@@ -79,7 +79,7 @@ pub enum HostError {
         status: String,
     },
     /// A batch ran, but some lines failed or were skipped (exit 4).
-    #[error("{failed} line(s) failed and {skipped} were skipped; see {}", .results.display())]
+    #[error("{failed} line(s) failed, {skipped} skipped (run the file again to retry them); see {}", .results.display())]
     BatchIncomplete {
         /// Lines that failed.
         failed: usize,

@@ -61,7 +61,7 @@ pub enum Command {
     Batch(BatchArgs),
     /// What past commands paid (from the journal; nothing is fetched).
     Spend {
-        /// Only costs recorded in the last DUR (e.g. 1d, 12h; a bare number is seconds).
+        /// Only costs recorded in the last DUR (e.g. 12h, 7d, 2w; a bare number is seconds).
         #[arg(long, value_name = "DUR")]
         since: Option<String>,
         /// A line per model or per day (UTC) instead of one total.

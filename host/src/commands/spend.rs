@@ -13,7 +13,7 @@ use switchyard_core::spend::{self, By};
 pub fn run(ctx: &Ctx, since: Option<&str>, by: Option<SpendBy>) -> Result<(), HostError> {
     let since_secs = match since {
         Some(d) => {
-            let dur = switchyard_core::duration::parse(d)
+            let dur = switchyard_core::duration::parse_window(d)
                 .map_err(|e| HostError::InvalidInput(format!("--since: {e}")))?;
             switchyard_core::journal::now().saturating_sub(dur.as_secs())
         }

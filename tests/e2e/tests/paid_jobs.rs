@@ -107,6 +107,17 @@ fn within_the_budget_the_job_runs_and_its_reported_cost_is_in_spend() {
         "the fake reports 0.25 per job: {v}"
     );
     assert_eq!(v["rows"][0]["key"], "openrouter/google/veo-3.1-fast");
+    let week = env
+        .run(&["--json", "spend", "--since", "7d"])
+        .assert_code(0)
+        .json();
+    assert!(
+        (week["total"].as_f64().unwrap() - 0.25).abs() < 1e-9,
+        "{week}"
+    );
+    let bad = env.run(&["spend", "--since", "7y"]);
+    bad.assert_code(2);
+    assert!(bad.stderr.contains("7d, 2w"), "{}", bad.all());
 }
 
 #[test]
