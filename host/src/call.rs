@@ -26,13 +26,41 @@ fn lock_wakers() -> std::sync::MutexGuard<'static, Vec<(u64, CancelWakerBox)>> {
     WAKERS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Wakes host threads sleeping in [`sleep_cancellable`] when the user cancels.
+static CANCEL_LOCK: Mutex<()> = Mutex::new(());
+static CANCEL_WAKE: std::sync::Condvar = std::sync::Condvar::new();
+
 /// Asks every call in flight to stop: sets the flag and wakes the plugins
-/// that registered a waker (no plugin polls the flag).
+/// that registered a waker (no plugin polls the flag) and the host's own
+/// waits ([`sleep_cancellable`]).
 pub fn cancel_all() {
     CANCELLED.store(true, Ordering::SeqCst);
     let wakers: Vec<(u64, CancelWakerBox)> = std::mem::take(&mut *lock_wakers());
     for (_, w) in &wakers {
         w.wake();
+    }
+    drop(CANCEL_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
+    CANCEL_WAKE.notify_all();
+}
+
+/// Sleeps for `d`, or until the user cancels: woken by [`cancel_all`],
+/// so nothing runs in between (no polling).
+pub fn sleep_cancellable(d: Duration) {
+    let end = Instant::now().checked_add(d);
+    let mut g = CANCEL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // The flag is checked under the lock `cancel_all` takes before it
+    // notifies, so a cancel between the check and the wait is not lost.
+    while !cancelled() {
+        let left = end.map_or(Duration::MAX, |e| {
+            e.saturating_duration_since(Instant::now())
+        });
+        if left.is_zero() {
+            return;
+        }
+        g = CANCEL_WAKE
+            .wait_timeout(g, left)
+            .map(|(g, _)| g)
+            .unwrap_or_else(|e| e.into_inner().0);
     }
 }
 
@@ -414,6 +442,14 @@ impl Host for HostCalls {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancellable_sleep_sleeps_its_time() {
+        let t = Instant::now();
+        sleep_cancellable(Duration::from_millis(30));
+        assert!(t.elapsed() >= Duration::from_millis(30) || cancelled());
+        sleep_cancellable(Duration::ZERO);
+    }
 
     #[test]
     fn watchdogs_share_one_thread_and_disarm_when_dropped() {

@@ -233,14 +233,10 @@ pub fn run_with_outputs<T>(
     Ok((value, outputs))
 }
 
-/// Sleeps for `d`, waking early when the user cancels.
+/// Sleeps for `d`, waking early when the user cancels (woken by Ctrl-C,
+/// not polling).
 pub fn sleep_cancellable(d: Duration) {
-    let end = std::time::Instant::now() + d;
-    while std::time::Instant::now() < end && !crate::call::cancelled() {
-        std::thread::sleep(
-            Duration::from_millis(50).min(end.saturating_duration_since(std::time::Instant::now())),
-        );
-    }
+    crate::call::sleep_cancellable(d);
 }
 
 #[cfg(test)]

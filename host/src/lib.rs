@@ -6,7 +6,7 @@ It owns the manifest scan and lookup table ([`registry`]), loading and
 checking plugin libraries ([`loader`]), the config file and secret redaction
 ([`config`], [`secrets`]), the capability check against declared model
 limits ([`check`]), calling a plugin with host callbacks and atomic output
-files ([`call`], [`output`]), failover ([`failover`]), the video job journal
+files ([`call`], [`output`], made durable by [`durable`]), failover ([`failover`]), the video job journal
 ([`journal`]) and the CLI commands ([`cli`], [`commands`]).
 
 Only `switchyard-plugin-api` knows the ABI types; this crate converts them
@@ -25,6 +25,7 @@ pub mod config;
 pub mod config_edit;
 pub mod config_schema;
 pub mod contract;
+pub mod durable;
 pub mod duration;
 pub mod error;
 pub mod estimate;

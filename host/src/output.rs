@@ -9,10 +9,11 @@ and when dropped unfinished, every temporary file is removed, so a target
 path either holds the whole verified result or nothing.
 */
 
+use crate::durable::DurableFile;
 use crate::error::HostError;
 use crate::media::{sniff, Format};
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use switchyard_plugin_api::{ErrorKind, PluginError};
 
@@ -49,7 +50,7 @@ pub struct Written {
 struct Pending {
     final_path: PathBuf,
     temp_path: PathBuf,
-    file: BufWriter<File>,
+    file: DurableFile,
     written: u64,
     declared: Option<u64>,
     head: Vec<u8>,
@@ -320,7 +321,7 @@ impl Outputs {
         // attempt first, without flushing its buffer, so none of its bytes
         // can land in the new file.
         if let Some(old) = self.pending.get_mut(index as usize).and_then(Option::take) {
-            let (_file, _unflushed) = old.file.into_parts();
+            drop(old.file); // its buffer is discarded, never flushed
             let _ = std::fs::remove_file(&old.temp_path);
             forget_temp(&old.temp_path);
         }
@@ -337,7 +338,7 @@ impl Outputs {
         let mut p = Pending {
             final_path,
             temp_path,
-            file: BufWriter::with_capacity(256 * 1024, file),
+            file: DurableFile::new(file),
             written: 0,
             declared,
             head: Vec::new(),
@@ -553,7 +554,6 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
             .map_err(|e| HostError::Io(format!("cannot write the WAV header: {e}")))?;
     }
     p.file
-        .get_ref()
         .sync_all()
         .map_err(|e| HostError::Io(format!("cannot sync {}: {e}", p.temp_path.display())))?;
     Ok(())
