@@ -156,6 +156,9 @@ pub fn run<T>(
                         wait.as_secs_f64()
                     ));
                     sleep_cancellable(wait);
+                    if crate::call::cancelled() {
+                        return Err((PluginError::cancelled(), model.clone()));
+                    }
                     tries += 1;
                     continue;
                 }
