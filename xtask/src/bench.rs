@@ -140,9 +140,8 @@ pub struct Section {
 
 type SectionFn = fn(&Ctx) -> Result<Section>;
 
-/// Runs the benchmark.
-pub fn run(args: &[String]) -> Result<()> {
-    let (quick, only) = parse_args(args)?;
+/// Builds the release binaries and sets up the sandbox.
+fn build(quick: bool) -> Result<Ctx> {
     let c = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::sh(
         &c,
@@ -173,12 +172,18 @@ pub fn run(args: &[String]) -> Result<()> {
         openrouter_dir.join("openrouter.toml"),
     )
     .context("cannot copy manifests/openrouter.toml")?;
-    let cx = Ctx {
+    Ok(Ctx {
         quick,
         bins,
         sb,
         openrouter_dir,
-    };
+    })
+}
+
+/// Runs the benchmark.
+pub fn run(args: &[String]) -> Result<()> {
+    let (quick, only) = parse_args(args)?;
+    let cx = build(quick)?;
     let started = Instant::now();
     let plan: [(&'static str, SectionFn); 7] = [
         ("1. manifest scan", inproc::scan),
