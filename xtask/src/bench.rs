@@ -30,8 +30,9 @@ the run of the other kind made beside it (median of the paired ratios).
 
 `--only 5,6` runs only the sections named by number (the build still
 happens). The machine's load average is printed with the table: on a
-shared machine, compare a section's "alone" and "+1 busy process" rows to
-tell a loaded machine from our own cost.
+shared machine, compare a section's "alone" and "loaded" rows to
+tell a loaded machine from our own cost ("loaded": one busy-looping
+process beside the measured one).
 
 A section that cannot run (a tool missing, a build problem) is reported as
 skipped with the reason; the others still run. Benchmarks never run as part

@@ -61,7 +61,8 @@ fn file_len(p: &Path) -> u64 {
 
 /// The two variants every video figure is measured in: alone, and beside
 /// one busy-looping process.
-const VARIANTS: [(bool, &str); 2] = [(false, "alone"), (true, "+1 busy process")];
+/// ("loaded" = one busy-looping process beside it, [`Busy`].)
+const VARIANTS: [(bool, &str); 2] = [(false, "alone"), (true, "loaded")];
 
 /// Figures for one video size in one variant.
 struct SizeRun {
@@ -256,7 +257,7 @@ fn size_rows(r: &SizeRun, big: bool) -> Vec<Row> {
     let ratio = paired(&r.curl_sync_wall, &r.sy_wall);
     let cs = median(&r.curl_sync_wall);
     let mut vs_sync = Row::new(format!("{label}: switchyard vs curl + fsync"), shown(sw)).floor(
-        format!("{} (fsync {})", shown(cs), secs(median(&r.fsync_s))),
+        format!("{} (fsync {})", secs(cs), secs(median(&r.fsync_s))),
         ratio,
     );
     if big && r.variant == VARIANTS[0].1 {
@@ -434,7 +435,7 @@ pub fn waiting(cx: &Ctx) -> Result<Section> {
                     window.as_secs(),
                     w.variant
                 ),
-                format!("{} CPU", secs(w.cpu_s)),
+                format!("{} CPU ({:.3} %)", secs(w.cpu_s), share * 100.0),
             )
             .floor(format!("{} wall (1 core)", secs(w.wall_s)), share)
             .target("< 0.1 % of one core", share < 0.001),
