@@ -115,6 +115,9 @@ pub fn run<T>(
                         wait.as_secs_f64()
                     ));
                     session.sleep_cancellable(wait);
+                    if session.is_cancelled() {
+                        return Err((PluginError::cancelled(), model.clone()));
+                    }
                     tries += 1;
                     continue;
                 }

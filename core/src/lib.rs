@@ -23,7 +23,8 @@ What each module owns:
   deadline, temporary files, secrets) and the [`session::Reporter`]
   through which the library tells the user things;
 - [`call`]: the host side of the plugin callbacks for one call;
-- [`output`], [`media`]: atomic, verified output files and media sniffing;
+- [`output`], [`durable`], [`media`]: atomic, verified output files (made
+  durable with writeback started during the download) and media sniffing;
 - [`failover`]: retries and the model chain, within the deadline;
 - [`journal`]: the video job journal;
 - [`paths`], `files`: where the host keeps its files (XDG directories),
@@ -55,6 +56,7 @@ pub mod config;
 pub mod config_edit;
 pub mod config_schema;
 pub mod contract;
+pub mod durable;
 pub mod duration;
 pub mod error;
 pub mod estimate;

@@ -9,10 +9,11 @@ and when dropped unfinished, every temporary file is removed, so a target
 path either holds the whole verified result or nothing.
 */
 
+use crate::durable::DurableFile;
 use crate::error::{HostError, OutputError};
 use crate::media::{sniff, Format};
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use switchyard_plugin_api::{ErrorKind, PluginError};
@@ -51,8 +52,9 @@ pub struct Written {
 struct Pending {
     final_path: PathBuf,
     temp_path: PathBuf,
-    /// A `tempfile` temporary file: removed when dropped unless committed.
-    file: BufWriter<NamedTempFile>,
+    /// A `tempfile` temporary file (removed when dropped unless
+    /// committed), made durable before it is renamed.
+    file: DurableFile<NamedTempFile>,
     written: u64,
     declared: Option<u64>,
     head: Vec<u8>,
@@ -382,7 +384,7 @@ impl Outputs {
         // attempt first, without flushing its buffer, so none of its bytes
         // can land in the new file.
         if let Some(old) = self.pending.get_mut(index as usize).and_then(Option::take) {
-            let (_file, _unflushed) = old.file.into_parts();
+            drop(old.file); // its buffer is discarded, never flushed
             let _ = std::fs::remove_file(&old.temp_path);
             self.temps.forget(&old.temp_path);
         }
@@ -399,7 +401,7 @@ impl Outputs {
         let mut p = Pending {
             final_path,
             temp_path,
-            file: BufWriter::with_capacity(256 * 1024, file),
+            file: DurableFile::new(file),
             written: 0,
             declared,
             head: Vec::new(),
@@ -511,7 +513,6 @@ impl Outputs {
                 };
                 let renamed = file
                     .into_inner()
-                    .map_err(|e| e.into_error())
                     .and_then(|temp| crate::files::commit(temp, &final_path));
                 self.temps.forget(&temp_path);
                 if let Err(e) = renamed {
@@ -626,10 +627,10 @@ fn verify_and_flush(p: &mut Pending, expect: Expect) -> Result<(), HostError> {
     } = expect
     {
         let err = io("cannot write the WAV header of", p);
-        write_wav_header(p.file.get_mut().as_file_mut(), rate, p.written).map_err(err)?;
+        write_wav_header(p.file.get_mut(), rate, p.written).map_err(err)?;
     }
     let err = io("cannot sync", p);
-    p.file.get_ref().as_file().sync_all().map_err(err)?;
+    p.file.sync_all().map_err(err)?;
     Ok(())
 }
 

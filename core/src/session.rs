@@ -33,7 +33,7 @@ use crate::paths::Dirs;
 use crate::secrets::Secrets;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 use switchyard_plugin_api::{CancelWakerBox, ErrorKind, PluginError};
 
@@ -145,6 +145,8 @@ pub struct Session {
     cancelled: AtomicBool,
     /// Wakers plugins registered for the calls in flight, by call number.
     wakers: Mutex<Vec<(u64, CancelWakerBox)>>,
+    /// Wakes the host's own waits ([`Session::sleep_cancellable`]) on a cancel.
+    sleepers: (Mutex<()>, Condvar),
     next_call: AtomicU64,
     plugins: Mutex<LoadCache>,
     deadline: Deadline,
@@ -170,6 +172,7 @@ impl Session {
             temps,
             cancelled: AtomicBool::new(false),
             wakers: Mutex::new(Vec::new()),
+            sleepers: (Mutex::new(()), Condvar::new()),
             next_call: AtomicU64::new(1),
             plugins: Mutex::new(HashMap::new()),
             deadline: Deadline::default(),
@@ -246,13 +249,18 @@ impl Session {
     }
 
     /// Asks every call in flight to stop: sets the flag and wakes the
-    /// plugins that registered a waker (no plugin polls the flag).
+    /// plugins that registered a waker (no plugin polls the flag) and the
+    /// host's own waits ([`Session::sleep_cancellable`]).
     pub fn cancel_all(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         let wakers = std::mem::take(&mut *lock(&self.wakers));
         for (_, w) in &wakers {
             w.wake();
         }
+        // Taken and released before notifying: a sleeper that checked the
+        // flag before it was set is then already waiting, so it is woken.
+        drop(lock(&self.sleepers.0));
+        self.sleepers.1.notify_all();
     }
 
     /// A fresh call number for [`Session::register_waker`].
@@ -276,13 +284,26 @@ impl Session {
         lock(&self.wakers).retain(|(id, _)| *id != call_id);
     }
 
-    /// Sleeps for `d`, waking early when the user cancels.
+    /// Sleeps for `d`, or until the user cancels: woken by
+    /// [`Session::cancel_all`], so nothing runs in between (no polling).
     pub(crate) fn sleep_cancellable(&self, d: Duration) {
-        let end = Instant::now() + d;
-        while Instant::now() < end && !self.is_cancelled() {
-            std::thread::sleep(
-                Duration::from_millis(50).min(end.saturating_duration_since(Instant::now())),
-            );
+        let end = Instant::now().checked_add(d);
+        let mut g = lock(&self.sleepers.0);
+        // The flag is read under the lock `cancel_all` takes before it
+        // notifies, so a cancel between the check and the wait is not lost.
+        while !self.is_cancelled() {
+            let left = end.map_or(Duration::MAX, |e| {
+                e.saturating_duration_since(Instant::now())
+            });
+            if left.is_zero() {
+                return;
+            }
+            g = self
+                .sleepers
+                .1
+                .wait_timeout(g, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
     }
 
@@ -370,5 +391,31 @@ pub(crate) struct EnforcingGuard<'a>(&'a Session);
 impl Drop for EnforcingGuard<'_> {
     fn drop(&mut self) {
         self.0.deadline.enforcing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A retry wait ends at once on Ctrl-C: woken, not polled.
+    #[test]
+    fn a_cancellable_sleep_ends_when_the_session_is_cancelled() {
+        let s = Session::silent();
+        let t = Instant::now();
+        s.sleep_cancellable(Duration::from_millis(20));
+        assert!(t.elapsed() >= Duration::from_millis(20));
+        let other = Arc::clone(&s);
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            other.cancel_all();
+        });
+        let t = Instant::now();
+        s.sleep_cancellable(Duration::from_secs(60));
+        assert!(t.elapsed() < Duration::from_secs(30), "woken by the cancel");
+        canceller.join().unwrap();
+        let t = Instant::now();
+        s.sleep_cancellable(Duration::from_secs(60));
+        assert!(t.elapsed() < Duration::from_secs(1), "already cancelled");
     }
 }

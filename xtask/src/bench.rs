@@ -15,15 +15,24 @@ ratios are comparable between runs):
 3. dispatch: one chat request through the loaded cdylib vs the same code
    linked directly, at concurrency 1, 16 and 64 ([`inproc`]);
 4. streaming: a 2,000-chunk answer, plugin vs direct ([`inproc`]);
-5. video download: `switchyard video` vs `curl -o` of the same URL, with
-   peak RSS ([`video`]);
+5. video download: `switchyard video` (durable: fsync before the rename)
+   vs `curl -o` of the same URL and vs `curl -o` then an fsync of its
+   file, with peak RSS, alone and beside a busy-looping process
+   ([`video`]);
 6. waiting: CPU used by `switchyard video` while a job sits in
-   `in_progress` ([`video`]);
+   `in_progress`, and how fast it answers Ctrl-C, alone and beside a
+   busy-looping process ([`video`]);
 7. cold start: `plugins list` and `--help` vs an empty process ([`startup`]).
 
 Ratios: dispatch compares percentiles and throughput pooled over several
 processes of alternating rounds; streaming and video compare each run with
 the run of the other kind made beside it (median of the paired ratios).
+
+`--only 5,6` runs only the sections named by number (the build still
+happens). The machine's load average is printed with the table: on a
+shared machine, compare a section's "alone" and "loaded" rows to
+tell a loaded machine from our own cost ("loaded": one busy-looping
+process beside the measured one).
 
 A section that cannot run (a tool missing, a build problem) is reported as
 skipped with the reason; the others still run. Benchmarks never run as part
@@ -132,16 +141,8 @@ pub struct Section {
 
 type SectionFn = fn(&Ctx) -> Result<Section>;
 
-/// Runs the benchmark.
-// Over 80 lines on purpose: the benchmark's sections run in order, each one a call into its own module; the length is the list.
-pub fn run(args: &[String]) -> Result<()> {
-    let mut quick = false;
-    for a in args {
-        match a.as_str() {
-            "--quick" => quick = true,
-            other => bail!("unknown bench argument {other:?} (usage: cargo xtask bench [--quick])"),
-        }
-    }
+/// Builds the release binaries and sets up the sandbox.
+fn build(quick: bool) -> Result<Ctx> {
     let c = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::sh(
         &c,
@@ -172,12 +173,18 @@ pub fn run(args: &[String]) -> Result<()> {
         openrouter_dir.join("openrouter.toml"),
     )
     .context("cannot copy manifests/openrouter.toml")?;
-    let cx = Ctx {
+    Ok(Ctx {
         quick,
         bins,
         sb,
         openrouter_dir,
-    };
+    })
+}
+
+/// Runs the benchmark.
+pub fn run(args: &[String]) -> Result<()> {
+    let (quick, only) = parse_args(args)?;
+    let cx = build(quick)?;
     let started = Instant::now();
     let plan: [(&'static str, SectionFn); 7] = [
         ("1. manifest scan", inproc::scan),
@@ -189,7 +196,11 @@ pub fn run(args: &[String]) -> Result<()> {
         ("7. cold start", startup::cold_start),
     ];
     let mut sections = Vec::new();
-    for (name, f) in plan {
+    let load_before = procs::loadavg();
+    for (i, (name, f)) in plan.into_iter().enumerate() {
+        if only.as_ref().is_some_and(|o| !o.contains(&(i + 1))) {
+            continue;
+        }
         eprintln!("bench: {name} ...");
         let t = Instant::now();
         let s = match f(&cx) {
@@ -211,8 +222,13 @@ pub fn run(args: &[String]) -> Result<()> {
     } else {
         "cargo xtask bench"
     };
-    print_table(&sections, command, &cx);
-    let report = report_json(&sections, command, &cx, started.elapsed().as_secs_f64());
+    let load = format!(
+        "{load_before} at the start, {} at the end",
+        procs::loadavg()
+    );
+    print_table(&sections, command, &cx, &load);
+    let secs = started.elapsed().as_secs_f64();
+    let report = report_json(&sections, command, &cx, secs, &load);
     let out = crate::target_dir().join("bench");
     std::fs::create_dir_all(&out)?;
     let path = out.join("report.json");
@@ -223,13 +239,32 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `--quick` and `--only N,N`.
+fn parse_args(args: &[String]) -> Result<(bool, Option<Vec<usize>>)> {
+    const USAGE: &str = "usage: cargo xtask bench [--quick] [--only 5,6]";
+    let (mut quick, mut only) = (false, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--only" => {
+                let list = it.next().context(USAGE)?;
+                let n: Result<Vec<usize>, _> = list.split(',').map(|n| n.trim().parse()).collect();
+                only = Some(n.with_context(|| format!("--only {list:?} ({USAGE})"))?);
+            }
+            other => bail!("unknown bench argument {other:?} ({USAGE})"),
+        }
+    }
+    Ok((quick, only))
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn print_table(sections: &[Section], command: &str, cx: &Ctx) {
+fn print_table(sections: &[Section], command: &str, cx: &Ctx, load: &str) {
     println!(
-        "\n{command}  ({} cores, peak RSS via {})",
+        "\n{command}  ({} cores, load average {load}, peak RSS via {})",
         cores(),
         cx.sb.rss_method()
     );
@@ -276,11 +311,12 @@ fn print_table(sections: &[Section], command: &str, cx: &Ctx) {
     println!("\ntargets met: {met}, missed: {}", missed.len());
 }
 
-fn report_json(sections: &[Section], command: &str, cx: &Ctx, secs: f64) -> Value {
+fn report_json(sections: &[Section], command: &str, cx: &Ctx, secs: f64, load: &str) -> Value {
     json!({
         "command": command,
         "quick": cx.quick,
         "cores": cores(),
+        "load_average": load,
         "peak_rss_method": cx.sb.rss_method(),
         "duration_s": secs,
         "sections": sections.iter().map(|s| json!({

@@ -12,7 +12,7 @@
   run against the project's fake OpenRouter server ([`contract`]).
 - `demo`: the main jobs through the real binary and plugin, on the bundled
   fake server when `OPENROUTER_API_KEY` is unset ([`demo`]).
-- `bench [--quick]`: the performance benchmark, release build, every
+- `bench [--quick] [--only 5,6]`: the performance benchmark, release build, every
   figure a ratio against a floor measured in the same run ([`bench`]).
 - `fuzz [--minutes N] [--target T]...`: coverage-guided fuzzing of every
   parser, stable toolchain ([`fuzz`]).
@@ -78,8 +78,8 @@ fn usage() {
          \n  contract [--plugin-dir DIR]...  run the plugin contract suite (default: manifests/)\
          \n  demo                      chat, stream, image, video and speech through the real binary\
          \n                            (fake server unless OPENROUTER_API_KEY is set)\
-         \n  bench [--quick]           release-build performance benchmark against the fake server\
-         \n                            (table + target/bench/report.json)\
+         \n  bench [--quick] [--only N,N]  release-build performance benchmark against the fake server\
+         \n                            (table + target/bench/report.json; --only: those sections)\
          \n  fuzz [--minutes N] [--target T]...  fuzz every parser N minutes each (default 10)\
          \n  soak [--minutes N] [--rate R] [--seed S]  fault-injection soak (default 5 min, rate 0.2)\
          \n  crashloop [--iterations N] [--seed S]  SIGKILL `video` at every phase, then resume (default 20)\

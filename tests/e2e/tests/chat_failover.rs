@@ -190,6 +190,45 @@ fn transient_5xx_is_retried_honouring_retry_after() {
     assert!(out.stderr.contains("retrying in 1.0s"), "{}", out.stderr);
 }
 
+/// Ctrl-C during a retry's wait ends it at once (the wait is woken, not
+/// polled) and no retry is sent after it.
+#[test]
+fn ctrl_c_during_a_retry_wait_exits_130_at_once() {
+    let env = Env::new();
+    env.server.script(Route::Chat, [status(503, Some(20))]);
+    let mut child = env
+        .cmd(&["chat", "hi"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn switchyard");
+    let start = Instant::now();
+    while env.chat_models().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "no chat request");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Well inside the 20 s wait.
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let interrupted = Instant::now();
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(2),
+            "the retry wait did not end within 2 s of Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(code, Some(130));
+    assert_eq!(env.chat_models(), vec![PRIMARY], "no retry after Ctrl-C");
+}
+
 #[test]
 fn transient_5xx_retries_are_bounded() {
     let env = Env::new();

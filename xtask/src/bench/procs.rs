@@ -6,7 +6,12 @@ Peak RSS comes from `/usr/bin/time -v` when it is installed (exact: the
 kernel's `ru_maxrss` from `wait4`); without it, `/proc/<pid>/status`
 `VmHWM` is polled every 2 ms until the process exits (exact for anything
 that lives longer than a few polls; a process that exits before the first
-poll has no figure). CPU time is `utime + stime` from `/proc/<pid>/stat`.
+poll has no figure). CPU time is the sum of every thread's run time in
+`/proc/<pid>/task/<tid>/schedstat` (nanoseconds), or `utime + stime` from
+`/proc/<pid>/stat` (clock ticks, 10 ms) where schedstat is missing.
+
+[`Busy`] is the competitor of the "loaded" variants: one busy-looping
+child process for the duration of a measurement.
 
 Every `switchyard` run goes through a [`Sandbox`]: its own config file,
 state, cache and config directories, and none of the caller's provider
@@ -234,6 +239,64 @@ pub fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// Run time of every live thread of a process, in nanoseconds, and the
+/// number of threads (a thread that exits takes its figure with it).
+pub fn cpu_ns(pid: u32) -> Option<(u64, usize)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let (mut sum, mut n) = (0u64, 0usize);
+    for t in tasks.flatten() {
+        let s = std::fs::read_to_string(t.path().join("schedstat")).ok()?;
+        sum += s.split_whitespace().next()?.parse::<u64>().ok()?;
+        n += 1;
+    }
+    Some((sum, n))
+}
+
+/// CPU time of a process in seconds: [`cpu_ns`], else [`cpu_ticks`].
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    match cpu_ns(pid) {
+        Some((ns, _)) => Some(ns as f64 / 1e9),
+        None => cpu_ticks(pid).map(|t| t as f64 / clock_ticks() as f64),
+    }
+}
+
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` says them.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+/// One busy-looping child process (`sh -c 'while :; do :; done'`), the
+/// competitor for the CPU of the "loaded" variants; killed when dropped.
+pub struct Busy(Option<Child>);
+
+impl Busy {
+    /// Starts the competitor when `on`, else nothing.
+    pub fn start(on: bool) -> Result<Busy> {
+        if !on {
+            return Ok(Busy(None));
+        }
+        let child = Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start the busy-looping competitor (sh)")?;
+        Ok(Busy(Some(child)))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Clock ticks per second for `/proc/<pid>/stat` (`getconf CLK_TCK`, else 100).
 pub fn clock_ticks() -> u64 {
     Command::new("getconf")
@@ -308,6 +371,7 @@ mod tests {
         let t = "\tCommand being timed: \"x\"\n\tMaximum resident set size (kbytes): 5120\n";
         assert_eq!(parse_time_v(t), Some(5120));
         assert!(cpu_ticks(std::process::id()).is_some());
+        assert!(cpu_secs(std::process::id()).is_some_and(|s| s > 0.0));
         assert!(vm_hwm_kb(std::process::id()).is_some_and(|k| k > 0));
     }
 }

@@ -1,16 +1,25 @@
 /*!
 The video sections, against the release `fake-openrouter` in its own
-process:
+process, each measured twice: alone, and beside one busy-looping process
+([`Busy`]), so that a machine loaded by others is told apart from our own
+cost (a figure that holds alone but not beside the competitor is the
+machine's CPU, not the code):
 
 - download: `switchyard video` (submit, poll at 10 ms, download, verify,
-  rename) vs `curl -o` of the same job's content URL, at 10 MiB and 1 GiB
-  (256 MiB with `--quick`), alternating, with the peak RSS of each;
+  fsync, rename) vs `curl -o` of the same job's content URL, and vs
+  `curl -o` followed by an fsync of the file it wrote (a durable download
+  with plain tools), at 16 MiB and 1 GiB (256 MiB with `--quick`), in
+  rotation, with the peak RSS of each;
 - waiting: the CPU time `switchyard video` uses while its job stays
-  `in_progress`, polled at the default interval (2 s, growing by 1.5x).
+  `in_progress`, polled at the default interval (2 s, growing by 1.5x),
+  over 20 s (5 s with `--quick`), then how long it takes to exit after
+  Ctrl-C (SIGINT, timed from the moment `kill` is started; median of three
+  runs), beside the time of a journal-sized fsync on the same disk (the
+  host journals the job durably before it exits).
 */
 
 use super::inproc::paired;
-use super::procs::{clock_ticks, cpu_ticks, last_lines, FakeProc};
+use super::procs::{clock_ticks, cpu_ns, cpu_secs, last_lines, Busy, FakeProc};
 use super::stats::{bytes, median, secs};
 use super::{Ctx, Row, Section};
 use anyhow::{bail, Context, Result};
@@ -52,16 +61,88 @@ fn file_len(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
-/// Figures for one video size.
+/// The two variants every video figure is measured in: alone, and beside
+/// one busy-looping process.
+/// ("loaded" = one busy-looping process beside it, [`Busy`].)
+const VARIANTS: [(bool, &str); 2] = [(false, "alone"), (true, "loaded")];
+
+/// Figures for one video size in one variant.
 struct SizeRun {
     size: u64,
+    variant: &'static str,
     sy_wall: Vec<f64>,
     sy_rss: Vec<f64>,
     curl_wall: Vec<f64>,
     curl_rss: Vec<f64>,
+    /// `curl -o` plus the fsync of its file, and the fsync alone.
+    curl_sync_wall: Vec<f64>,
+    fsync_s: Vec<f64>,
 }
 
-fn one_size(cx: &Ctx, size: u64, reps: usize, curl: Option<&Path>) -> Result<SizeRun> {
+/// The three ways of fetching the video that are set side by side.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Switchyard,
+    Curl,
+    CurlSync,
+}
+
+/// Runs `switchyard video` into `out`; its wall time, peak RSS and job id.
+fn run_switchyard(
+    cx: &Ctx,
+    cfg: &Path,
+    out: &Path,
+    size: u64,
+) -> Result<(f64, Option<f64>, Option<String>)> {
+    let mut c = cx.sb.command(&cx.bins.switchyard, Some(cfg));
+    c.arg("video")
+        .arg("--json")
+        .arg("--out")
+        .arg(out)
+        .arg("a benchmark video");
+    let m = cx.sb.run_ok(&c, true)?;
+    if file_len(out) != size {
+        bail!("switchyard video wrote {} of {size} bytes", file_len(out));
+    }
+    let v: Value = serde_json::from_str(m.stdout.trim())
+        .with_context(|| format!("switchyard video --json said {:?}", m.stdout))?;
+    let job = v.get("job_id").and_then(Value::as_str).map(str::to_string);
+    Ok((m.wall_s, m.peak_rss_kb.map(|k| k as f64 * 1024.0), job))
+}
+
+/// Runs `curl -o out URL`; its wall time and peak RSS.
+fn run_curl(cx: &Ctx, curl: &Path, url: &str, out: &Path, size: u64) -> Result<(f64, Option<f64>)> {
+    let mut c = cx.sb.command(curl, None);
+    c.args(["-sS", "-f", "-o"]).arg(out).args([
+        "-H",
+        &format!("Authorization: Bearer {}", fake_openrouter::TEST_API_KEY),
+        url,
+    ]);
+    let m = cx.sb.run_ok(&c, true)?;
+    if file_len(out) != size {
+        bail!("curl wrote {} of {size} bytes", file_len(out));
+    }
+    Ok((m.wall_s, m.peak_rss_kb.map(|k| k as f64 * 1024.0)))
+}
+
+/// The time an fsync of `path` takes.
+fn fsync_time(path: &Path) -> Result<f64> {
+    let t = Instant::now();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot fsync {}", path.display()))?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+fn one_size(
+    cx: &Ctx,
+    size: u64,
+    reps: usize,
+    curl: &Path,
+    variant: &'static str,
+) -> Result<SizeRun> {
     let fake = FakeProc::start(
         &cx.bins.fake,
         &[
@@ -77,46 +158,39 @@ fn one_size(cx: &Ctx, size: u64, reps: usize, curl: Option<&Path>) -> Result<Siz
     let out = cx.sb.dir.join("out").join("video.mp4");
     let mut run = SizeRun {
         size,
+        variant,
         sy_wall: Vec::new(),
         sy_rss: Vec::new(),
         curl_wall: Vec::new(),
         curl_rss: Vec::new(),
+        curl_sync_wall: Vec::new(),
+        fsync_s: Vec::new(),
     };
-    let mut job: Option<String> = None;
+    let kinds = [Kind::Switchyard, Kind::Curl, Kind::CurlSync];
+    let mut url = None;
     for r in 0..reps {
-        for step in 0..2 {
+        for step in 0..kinds.len() {
             let _ = std::fs::remove_file(&out);
-            if (r + step) % 2 == 0 {
-                let mut c = cx.sb.command(&cx.bins.switchyard, Some(&cfg));
-                c.arg("video")
-                    .arg("--json")
-                    .arg("--out")
-                    .arg(&out)
-                    .arg("a benchmark video");
-                let m = cx.sb.run_ok(&c, true)?;
-                if file_len(&out) != size {
-                    bail!("switchyard video wrote {} of {size} bytes", file_len(&out));
+            let kind = kinds[(r + step) % kinds.len()];
+            match (kind, &url) {
+                (Kind::Switchyard, _) => {
+                    let (wall, rss, job) = run_switchyard(cx, &cfg, &out, size)?;
+                    run.sy_wall.push(wall);
+                    run.sy_rss.extend(rss);
+                    url = job.map(|id| format!("{}/videos/{id}/content?index=0", fake.base_url));
                 }
-                let v: Value = serde_json::from_str(m.stdout.trim())
-                    .with_context(|| format!("switchyard video --json said {:?}", m.stdout))?;
-                job = v.get("job_id").and_then(Value::as_str).map(str::to_string);
-                run.sy_wall.push(m.wall_s);
-                run.sy_rss.extend(m.peak_rss_kb.map(|k| k as f64 * 1024.0));
-            } else if let (Some(curl), Some(id)) = (curl, &job) {
-                let url = format!("{}/videos/{id}/content?index=0", fake.base_url);
-                let mut c = cx.sb.command(curl, None);
-                c.args(["-sS", "-f", "-o"]).arg(&out).args([
-                    "-H",
-                    &format!("Authorization: Bearer {}", fake_openrouter::TEST_API_KEY),
-                    &url,
-                ]);
-                let m = cx.sb.run_ok(&c, true)?;
-                if file_len(&out) != size {
-                    bail!("curl wrote {} of {size} bytes", file_len(&out));
+                (Kind::Curl, Some(u)) => {
+                    let (wall, rss) = run_curl(cx, curl, u, &out, size)?;
+                    run.curl_wall.push(wall);
+                    run.curl_rss.extend(rss);
                 }
-                run.curl_wall.push(m.wall_s);
-                run.curl_rss
-                    .extend(m.peak_rss_kb.map(|k| k as f64 * 1024.0));
+                (Kind::CurlSync, Some(u)) => {
+                    let (wall, _) = run_curl(cx, curl, u, &out, size)?;
+                    let sync = fsync_time(&out)?;
+                    run.curl_sync_wall.push(wall + sync);
+                    run.fsync_s.push(sync);
+                }
+                (_, None) => {}
             }
         }
     }
@@ -124,44 +198,76 @@ fn one_size(cx: &Ctx, size: u64, reps: usize, curl: Option<&Path>) -> Result<Siz
     Ok(run)
 }
 
-/// Section 5: video download throughput and peak RSS vs curl.
-// Over 80 lines on purpose: paired runs (switchyard vs curl) for two sizes; the pairing keeps the loop in one piece.
+/// Section 5: video download time and peak RSS vs curl and curl + fsync,
+/// alone and beside a busy process.
 pub fn download(cx: &Ctx) -> Result<Section> {
-    let curl = find_curl();
+    let curl = find_curl().context("curl not found: the download section needs it")?;
     let big = if cx.quick { 256 * MIB } else { 1024 * MIB };
     let plan = if cx.quick {
-        [(10 * MIB, 3), (big, 3)]
+        [(16 * MIB, 3), (big, 2)]
     } else {
-        [(10 * MIB, 5), (big, 6)]
+        [(16 * MIB, 5), (big, 6)]
     };
     let mut runs = Vec::new();
-    for (size, reps) in plan {
-        runs.push(one_size(cx, size, reps, curl.as_deref())?);
-    }
-    let mut rows = Vec::new();
-    let mib_s = |size: u64, s: f64| size as f64 / MIB as f64 / s;
-    for r in &runs {
-        let (sw, sr) = (median(&r.sy_wall), median(&r.sy_rss));
-        let (cw, cr) = (median(&r.curl_wall), median(&r.curl_rss));
-        let label = bytes(r.size as f64);
-        let mut t = Row::new(
-            format!("{label}: throughput, switchyard vs curl (pairs)"),
-            format!("{:.0} MiB/s ({})", mib_s(r.size, sw), secs(sw)),
-        );
-        if curl.is_some() {
-            // Each switchyard run against the curl run beside it.
-            let ratio = paired(&r.curl_wall, &r.sy_wall);
-            t = t.floor(
-                format!("{:.0} MiB/s ({})", mib_s(r.size, cw), secs(cw)),
-                ratio,
-            );
-            if r.size == big {
-                t = t.target("ratio >= 0.9", ratio >= 0.9);
-            }
-        } else {
-            t.floor = "curl not found: skipped".into();
+    for (loaded, variant) in VARIANTS {
+        let _busy = Busy::start(loaded)?;
+        for (size, reps) in plan {
+            runs.push(one_size(cx, size, reps, &curl, variant)?);
         }
-        rows.push(t);
+    }
+    let mut rows = vec![Row::new(
+        "load average (1, 5, 15 min) at the end",
+        super::procs::loadavg(),
+    )];
+    for r in &runs {
+        rows.extend(size_rows(r, r.size == big));
+    }
+    rows.extend(flatness_rows(&runs));
+    let raw: Vec<Value> = runs
+        .iter()
+        .map(|r| {
+            json!({
+                "bytes": r.size,
+                "variant": r.variant,
+                "switchyard": {"wall_s": r.sy_wall, "peak_rss_bytes": r.sy_rss},
+                "curl": {"wall_s": r.curl_wall, "peak_rss_bytes": r.curl_rss},
+                "curl_then_fsync": {"wall_s": r.curl_sync_wall, "fsync_s": r.fsync_s},
+            })
+        })
+        .collect();
+    Ok(Section {
+        name: "",
+        rows,
+        raw: json!({"curl": curl.display().to_string(), "runs": raw}),
+    })
+}
+
+/// The rows of one size in one variant: time vs curl and vs curl + fsync
+/// (ratio = their time / ours, each run against the one beside it), and
+/// the peak RSS (alone only).
+fn size_rows(r: &SizeRun, big: bool) -> Vec<Row> {
+    let mib_s = |s: f64| r.size as f64 / MIB as f64 / s;
+    let shown = |s: f64| format!("{:.0} MiB/s ({})", mib_s(s), secs(s));
+    let label = format!("{} {}", bytes(r.size as f64), r.variant);
+    let sw = median(&r.sy_wall);
+    let ratio = paired(&r.curl_wall, &r.sy_wall);
+    let mut vs_curl = Row::new(format!("{label}: switchyard vs curl"), shown(sw))
+        .floor(shown(median(&r.curl_wall)), ratio);
+    if big && r.variant == VARIANTS[0].1 {
+        vs_curl = vs_curl.target("ratio >= 0.95", ratio >= 0.95);
+    }
+    let ratio = paired(&r.curl_sync_wall, &r.sy_wall);
+    let cs = median(&r.curl_sync_wall);
+    let mut vs_sync = Row::new(format!("{label}: switchyard vs curl + fsync"), shown(sw)).floor(
+        format!("{} (fsync {})", secs(cs), secs(median(&r.fsync_s))),
+        ratio,
+    );
+    if big && r.variant == VARIANTS[0].1 {
+        vs_sync = vs_sync.target("ratio >= 1.0", ratio >= 1.0);
+    }
+    let mut rows = vec![vs_curl, vs_sync];
+    if r.variant == VARIANTS[0].1 {
+        let (sr, cr) = (median(&r.sy_rss), median(&r.curl_rss));
         let mut m = Row::new(format!("{label}: peak RSS, switchyard vs curl"), bytes(sr));
         if cr.is_finite() {
             m = m.floor(bytes(cr), sr / cr);
@@ -171,56 +277,168 @@ pub fn download(cx: &Ctx) -> Result<Section> {
         }
         rows.push(m);
     }
-    if let [small, large] = &runs[..] {
-        let (a, b) = (median(&small.sy_rss), median(&large.sy_rss));
-        rows.push(
-            Row::new(
-                format!(
-                    "peak RSS {} vs {} (switchyard)",
-                    bytes(large.size as f64),
-                    bytes(small.size as f64)
-                ),
-                bytes(b),
-            )
-            .floor(bytes(a), b / a)
-            .target("ratio 0.9..1.1", (0.9..=1.1).contains(&(b / a))),
-        );
-        if curl.is_some() {
-            // Net of the fixed costs (start-up, submit, polls): the
-            // difference between the two sizes over the difference in time.
-            let d = (large.size - small.size) as f64;
-            let sy = d / (median(&large.sy_wall) - median(&small.sy_wall));
-            let cu = d / (median(&large.curl_wall) - median(&small.curl_wall));
+    rows
+}
+
+/// Peak RSS of the large size against the small one (alone), and the
+/// marginal throughput (large - small) against curl's, per variant.
+fn flatness_rows(runs: &[SizeRun]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for pair in runs.chunks(2) {
+        let [small, large] = pair else { continue };
+        if small.variant == VARIANTS[0].1 {
+            let (a, b) = (median(&small.sy_rss), median(&large.sy_rss));
             rows.push(
                 Row::new(
-                    "marginal throughput (large - small), switchyard vs curl",
-                    format!("{:.0} MiB/s", sy / MIB as f64),
+                    format!(
+                        "peak RSS {} vs {} (switchyard)",
+                        bytes(large.size as f64),
+                        bytes(small.size as f64)
+                    ),
+                    bytes(b),
                 )
-                .floor(format!("{:.0} MiB/s", cu / MIB as f64), sy / cu),
+                .floor(bytes(a), b / a)
+                .target("ratio 0.9..1.1", (0.9..=1.1).contains(&(b / a))),
             );
         }
+        // Net of the fixed costs (start-up, submit, polls): the difference
+        // between the two sizes over the difference in time.
+        let d = (large.size - small.size) as f64;
+        let sy = d / (median(&large.sy_wall) - median(&small.sy_wall));
+        let cu = d / (median(&large.curl_wall) - median(&small.curl_wall));
+        rows.push(
+            Row::new(
+                format!("marginal throughput {}, switchyard vs curl", small.variant),
+                format!("{:.0} MiB/s", sy / MIB as f64),
+            )
+            .floor(format!("{:.0} MiB/s", cu / MIB as f64), sy / cu),
+        );
     }
-    let raw: Vec<Value> = runs
-        .iter()
-        .map(|r| {
-            json!({
-                "bytes": r.size,
-                "switchyard": {"wall_s": r.sy_wall, "peak_rss_bytes": r.sy_rss},
-                "curl": {"wall_s": r.curl_wall, "peak_rss_bytes": r.curl_rss},
-            })
-        })
-        .collect();
-    Ok(Section {
-        name: "",
-        rows,
-        raw: json!({"curl": curl.map(|c| c.display().to_string()), "sizes": raw}),
+    rows
+}
+
+/// What the waiting runs of one variant measured.
+struct Waited {
+    variant: &'static str,
+    cpu_s: f64,
+    wall_s: f64,
+    threads: Option<(usize, usize)>,
+    /// Per Ctrl-C: the time to exit, the exit code, and the floor (a
+    /// journal-sized fsync right after, in the same file system).
+    ctrlc_s: Vec<f64>,
+    exit_codes: Vec<Option<i32>>,
+    fsync_s: Vec<f64>,
+}
+
+/// Spawns `switchyard video` on a job that stays `in_progress`.
+fn spawn_waiting(cx: &Ctx, cfg: &Path) -> Result<std::process::Child> {
+    let out = cx.sb.dir.join("out").join("waiting.mp4");
+    let mut c = cx.sb.command(&cx.bins.switchyard, Some(cfg));
+    c.arg("video")
+        .arg("--out")
+        .arg(&out)
+        .arg("a video that takes long")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    c.spawn().context("cannot run switchyard video")
+}
+
+/// Sends SIGINT to `child` (with `kill`) and records in `w` the time from
+/// before `kill` starts until `child` has exited, its exit code, and the
+/// time of a journal-sized fsync right after: on Ctrl-C the host journals
+/// the job durably (write, fsync, rename) before it exits, so a slow disk
+/// shows there, not in our code.
+fn ctrl_c(cx: &Ctx, child: &mut std::process::Child, w: &mut Waited) -> Result<()> {
+    let t = Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .context("cannot run kill")?;
+    if !sent.success() {
+        bail!("kill -INT failed ({sent})");
+    }
+    let deadline = t + Duration::from_secs(10);
+    let code = loop {
+        if let Some(status) = child.try_wait()? {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            bail!("switchyard video did not exit within 10 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    w.ctrlc_s.push(t.elapsed().as_secs_f64());
+    w.exit_codes.push(code);
+    let probe = cx.sb.dir.join("state").join("fsync-probe.json");
+    std::fs::write(&probe, [b' '; 512])?;
+    w.fsync_s.push(fsync_time(&probe)?);
+    Ok(())
+}
+
+/// Ends `child` and adds the end of its stderr to an error.
+fn reap<T>(mut child: std::process::Child, r: Result<T>) -> Result<T> {
+    let _ = child.kill();
+    let output = child.wait_with_output();
+    r.map_err(|e| {
+        let err = output
+            .as_ref()
+            .map(|o| last_lines(&String::from_utf8_lossy(&o.stderr), 3))
+            .unwrap_or_default();
+        e.context(err)
     })
 }
 
-/// Section 6: CPU used while a job stays `in_progress` (default polling).
+/// The waiting runs of one variant: the CPU of `switchyard video` over
+/// `window` (after 2 s), then Ctrl-C; then `more` runs interrupted after 1 s.
+fn wait_runs(
+    cx: &Ctx,
+    cfg: &Path,
+    window: Duration,
+    more: usize,
+    variant: &'static str,
+) -> Result<Waited> {
+    let mut w = Waited {
+        variant,
+        cpu_s: f64::NAN,
+        wall_s: f64::NAN,
+        threads: None,
+        ctrlc_s: Vec::new(),
+        exit_codes: Vec::new(),
+        fsync_s: Vec::new(),
+    };
+    let mut child = spawn_waiting(cx, cfg)?;
+    let pid = child.id();
+    std::thread::sleep(Duration::from_secs(2));
+    let r = (|| -> Result<()> {
+        if let Some(status) = child.try_wait()? {
+            bail!("switchyard video exited early ({status})");
+        }
+        let cpu = || cpu_secs(pid).context("cannot read the CPU time");
+        let (n0, c0) = (cpu_ns(pid), cpu()?);
+        let t0 = Instant::now();
+        std::thread::sleep(window);
+        let (n1, c1) = (cpu_ns(pid), cpu()?);
+        w.wall_s = t0.elapsed().as_secs_f64();
+        if let Some(status) = child.try_wait()? {
+            bail!("switchyard video exited during the window ({status})");
+        }
+        (w.cpu_s, w.threads) = (c1 - c0, n0.zip(n1).map(|(a, b)| (a.1, b.1)));
+        ctrl_c(cx, &mut child, &mut w)
+    })();
+    reap(child, r)?;
+    for _ in 0..more {
+        let mut child = spawn_waiting(cx, cfg)?;
+        std::thread::sleep(Duration::from_secs(1));
+        let r = ctrl_c(cx, &mut child, &mut w);
+        reap(child, r)?;
+    }
+    Ok(w)
+}
+
+/// Section 6: CPU used while a job stays `in_progress` (default polling),
+/// and the time to exit after Ctrl-C, alone and beside a busy process.
 pub fn waiting(cx: &Ctx) -> Result<Section> {
-    let window = Duration::from_secs(if cx.quick { 10 } else { 30 });
-    let settle = Duration::from_secs(2);
+    let window = Duration::from_secs(if cx.quick { 5 } else { 20 });
     let fake = FakeProc::start(
         &cx.bins.fake,
         &[
@@ -233,54 +451,63 @@ pub fn waiting(cx: &Ctx) -> Result<Section> {
         ],
     )?;
     let cfg = config(cx, "waiting", &fake.base_url, None)?;
-    let out = cx.sb.dir.join("out").join("waiting.mp4");
-    let mut c = cx.sb.command(&cx.bins.switchyard, Some(&cfg));
-    c.arg("video")
-        .arg("--out")
-        .arg(&out)
-        .arg("a video that takes long")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().context("cannot run switchyard video")?;
-    let pid = child.id();
-    std::thread::sleep(settle);
-    let measured = (|| -> Result<(f64, f64)> {
-        if let Some(status) = child.try_wait()? {
-            bail!("switchyard video exited early ({status})");
-        }
-        let c0 = cpu_ticks(pid).context("cannot read /proc/<pid>/stat")?;
-        let t0 = Instant::now();
-        std::thread::sleep(window);
-        let c1 = cpu_ticks(pid).context("cannot read /proc/<pid>/stat")?;
-        let wall = t0.elapsed().as_secs_f64();
-        if let Some(status) = child.try_wait()? {
-            bail!("switchyard video exited during the window ({status})");
-        }
-        Ok(((c1 - c0) as f64 / clock_ticks() as f64, wall))
-    })();
-    let _ = child.kill();
-    let output = child.wait_with_output();
-    let (cpu, wall) = measured.map_err(|e| {
-        let err = output
-            .as_ref()
-            .map(|o| last_lines(&String::from_utf8_lossy(&o.stderr), 3))
-            .unwrap_or_default();
-        e.context(err)
-    })?;
-    let share = cpu / wall;
-    let rows = vec![Row::new(
-        format!("CPU while in_progress for {} s", window.as_secs()),
-        format!("{} CPU", secs(cpu)),
-    )
-    .floor(format!("{} wall (1 core)", secs(wall)), share)
-    .target("< 1 % of one core", share < 0.01)];
+    let mut runs = Vec::new();
+    for (loaded, variant) in VARIANTS {
+        let _busy = Busy::start(loaded)?;
+        runs.push(wait_runs(cx, &cfg, window, 2, variant)?);
+    }
+    let mut rows = vec![Row::new(
+        "load average (1, 5, 15 min) at the end",
+        super::procs::loadavg(),
+    )];
+    for w in &runs {
+        let share = w.cpu_s / w.wall_s;
+        rows.push(
+            Row::new(
+                format!(
+                    "CPU while in_progress, {} s, {}",
+                    window.as_secs(),
+                    w.variant
+                ),
+                format!("{} CPU ({:.3} %)", secs(w.cpu_s), share * 100.0),
+            )
+            .floor(format!("{} wall (1 core)", secs(w.wall_s)), share)
+            .target("< 0.1 % of one core", share < 0.001),
+        );
+        let exit = median(&w.ctrlc_s);
+        let all_130 = w.exit_codes.iter().all(|c| *c == Some(130));
+        let mut row = Row::new(
+            format!(
+                "Ctrl-C to exit, median of {}, {}",
+                w.ctrlc_s.len(),
+                w.variant
+            ),
+            secs(exit),
+        );
+        row.floor = format!("fsync {}", secs(median(&w.fsync_s)));
+        rows.push(row.target("< 200 ms, exit 130", exit < 0.2 && all_130));
+    }
+    let raw: Vec<Value> = runs
+        .iter()
+        .map(|w| {
+            json!({
+                "variant": w.variant,
+                "window_s": w.wall_s,
+                "cpu_s": w.cpu_s,
+                "share_of_one_core": w.cpu_s / w.wall_s,
+                "threads_at_start_and_end": w.threads,
+                "ctrl_c_to_exit_s": w.ctrlc_s,
+                "exit_codes": w.exit_codes,
+                "journal_sized_fsync_s": w.fsync_s,
+            })
+        })
+        .collect();
     Ok(Section {
         name: "",
         rows,
         raw: json!({
-            "window_s": wall,
-            "cpu_s": cpu,
-            "share_of_one_core": share,
+            "runs": raw,
+            "cpu_source": if cpu_ns(std::process::id()).is_some() { "schedstat (ns)" } else { "stat (clock ticks)" },
             "clock_ticks": clock_ticks(),
             "poll_interval_ms": 2000,
         }),
