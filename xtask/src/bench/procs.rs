@@ -245,11 +245,15 @@ pub fn cpu_ns(pid: u32) -> Option<(u64, usize)> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let (mut sum, mut n) = (0u64, 0usize);
     for t in tasks.flatten() {
-        let s = std::fs::read_to_string(t.path().join("schedstat")).ok()?;
+        // A thread that ended since the directory was read is skipped,
+        // not taken as "no figure" (the test binary's threads come and go).
+        let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) else {
+            continue;
+        };
         sum += s.split_whitespace().next()?.parse::<u64>().ok()?;
         n += 1;
     }
-    Some((sum, n))
+    (n > 0).then_some((sum, n))
 }
 
 /// CPU time of a process in seconds: [`cpu_ns`], else [`cpu_ticks`].
