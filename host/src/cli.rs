@@ -94,6 +94,14 @@ pub struct BatchArgs {
     /// Results file (default FILE.results.jsonl, or FILE.results.I-of-N.jsonl with --shard).
     #[arg(long, value_name = "PATH")]
     pub results: Option<PathBuf>,
+    /// A provider parameter given to every line, as KEY=JSON (repeatable);
+    /// each line's command checks it against its model.
+    #[arg(long = "param", value_name = "KEY=JSON")]
+    pub params: Vec<String>,
+    /// Check every line and print each one's cost estimate and the total;
+    /// send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// How `spend` groups costs.

@@ -472,6 +472,7 @@ pub fn run(ctx: &super::Ctx, args: crate::cli::BatchArgs) -> Result<(), HostErro
     let lines: Vec<Line> = all
         .into_iter()
         .filter(|l| shard.is_none_or(|s| s.takes(l.index)))
+        .map(|l| with_params(l, &args.params))
         .collect();
     let results = args
         .results
@@ -512,6 +513,11 @@ pub fn run(ctx: &super::Ctx, args: crate::cli::BatchArgs) -> Result<(), HostErro
             return Err(refuse(&args.file, [parse_problems, more].concat()));
         }
     };
+    if args.dry_run {
+        let resumes = todo.len() - fresh.len();
+        let counts = (lines.len() - todo.len(), resumes);
+        return report_dry_run(ctx, &fresh, &estimates, counts, args.max_cost);
+    }
     let mut est: HashMap<String, Option<f64>> =
         fresh.iter().map(|l| l.id.clone()).zip(estimates).collect();
     let work: Vec<(Line, Option<f64>)> = todo
@@ -519,6 +525,78 @@ pub fn run(ctx: &super::Ctx, args: crate::cli::BatchArgs) -> Result<(), HostErro
         .map(|l| ((*l).clone(), est.remove(&l.id).unwrap_or(Some(0.0))))
         .collect();
     execute(ctx, &plan, &work, &journaled, &done, lines.len())
+}
+
+/// `--param KEY=JSON` for every line: before the `--` that ends a
+/// line's flags.
+fn with_params(mut line: Line, params: &[String]) -> Line {
+    let at = line
+        .args
+        .iter()
+        .rposition(|a| a == "--")
+        .unwrap_or(line.args.len());
+    let flags = params
+        .iter()
+        .flat_map(|p| ["--param".to_string(), p.clone()]);
+    line.args.splice(at..at, flags);
+    line
+}
+
+/// `batch --dry-run`: every line was checked (nothing sent); each line's
+/// estimate and the total.
+fn report_dry_run(
+    ctx: &super::Ctx,
+    fresh: &[Line],
+    estimates: &[Option<f64>],
+    (already, resumes): (usize, usize),
+    max_cost: Option<f64>,
+) -> Result<(), HostError> {
+    let total: f64 = estimates.iter().flatten().sum();
+    let unknown: Vec<&str> = fresh
+        .iter()
+        .zip(estimates)
+        .filter(|(_, e)| e.is_none())
+        .map(|(l, _)| l.id.as_str())
+        .collect();
+    if ctx.json {
+        let lines: Vec<Value> = fresh
+            .iter()
+            .zip(estimates)
+            .map(|(l, e)| serde_json::json!({"id": l.id, "command": l.command, "estimate": e}))
+            .collect();
+        ctx.print_json(&serde_json::json!({
+            "dry_run": true, "lines": lines, "estimate": total,
+            "unestimated": unknown, "already_done": already, "resumes": resumes,
+            "max_cost": max_cost, "over_budget": max_cost.is_some_and(|m| total > m),
+        }));
+        return Ok(());
+    }
+    for (l, e) in fresh.iter().zip(estimates) {
+        let e = e.map_or("no estimate".to_string(), |u| format!("${u:.4}"));
+        ctx.term.out(&format!("{:<24} {:<10} {e}", l.id, l.command));
+    }
+    let mut summary = format!(
+        "dry run: nothing was sent. {} line(s) would run, estimated at ${total:.4} in all",
+        fresh.len()
+    );
+    if !unknown.is_empty() {
+        summary.push_str(&format!(
+            " but for {} line(s) with no estimate (no price in the catalog: run `switchyard models refresh`; under --max-cost they are skipped)",
+            unknown.len()
+        ));
+    }
+    if let Some(m) = max_cost.filter(|m| total > *m) {
+        summary.push_str(&format!(
+            "; that is over --max-cost ${m:.4}: the lines past it would be skipped"
+        ));
+    }
+    if already + resumes > 0 {
+        summary.push_str(&format!(
+            "; {already} already done, {resumes} video job(s) would be resumed (already paid)"
+        ));
+    }
+    ctx.term.notice(&summary);
+    Ok(())
 }
 
 fn execute(

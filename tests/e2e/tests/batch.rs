@@ -288,3 +288,57 @@ fn images_transcriptions_and_embeddings_are_checked_then_run_once() {
         assert_eq!(posts, 1, "{path}");
     }
 }
+
+/// `batch --dry-run` checks every line and prints each estimate and the
+/// total, sending nothing and writing no results; `--param` reaches every
+/// line and is checked by each line's command.
+#[test]
+fn a_dry_run_prints_each_estimate_and_the_total_and_sends_nothing() {
+    let env = fast_env();
+    env.run(&["models", "refresh"]).assert_code(0);
+    let before = env.server.requests().len();
+    let f = write(
+        &env,
+        "plan.jsonl",
+        &[
+            r#"{"id":"v8","command":"video","prompt":"a paper boat","duration":8}"#.into(),
+            r#"{"id":"v4","command":"video","prompt":"a fox","duration":4}"#.into(),
+        ],
+    );
+    let out = env.run(&["--json", "batch", &f, "--dry-run", "--max-cost", "1"]);
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(v["dry_run"], true, "{v}");
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{v}");
+    let sum: f64 = lines.iter().map(|l| l["estimate"].as_f64().unwrap()).sum();
+    assert!(
+        sum > 0.0 && (v["estimate"].as_f64().unwrap() - sum).abs() < 1e-9,
+        "{v}"
+    );
+    assert_eq!(v["over_budget"], sum > 1.0, "{v}");
+    assert_eq!(env.server.requests().len(), before, "nothing sent");
+    assert!(!env.work().join("plan.results.jsonl").exists());
+
+    let bad = env.run(&["batch", &f, "--dry-run", "--param", "cfgScale=7"]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr.contains("line 1:") && bad.stderr.contains("--param cfgScale"),
+        "{}",
+        bad.all()
+    );
+    env.run(&["batch", &f, "--param", "negativePrompt=\"rain\""])
+        .assert_code(0);
+    let bodies: Vec<serde_json::Value> = env
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == switchyard_e2e::VIDEOS_PATH)
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies.iter().all(|b| b["negativePrompt"] == "rain"),
+        "{bodies:?}"
+    );
+}
