@@ -22,7 +22,10 @@ ratios are comparable between runs):
 6. waiting: CPU used by `switchyard video` while a job sits in
    `in_progress`, and how fast it answers Ctrl-C, alone and beside a
    busy-looping process ([`video`]);
-7. cold start: `plugins list` and `--help` vs an empty process ([`startup`]).
+7. cold start: `plugins list` and `--help` vs an empty process ([`startup`]);
+8. batch: 1,000 chat lines through `switchyard batch --concurrency 16` vs
+   the same lines one `switchyard chat` at a time, the fake answering
+   after a random 0..400 ms ([`batch`]).
 
 Ratios: dispatch compares percentiles and throughput pooled over several
 processes of alternating rounds; streaming and video compare each run with
@@ -39,6 +42,7 @@ skipped with the reason; the others still run. Benchmarks never run as part
 of `cargo xtask test`.
 */
 
+mod batch;
 mod inproc;
 mod procs;
 mod startup;
@@ -186,7 +190,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let (quick, only) = parse_args(args)?;
     let cx = build(quick)?;
     let started = Instant::now();
-    let plan: [(&'static str, SectionFn); 7] = [
+    let plan: [(&'static str, SectionFn); 8] = [
         ("1. manifest scan", inproc::scan),
         ("2. plugin load", startup::load),
         ("3. dispatch (chat)", inproc::dispatch),
@@ -194,6 +198,7 @@ pub fn run(args: &[String]) -> Result<()> {
         ("5. video download", video::download),
         ("6. waiting (job in_progress)", video::waiting),
         ("7. cold start", startup::cold_start),
+        ("8. batch (chat lines)", batch::batch),
     ];
     let mut sections = Vec::new();
     let load_before = procs::loadavg();
