@@ -278,39 +278,58 @@ fn probe(
             )
             .map(|r| r.map(|a| format!("transcribed: {} characters", a.text.len())))
         }
-        caps::EMBED => {
-            let req = serde_json::json!({"model": model, "inputs": ["contract"]});
-            plain_call::<doc::EmbedResponse>(s, p, ops::EMBED, ctx, req, limit).map(|r| {
-                r.and_then(|a| match a.vectors.as_slice() {
-                    [v] if !v.is_empty() => Ok(format!("one vector of {} numbers", v.len())),
-                    other => Err(PluginError::new(
-                        ErrorKind::UPSTREAM,
-                        format!(
-                            "expected one non-empty vector for one input, found {}",
-                            other.len()
-                        ),
-                    )),
-                })
-            })
-        }
-        _ => {
-            let req = serde_json::json!({"model": model, "prompt": "a contract"});
-            let job = match plain_call::<doc::VideoJob>(s, p, ops::VIDEO_SUBMIT, ctx, req, limit)? {
-                Ok(j) => j,
-                Err(e) => return Some(Err(e)),
-            };
-            let job = serde_json::to_value(&job).unwrap_or_default();
-            output_call(
-                (s, p),
-                ops::VIDEO_WAIT,
-                ctx,
-                job,
-                Expect::Video,
-                scratch.join("contract.mp4"),
-                limit,
-            )
-        }
+        caps::EMBED => probe_embed(s, p, &model, ctx, limit),
+        _ => probe_video(s, p, scratch, &model, ctx, limit),
     }
+}
+
+/// The embedding probe: one input, one non-empty vector back.
+fn probe_embed(
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
+    model: &str,
+    ctx: &Context,
+    limit: Duration,
+) -> Option<Result<String, PluginError>> {
+    let req = serde_json::json!({"model": model, "inputs": ["contract"]});
+    plain_call::<doc::EmbedResponse>(s, p, ops::EMBED, ctx, req, limit).map(|r| {
+        r.and_then(|a| match a.vectors.as_slice() {
+            [v] if !v.is_empty() => Ok(format!("one vector of {} numbers", v.len())),
+            other => Err(PluginError::new(
+                ErrorKind::UPSTREAM,
+                format!(
+                    "expected one non-empty vector for one input, found {}",
+                    other.len()
+                ),
+            )),
+        })
+    })
+}
+
+/// The video probe: a submit, then a wait on the job it returned.
+fn probe_video(
+    s: &Arc<Session>,
+    p: &Arc<Plugin>,
+    scratch: &Path,
+    model: &str,
+    ctx: &Context,
+    limit: Duration,
+) -> Option<Result<String, PluginError>> {
+    let req = serde_json::json!({"model": model, "prompt": "a contract"});
+    let job = match plain_call::<doc::VideoJob>(s, p, ops::VIDEO_SUBMIT, ctx, req, limit)? {
+        Ok(j) => j,
+        Err(e) => return Some(Err(e)),
+    };
+    let job = serde_json::to_value(&job).unwrap_or_default();
+    output_call(
+        (s, p),
+        ops::VIDEO_WAIT,
+        ctx,
+        job,
+        Expect::Video,
+        scratch.join("contract.mp4"),
+        limit,
+    )
 }
 
 fn hung(op: &str, limit: Duration) -> Outcome {

@@ -182,6 +182,37 @@ pub fn synthesize(
 ) -> Result<Option<(PathBuf, u64)>, HostError> {
     let route = check::route(&ctx.session, &ctx.table, &plan.model, CAP_SPEECH)?;
     let l = route.limits.as_ref();
+    let (req, expect) = speech_request(plan, text, l)?;
+    let cc = ctx.call_context(&route.manifest, true, timeout)?;
+    let plugin = ctx.load(&route.manifest)?;
+    if let Some(args) = paid {
+        let mut priced = req.clone();
+        priced.params = super::paid::params(args, &plan.model, l)?;
+        let usage = Usage::Speech {
+            chars: text.chars().count(),
+        };
+        let planned = super::paid::Planned {
+            command: "speak",
+            model: &plan.model,
+            operation: ops::SPEECH,
+            request: &priced,
+            blobs: &[],
+        };
+        if let super::paid::Go::Stop = super::paid::preflight(ctx, args, &planned, l, &usage)? {
+            return Ok(None);
+        }
+        return send(ctx, plan, &plugin, &cc, &priced, expect);
+    }
+    send(ctx, plan, &plugin, &cc, &req, expect)
+}
+
+/// The speech request and the output it must produce, checked against
+/// the model's limits (`--voice`, `--format`).
+fn speech_request(
+    plan: &SpeechPlan,
+    text: &str,
+    l: Option<&switchyard_core::manifest::ModelEntry>,
+) -> Result<(SpeechRequest, Expect), HostError> {
     let voice = match &plan.voice {
         Some(v) => Some(check::choice(
             &plan.model,
@@ -197,8 +228,6 @@ pub fn synthesize(
         &plan.format,
         l.and_then(|l| l.formats.as_ref()),
     )?;
-    let cc = ctx.call_context(&route.manifest, true, timeout)?;
-    let plugin = ctx.load(&route.manifest)?;
     let wav = plan
         .out
         .extension()
@@ -210,7 +239,7 @@ pub fn synthesize(
             wav_sample_rate: wav.then_some(plan.sample_rate),
         }
     };
-    let mut req = SpeechRequest {
+    let req = SpeechRequest {
         model: plan.model.clone(),
         input: text.to_string(),
         voice,
@@ -218,22 +247,19 @@ pub fn synthesize(
         speed: plan.speed,
         ..Default::default()
     };
-    if let Some(args) = paid {
-        req.params = super::paid::params(args, &plan.model, l)?;
-        let usage = Usage::Speech {
-            chars: text.chars().count(),
-        };
-        let planned = super::paid::Planned {
-            command: "speak",
-            model: &plan.model,
-            operation: ops::SPEECH,
-            request: &req,
-            blobs: &[],
-        };
-        if let super::paid::Go::Stop = super::paid::preflight(ctx, args, &planned, l, &usage)? {
-            return Ok(None);
-        }
-    }
+    Ok((req, expect))
+}
+
+/// Sends the speech request (retried while nothing arrived) and writes
+/// the audio; the file and its size.
+fn send(
+    ctx: &Ctx,
+    plan: &SpeechPlan,
+    plugin: &std::sync::Arc<switchyard_core::loader::Plugin>,
+    cc: &CallContext,
+    req: &SpeechRequest,
+    expect: Expect,
+) -> Result<Option<(PathBuf, u64)>, HostError> {
     // Retried like chat when the provider answered with a transient error
     // (nothing was synthesized); not after the audio started to arrive.
     let (answer, outputs) = switchyard_core::failover::run_with_outputs(
@@ -253,7 +279,7 @@ pub fn synthesize(
                 timeout_ms: ctx.session.attempt_timeout_ms(cc.timeout_ms),
                 ..cc.clone()
             };
-            calls.call::<_, SpeechResponse>(&plugin, ops::SPEECH, &cc, &req, &[])
+            calls.call::<_, SpeechResponse>(plugin, ops::SPEECH, &cc, req, &[])
         },
     )?;
     let w = outputs.finish(1)?;
