@@ -327,32 +327,18 @@ fn video_extras(
         }
         None => None,
     };
-    let mut audio_refs = Vec::new();
-    for r in &args.reference_audio {
-        check::takes_kind(
-            session,
-            route,
-            model,
-            "--reference-audio",
-            "audio",
-            "input references",
-            |m| m.input_references.as_ref(),
-        )?;
-        audio_refs.push(blobs.media("--reference-audio", r, "audio")?);
-    }
-    let mut video_refs = Vec::new();
-    for r in &args.reference_video {
-        check::takes_kind(
-            session,
-            route,
-            model,
-            "--reference-video",
-            "video",
-            "input references",
-            |m| m.input_references.as_ref(),
-        )?;
-        video_refs.push(blobs.media("--reference-video", r, "video")?);
-    }
+    let mut refs = |flag: &str, kind: &str, files: &[String]| -> Result<Vec<Input>, HostError> {
+        let mut out = Vec::new();
+        for r in files {
+            check::takes_kind(session, route, model, flag, kind, "input references", |m| {
+                m.input_references.as_ref()
+            })?;
+            out.push(blobs.media(flag, r, kind)?);
+        }
+        Ok(out)
+    };
+    let audio_refs = refs("--reference-audio", "audio", &args.reference_audio)?;
+    let video_refs = refs("--reference-video", "video", &args.reference_video)?;
     Ok(VideoRequest {
         seed: args.seed,
         generate_audio: match (args.audio, args.no_audio) {
