@@ -22,6 +22,24 @@ fn results(env: &Env, name: &str) -> HashMap<String, serde_json::Value> {
         .collect()
 }
 
+/// How many distinct video jobs have been polled at least once.
+fn polled_jobs(server: &fake_openrouter::FakeServer) -> usize {
+    let mut ids: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .filter_map(|r| {
+            r.path_only()
+                .strip_prefix("/api/v1/videos/")
+                .map(str::to_string)
+        })
+        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
 fn chat_posts(env: &Env) -> Vec<String> {
     env.chat_requests()
         .iter()
@@ -217,9 +235,14 @@ fn a_shard_killed_with_sigkill_and_restarted_pays_for_nothing_twice() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Killed only once every job has been polled: the host journals a job
+    // id before its first poll, so all three are known to be paid for. (A
+    // kill between the provider's answer and the journal write leaves a
+    // `submit_unknown` line, never re-sent: a failure, rightly.)
     assert!(
-        wait_until(Duration::from_secs(20), || submits(&env.server) == 3),
-        "three submits before the kill"
+        wait_until(Duration::from_secs(20), || submits(&env.server) == 3
+            && polled_jobs(&env.server) == 3),
+        "three submits, each polled, before the kill"
     );
     shard.kill().unwrap();
     let _ = shard.wait();
