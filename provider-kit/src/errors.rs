@@ -68,7 +68,10 @@ pub fn kind_for_code(code: &str) -> Option<ErrorKind> {
         | "permission_denied"
         | "permission_error"
         | "unauthorized"
-        | "invalid_api_key" => ErrorKind::AUTH,
+        | "invalid_api_key"
+        // LiteLLM's proxy without a database answers a key that is not its
+        // master key with 400 and this type (it cannot look the key up).
+        | "no_db_connection" => ErrorKind::AUTH,
         "payment_required"
         | "insufficient_quota"
         | "billing_hard_limit_reached"
@@ -496,6 +499,12 @@ mod tests {
         );
         let litellm = r#"{"error":{"message":"Invalid model name passed in model=gpt-x","type":"invalid_request_error","code":"400"}}"#;
         assert_eq!(kind(400, litellm), ErrorKind::MODEL_UNAVAILABLE);
+        // LiteLLM without a database: a key other than the master key.
+        let wrong_key = r#"{"error":{"message":"No connected db.","type":"no_db_connection","param":null,"code":"400"}}"#;
+        assert_eq!(kind(400, wrong_key), ErrorKind::AUTH);
+        // ... and its database down is still a server failure.
+        let db_down = r#"{"error":{"message":"Service Unavailable","type":"no_db_connection","param":"None","code":"503"}}"#;
+        assert_eq!(kind(503, db_down), ErrorKind::UPSTREAM);
         let fastapi = r#"{"detail":[{"loc":["body","input"],"msg":"field required"}]}"#;
         let e = API.classify(422, fastapi.as_bytes(), None, Endpoint::Model);
         assert!(e.message.contains("field required"), "{}", e.message);

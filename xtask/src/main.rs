@@ -5,7 +5,8 @@
   the out-of-workspace template and ABI fixtures, [`external`]), then runs
   every test (`cargo test` alone does not build the cdylibs the end-to-end
   tests load), the `#[ignore]`d tests whose condition holds (the OpenAPI
-  schema tests when the spec is there, the live tests when enabled), and
+  schema tests when the spec is there, the live tests when enabled, the
+  LiteLLM tests when `litellm-setup` installed it), and
   the contract suite (bundled plugins, then the template); it ends by
   saying how many tests were skipped and why.
 - `contract [--plugin-dir DIR]...`: the contract every plugin must pass,
@@ -21,6 +22,9 @@
   with SIGKILL at every phase, then resumed ([`soak`]).
 - `install [--prefix DIR]`, `dist`: a release build installed into DIR
   (default `~/.local`), or packed as a versioned tarball ([`install`]).
+- `litellm-setup [--force]`: LiteLLM's proxy from PyPI into
+  `target/litellm-venv`, the real OpenAI-compatible server the
+  `real_openai_server` tests need ([`litellm`]).
 */
 
 mod bench;
@@ -29,6 +33,7 @@ mod demo;
 mod external;
 mod fuzz;
 mod install;
+mod litellm;
 mod soak;
 mod soak_batch;
 
@@ -60,6 +65,7 @@ fn run() -> Result<()> {
         "crashloop" => soak::crashloop(rest),
         "install" => install::install(rest),
         "dist" => install::dist(rest),
+        "litellm-setup" => litellm::setup(rest),
         "-h" | "--help" | "help" => {
             usage();
             Ok(())
@@ -85,7 +91,9 @@ fn usage() {
          \n  crashloop [--iterations N] [--seed S]  SIGKILL `video` at every phase, then resume (default 20)\
          \n  install [--prefix DIR]    release build, then bin/, lib/switchyard/plugins/, completions and\
          \n                            man pages under DIR (default ~/.local)\
-         \n  dist                      the same tree as target/dist/switchyard-<version>-<target>.tar.gz (+ .sha256)"
+         \n  dist                      the same tree as target/dist/switchyard-<version>-<target>.tar.gz (+ .sha256)\
+         \n  litellm-setup [--force]   LiteLLM's proxy (PyPI) into target/litellm-venv, for the\
+         \n                            real_openai_server tests (a real OpenAI-compatible server)"
     );
 }
 
@@ -178,6 +186,11 @@ fn conditional_tests() -> Vec<Conditional> {
                 "live tests need SWITCHYARD_LIVE_TEST=1 and OPENROUTER_API_KEY (they cost credits)"
                     .to_string()
             }),
+        },
+        Conditional {
+            target: ["-p", "switchyard-e2e", "--test", "real_openai_server"],
+            unmet: (!switchyard_e2e::litellm::installed())
+                .then(|| switchyard_e2e::litellm::NOT_INSTALLED.to_string()),
         },
     ]
 }

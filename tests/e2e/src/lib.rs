@@ -9,6 +9,7 @@ The binary and plugins must be built first (`cargo xtask test` does it).
 */
 
 pub mod crash;
+pub mod litellm;
 
 use fake_openrouter::FakeServer;
 use std::io::Write;
