@@ -271,7 +271,7 @@ fn connection_dropped_by_the_server_is_retried_then_exits_6() {
 }
 
 #[test]
-fn unreachable_server_exits_6() {
+fn unreachable_server_exits_6_naming_the_url_and_its_config_key() {
     let env = Env::new();
     // A port nothing listens on: bind one, then free it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -285,6 +285,18 @@ fn unreachable_server_exits_6() {
     let out = env.run(&["chat", "hi"]);
     out.assert_code(6);
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+    // The error names the URL it tried and the key that sets it.
+    assert!(
+        out.stderr
+            .contains(&format!("http://127.0.0.1:{port}/api/v1/chat/completions")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("models.providers.openrouter.baseUrl"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
