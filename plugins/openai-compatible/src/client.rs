@@ -37,12 +37,7 @@ pub async fn post_json(
     body: &serde_json::Value,
     what: &str,
 ) -> Result<Response, PluginError> {
-    let ctx = call.ctx();
-    let url = http::endpoint(ctx, path)?;
-    let req = client(ctx)?
-        .post(url)
-        .headers(http::bearer(ctx)?)
-        .json(body);
+    let req = authed_post(call.ctx(), path)?.json(body);
     http::send(call, &crate::API, req, what, Endpoint::Model).await
 }
 
@@ -54,11 +49,12 @@ pub async fn post_form(
     form: reqwest::multipart::Form,
     what: &str,
 ) -> Result<Response, PluginError> {
-    let ctx = call.ctx();
-    let url = http::endpoint(ctx, path)?;
-    let req = client(ctx)?
-        .post(url)
-        .headers(http::bearer(ctx)?)
-        .multipart(form);
+    let req = authed_post(call.ctx(), path)?.multipart(form);
     http::send(call, &crate::API, req, what, Endpoint::Model).await
+}
+
+/// A `POST <base>/<path>` with the key (when configured), body to come.
+fn authed_post(ctx: &Context, path: &str) -> Result<reqwest::RequestBuilder, PluginError> {
+    let url = http::endpoint(ctx, path)?;
+    Ok(client(ctx)?.post(url).headers(http::bearer(ctx)?))
 }
