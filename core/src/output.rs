@@ -555,20 +555,18 @@ fn fit_extension(path: PathBuf, format: Format) -> PathBuf {
     }
 }
 
+/// First bytes of an HTML or JSON document, never of media.
+const TEXT_OPENERS: &[u8] = b"{[<";
+
 /// Checks that the first bytes of `p` are the media kind `expect` (not an
 /// HTML/JSON error page, not another kind).
 fn check_media(p: &Pending, expect: Expect) -> Result<(), OutputError> {
     let path = p.final_path.clone();
     let head = &p.head;
-    let looks_like_text = {
-        let t: Vec<u8> = head
-            .iter()
-            .copied()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .take(1)
-            .collect();
-        matches!(t.first(), Some(b'{') | Some(b'[') | Some(b'<'))
-    };
+    let looks_like_text = head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| TEXT_OPENERS.contains(b));
     let fmt = sniff(head);
     let ok = match expect {
         Expect::Image => fmt.is_some_and(Format::is_image),

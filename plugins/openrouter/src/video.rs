@@ -565,6 +565,9 @@ fn refused(url: &Url, kind: &str, why: &str) -> PluginError {
     )
 }
 
+/// First bytes of an HTML or JSON error page, never of a video.
+const DOCUMENT_OPENERS: &[u8] = b"{<";
+
 async fn download_once(
     call: &Call<'_>,
     url: &Url,
@@ -612,7 +615,7 @@ async fn download_once(
     {
         if got == 0 {
             let first = chunk.iter().find(|b| !b.is_ascii_whitespace());
-            if matches!(first, Some(b'{') | Some(b'<')) {
+            if first.is_some_and(|b| DOCUMENT_OPENERS.contains(b)) {
                 return Err(refused(url, kind, "is an HTML/JSON document"));
             }
         }
