@@ -22,8 +22,6 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_POLL_INTERVAL_MS: u64 = 2000;
 /// `agents.defaults.mediaMaxMb` when not set.
 pub const DEFAULT_MEDIA_MAX_MB: u64 = 4096;
-/// `models.providers.openrouter.readTimeoutMs` when not set (the plugin's default).
-pub const DEFAULT_READ_TIMEOUT_MS: u64 = 60_000;
 
 /// Typed view of the config file. Field names follow the provider page.
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -273,6 +271,23 @@ impl Config {
             .unwrap_or_else(|| "{}".to_string())
     }
 
+    /// The settings a plugin's calls get: `models.providers.<id>` as JSON,
+    /// with the manifest's `read_timeout_ms` as `readTimeoutMs` when the
+    /// config sets none.
+    pub fn provider_settings(&self, m: &Manifest) -> String {
+        let text = self.provider_settings_json(&m.id);
+        let Some(ms) = m.read_timeout_ms else {
+            return text;
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(mut o)) => {
+                o.entry("readTimeoutMs").or_insert(ms.into());
+                serde_json::Value::Object(o).to_string()
+            }
+            _ => text,
+        }
+    }
+
     /// The base URL for a plugin: `models.providers.<id>.baseUrl`, else the manifest's.
     pub fn base_url(&self, m: &Manifest) -> Option<String> {
         self.file
@@ -481,6 +496,28 @@ mod tests {
         assert!(c
             .provider_settings_json("openrouter")
             .contains("\"readTimeoutMs\":2000"));
+    }
+
+    #[test]
+    fn a_plugins_settings_take_the_manifests_read_timeout_unless_the_file_sets_one() {
+        let manifest = |extra: &str| {
+            let text = format!(
+                "id = \"p\"\nversion = \"0.1.0\"\nplugin_api = \"^2.0\"\nlibrary = \"p\"\n\
+                 model_prefix = \"p/\"\ncapabilities = [\"chat\"]\n{extra}"
+            );
+            Manifest::parse(Path::new("p.toml"), &text).unwrap()
+        };
+        let settings = |config: &str, m: &Manifest| -> serde_json::Value {
+            let c = Config::parse(Path::new("c.toml"), config).unwrap();
+            serde_json::from_str(&c.provider_settings(m)).unwrap()
+        };
+        let with = manifest("read_timeout_ms = 9000\n");
+        assert_eq!(settings("", &with)["readTimeoutMs"], 9000);
+        let file = "[models.providers.p]\nreadTimeoutMs = 2000\nbaseUrl = \"http://h\"\n";
+        let v = settings(file, &with);
+        assert_eq!(v["readTimeoutMs"], 2000);
+        assert_eq!(v["baseUrl"], "http://h");
+        assert!(settings("", &manifest("")).get("readTimeoutMs").is_none());
     }
 
     #[test]

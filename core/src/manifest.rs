@@ -40,6 +40,11 @@ pub struct Manifest {
     /// How long the provider may take to accept an asynchronous job
     /// (`submit_timeout_ms`, default 2 minutes), whatever the job's timeout.
     pub submit_timeout_ms: u64,
+    /// How long a read from the provider may stall before it counts as a
+    /// network failure (`read_timeout_ms`), when the config's
+    /// `models.providers.<id>.readTimeoutMs` says nothing. The host passes
+    /// it to the plugin as that setting and `config show` shows it.
+    pub read_timeout_ms: Option<u64>,
     /// What this host ignored: fields and capabilities it does not know
     /// (written for a newer switchyard, or a typo), each naming the field.
     pub warnings: Vec<String>,
@@ -81,6 +86,7 @@ struct RawManifest {
     capabilities: Vec<String>,
     base_url: Option<String>,
     submit_timeout_ms: Option<u64>,
+    read_timeout_ms: Option<u64>,
     #[serde(default)]
     auth: Auth,
     #[serde(default)]
@@ -168,6 +174,17 @@ impl Manifest {
         check_capabilities(&raw.capabilities).map_err(|r| invalid("capabilities", r))?;
         warnings.extend(unknown_capabilities("capabilities", &raw.capabilities));
         check_models(&raw, &invalid, &mut warnings)?;
+        for (field, v) in [
+            ("submit_timeout_ms", raw.submit_timeout_ms),
+            ("read_timeout_ms", raw.read_timeout_ms),
+        ] {
+            if v == Some(0) {
+                return Err(invalid(
+                    field,
+                    "must be a whole number of milliseconds of at least 1".into(),
+                ));
+            }
+        }
         Ok(Manifest {
             path: path.to_path_buf(),
             name: raw.name.unwrap_or_else(|| raw.id.clone()),
@@ -181,6 +198,7 @@ impl Manifest {
             auth: raw.auth,
             models: raw.models,
             submit_timeout_ms: raw.submit_timeout_ms.unwrap_or(120_000),
+            read_timeout_ms: raw.read_timeout_ms,
             warnings,
         })
     }
@@ -398,6 +416,24 @@ durations = [4, 8]
             "{:?}",
             m.warnings
         );
+    }
+
+    #[test]
+    fn timeouts_are_optional_and_zero_is_refused_naming_the_field() {
+        let m = Manifest::parse(Path::new("x.toml"), GOOD).unwrap();
+        assert_eq!(m.read_timeout_ms, None);
+        assert_eq!(m.submit_timeout_ms, 120_000);
+        let with = GOOD.replace("library =", "read_timeout_ms = 5000\nlibrary =");
+        let m = Manifest::parse(Path::new("x.toml"), &with).unwrap();
+        assert_eq!(m.read_timeout_ms, Some(5000));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        for field in ["read_timeout_ms", "submit_timeout_ms"] {
+            let zero = GOOD.replace("library =", &format!("{field} = 0\nlibrary ="));
+            let e = Manifest::parse(Path::new("x.toml"), &zero)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field) && e.contains("at least 1"), "{e}");
+        }
     }
 
     #[test]

@@ -281,14 +281,10 @@ fn provider_rows(rows: &mut Rows<'_>) {
         }
         let read = format!("models.providers.{}.readTimeoutMs", m.id);
         let value = file.read_timeout_ms.map(|n| n.to_string());
-        if m.id == "openrouter" {
-            rows.setting(
-                &read,
-                value,
-                switchyard_core::config::DEFAULT_READ_TIMEOUT_MS.to_string(),
-            );
-        } else if value.is_some() {
-            rows.setting(&read, value, "");
+        let invalid = ctx.config.problems.iter().any(|p| p.path == read);
+        match (value, m.read_timeout_ms) {
+            (None, Some(ms)) if !invalid => rows.push(read, ms.to_string(), "manifest"),
+            (value, _) => rows.setting(&read, value, "(the plugin's own)"),
         }
         if let Some(routing) = routing_table(ctx, &m.id) {
             rows.setting(

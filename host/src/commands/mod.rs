@@ -264,7 +264,7 @@ impl Ctx {
                 .poll_interval_ms
                 .unwrap_or(switchyard_core::config::DEFAULT_POLL_INTERVAL_MS),
             max_output_bytes: max_mb.saturating_mul(1024 * 1024),
-            settings_json: self.config.provider_settings_json(&m.id),
+            settings_json: self.config.provider_settings(m),
         })
     }
 

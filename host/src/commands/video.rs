@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: VideoArgs) -> Result<(), HostError> {
 
 fn refuse_video_input(flag: &str, what: &str) -> HostError {
     HostError::InvalidInput(format!(
-        "{flag} {what} is a video: video input (video-to-video, a video as a frame or reference) is not supported; OpenRouter's video API takes text and images only"
+        "{flag} {what} is a video, and {flag} takes an image (PNG, JPEG, WebP or GIF); a video goes with --reference-video, for models that take video references"
     ))
 }
 

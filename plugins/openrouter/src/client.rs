@@ -33,6 +33,8 @@ pub const USER_AGENT: &str = concat!("switchyard-openrouter/", env!("CARGO_PKG_V
 
 /// The shared client for this call's read timeout (default 60 s).
 pub fn client(ctx: &Context) -> Result<Client, PluginError> {
+    // 60 s, as the manifest's `read_timeout_ms`: a host that predates that
+    // field passes no `readTimeoutMs`.
     http::client(USER_AGENT, http::read_timeout(ctx, Duration::from_secs(60)))
 }
 

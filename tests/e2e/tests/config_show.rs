@@ -113,6 +113,28 @@ fn config_show_lists_every_setting_with_its_source() {
     }
 }
 
+/// Per-provider defaults come from the plugins' manifests, never from the
+/// host: each provider's read timeout is shown with `manifest` as source.
+#[test]
+fn read_timeouts_not_in_the_file_come_from_each_plugins_manifest() {
+    let env = Env::new();
+    env.write_raw_config(&format!(
+        "[models.providers.openrouter]\nbaseUrl = \"{}\"\n",
+        env.server.base_url()
+    ));
+    let out = env.run(&["--json", "config", "show"]);
+    out.assert_code(0);
+    let v = out.json();
+    assert_eq!(
+        setting(&v, "models.providers.openrouter.readTimeoutMs"),
+        ("60000".to_string(), "manifest".to_string())
+    );
+    assert_eq!(
+        setting(&v, "models.providers.openai-compatible.readTimeoutMs"),
+        ("300000".to_string(), "manifest".to_string())
+    );
+}
+
 #[test]
 fn config_show_names_a_key_from_the_environment_as_env() {
     let env = Env::new();

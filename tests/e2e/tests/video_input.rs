@@ -68,7 +68,7 @@ fn local_video_file_as_first_frame_is_refused_before_any_request() {
     refused(
         &env,
         &["video", "--first-frame", "clip.mp4", "a fox"],
-        &["clip.mp4", "video input"],
+        &["clip.mp4", "is a video", "--reference-video"],
     );
 }
 
@@ -78,7 +78,7 @@ fn video_url_as_reference_is_refused_before_any_request() {
     refused(
         &env,
         &["video", "--reference", "https://x/a.mov", "a fox"],
-        &["https://x/a.mov", "video input"],
+        &["https://x/a.mov", "takes an image"],
     );
 }
 
@@ -93,7 +93,7 @@ fn video_url_as_last_frame_is_refused_before_any_request() {
             "https://cdn.example/clip.webm?sig=1",
             "a fox",
         ],
-        &["video input"],
+        &["clip.webm", "--reference-video"],
     );
 }
 
