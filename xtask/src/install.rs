@@ -92,16 +92,17 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// Builds the host and the bundled plugins in release; returns the profile directory.
+/// Builds the host and the bundled plugins in the `shipped` profile
+/// (release without debug info); returns the profile directory.
 fn build_release() -> Result<PathBuf> {
     let packages = switchyard_dist::packages(&crate::root())?;
     let cargo = crate::cargo();
-    let mut args = vec!["build", "--release"];
+    let mut args = vec!["build", "--profile", "shipped"];
     for p in &packages {
         args.extend(["-p", p.as_str()]);
     }
     crate::sh(&cargo, &args)?;
-    Ok(target_dir().join("release"))
+    Ok(target_dir().join("shipped"))
 }
 
 /// The host's target triple (`rustc -vV`), which cargo builds for by default.

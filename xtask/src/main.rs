@@ -188,6 +188,13 @@ fn conditional_tests() -> Vec<Conditional> {
             }),
         },
         Conditional {
+            target: ["-p", "switchyard-e2e", "--test", "install"],
+            unmet: (!std::env::var("SWITCHYARD_RELEASE_TESTS").is_ok_and(|v| v == "1")).then(|| {
+                "the release install test builds the shipped profile (minutes cold); set SWITCHYARD_RELEASE_TESTS=1"
+                    .to_string()
+            }),
+        },
+        Conditional {
             target: ["-p", "switchyard-e2e", "--test", "real_openai_server"],
             unmet: (!switchyard_e2e::litellm::installed())
                 .then(|| switchyard_e2e::litellm::NOT_INSTALLED.to_string()),

@@ -184,7 +184,7 @@ fn cargo_xtask(args: &[&str]) {
 }
 
 #[test]
-#[ignore = "builds the release profile: minutes from a cold target directory"]
+#[ignore = "builds the shipped profile: minutes from a cold target directory (cargo xtask test runs it with SWITCHYARD_RELEASE_TESTS=1)"]
 fn cargo_xtask_install_and_dist_make_a_working_release_install() {
     let tmp = TempDir::new("xtask-install");
     let prefix = tmp.path().join("prefix");
