@@ -72,14 +72,32 @@ fn size_of(req: &ImageRequest) -> Result<Option<String>, PluginError> {
         })
 }
 
-/// The `/images/generations` body for `req`.
+/// The `/images/generations` body for `req`: `count` -> `n` (default 1),
+/// `quality` -> `quality`. A seed or input images are refused before
+/// anything is sent: the endpoint has no field for them (a server that
+/// takes a seed gets one as a provider parameter).
 pub fn image_body(req: &ImageRequest) -> Result<Value, PluginError> {
+    let refuse = |what: &str| {
+        PluginError::new(
+            ErrorKind::INVALID_INPUT,
+            format!("{what}: the OpenAI images endpoint (/images/generations) has no field for it; nothing was sent"),
+        )
+    };
+    if req.seed.is_some() {
+        return Err(refuse("a seed"));
+    }
+    if !req.inputs.is_empty() {
+        return Err(refuse("input images"));
+    }
     let mut body = json!({
         "model": api_model(&req.model),
         "prompt": req.prompt,
-        "n": 1,
+        "n": req.count.unwrap_or(1).max(1),
         "response_format": "b64_json",
     });
+    if let Some(q) = &req.quality {
+        body["quality"] = json!(q);
+    }
     if let Some(s) = size_of(req)? {
         body["size"] = json!(s);
     }
@@ -236,6 +254,23 @@ mod tests {
         assert_eq!(b["size"], "1024x1024");
         r.params.insert("seed".into(), "not json".into());
         assert_eq!(image_body(&r).unwrap_err().kind, ErrorKind::INVALID_INPUT);
+    }
+
+    #[test]
+    fn count_and_quality_are_sent_and_a_seed_or_inputs_refused() {
+        let mut r = req(None, None);
+        assert_eq!(image_body(&r).unwrap()["n"], 1);
+        r.count = Some(3);
+        r.quality = Some("high".into());
+        let b = image_body(&r).unwrap();
+        assert_eq!(
+            (b["n"].clone(), b["quality"].clone()),
+            (json!(3), json!("high"))
+        );
+        r.seed = Some(7);
+        let e = image_body(&r).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::INVALID_INPUT);
+        assert!(e.message.contains("seed"), "{}", e.message);
     }
 
     #[test]

@@ -151,6 +151,57 @@ fn a_local_image_is_decoded_from_b64_json_into_the_output_file() {
 }
 
 #[test]
+fn a_local_image_count_and_quality_are_sent_and_a_seed_is_refused_before_sending() {
+    let env = two_provider_env();
+    let (a, b) = (
+        switchyard_e2e::tagged_png("first"),
+        switchyard_e2e::tagged_png("second"),
+    );
+    env.server
+        .script(Route::Images, [Step::Images(vec![a.clone(), b.clone()])]);
+    let out = env.run(&[
+        "image",
+        "--model",
+        "local/gpt-image-1",
+        "--count",
+        "2",
+        "--quality",
+        "high",
+        "--out",
+        "boat.png",
+        "a boat",
+    ]);
+    out.assert_code(0);
+    assert_eq!(std::fs::read(env.work_file("boat.png")).unwrap(), a);
+    assert_eq!(std::fs::read(env.work_file("boat-2.png")).unwrap(), b);
+    let reqs = env.server.requests_to("/api/v1/images/generations");
+    let body = reqs[0].json().expect("json body");
+    assert_eq!(
+        (body["n"].clone(), body["quality"].clone()),
+        (2.into(), "high".into())
+    );
+
+    let out = env.run(&[
+        "image",
+        "--model",
+        "local/gpt-image-1",
+        "--seed",
+        "7",
+        "--out",
+        "seeded.png",
+        "a boat",
+    ]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("seed"), "{}", out.all());
+    assert_eq!(
+        env.server.requests_to("/api/v1/images/generations").len(),
+        1,
+        "nothing more was sent"
+    );
+    assert!(!env.work_file("seeded.png").exists());
+}
+
+#[test]
 fn local_speech_is_streamed_into_the_output_file() {
     let env = two_provider_env();
     let out = env.run(&[
