@@ -253,6 +253,9 @@ fn fewer_images_than_asked_for_are_said() {
         env.server.base_url(),
         env.server.api_key()
     ));
+    // The server makes one image however many are asked for.
+    env.server
+        .script(Route::Images, [Step::Images(vec![tagged_png("only")])]);
     let out = env.run(&[
         "image",
         "--model",
