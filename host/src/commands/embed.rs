@@ -63,12 +63,10 @@ pub fn run(ctx: &Ctx, args: EmbedArgs) -> Result<(), HostError> {
     {
         return Ok(());
     }
-    let cc = ctx.call_context(&route.manifest, false, timeout)?;
-    let plugin = ctx.load(&route.manifest)?;
     let call = once::Call {
         model: &model,
-        plugin: &plugin,
-        cc: &cc,
+        manifest: &route.manifest,
+        timeout_ms: timeout,
         op: ops::EMBED,
     };
     let resp: EmbedResponse = once::run(ctx, &call, &req, &[])?;

@@ -8,32 +8,36 @@ more than the time left.
 
 use super::Ctx;
 use serde::{de::DeserializeOwned, Serialize};
+use std::sync::Arc;
 use switchyard_core::call::HostCalls;
 use switchyard_core::error::HostError;
 use switchyard_core::failover::{self, RetryPolicy};
-use switchyard_core::loader::Plugin;
+use switchyard_core::manifest::Manifest;
 use switchyard_plugin_api::doc::Context as CallContext;
 
-/// What to call: the routed model's plugin, its call context and the
+/// What to call: the routed model's plugin, the attempt's timeout and the
 /// operation.
 pub struct Call<'a> {
     /// The model ref (also the progress label).
     pub model: &'a str,
-    /// The loaded plugin.
-    pub plugin: &'a Plugin,
-    /// The call context (its timeout is the attempt's).
-    pub cc: &'a CallContext,
+    /// The routed plugin's manifest.
+    pub manifest: &'a Arc<Manifest>,
+    /// The timeout of one attempt, in milliseconds.
+    pub timeout_ms: u64,
     /// The operation (`transcribe`, `embed`).
     pub op: &'a str,
 }
 
-/// Runs `call` with `request` and `blobs`.
+/// Builds the call context, loads the plugin and runs `call` with
+/// `request` and `blobs`.
 pub fn run<Req: Serialize, T: DeserializeOwned>(
     ctx: &Ctx,
     call: &Call<'_>,
     request: &Req,
     blobs: &[&[u8]],
 ) -> Result<T, HostError> {
+    let base = ctx.call_context(call.manifest, false, call.timeout_ms)?;
+    let plugin = ctx.load(call.manifest)?;
     let answered = std::cell::Cell::new(true);
     let result = failover::run(
         &ctx.session,
@@ -42,10 +46,10 @@ pub fn run<Req: Serialize, T: DeserializeOwned>(
         |model| {
             let calls = HostCalls::new(&ctx.session, model);
             let cc = CallContext {
-                timeout_ms: ctx.session.attempt_timeout_ms(call.cc.timeout_ms),
-                ..call.cc.clone()
+                timeout_ms: ctx.session.attempt_timeout_ms(base.timeout_ms),
+                ..base.clone()
             };
-            let r = calls.call::<_, T>(call.plugin, call.op, &cc, request, blobs);
+            let r = calls.call::<_, T>(&plugin, call.op, &cc, request, blobs);
             if let Err(e) = &r {
                 answered.set(e.status.is_some());
             }

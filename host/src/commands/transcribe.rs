@@ -90,12 +90,10 @@ pub fn run(ctx: &Ctx, args: TranscribeArgs) -> Result<(), HostError> {
     {
         return Ok(());
     }
-    let cc = ctx.call_context(&route.manifest, false, timeout)?;
-    let plugin = ctx.load(&route.manifest)?;
     let call = once::Call {
         model: &model,
-        plugin: &plugin,
-        cc: &cc,
+        manifest: &route.manifest,
+        timeout_ms: timeout,
         op: ops::TRANSCRIBE,
     };
     let mut resp: TranscribeResponse = once::run(ctx, &call, &req, &[&audio.bytes])?;

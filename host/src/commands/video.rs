@@ -73,22 +73,23 @@ impl Blobs {
                 url: Some(url),
                 ..Default::default()
             }),
-            ImageArg::File(mime, bytes) => {
-                self.0.push(bytes);
-                Ok(Input {
-                    blob: Some(self.0.len() as u32 - 1),
-                    media_type: Some(mime.to_string()),
-                    name: Path::new(arg)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned()),
-                    ..Default::default()
-                })
-            }
+            ImageArg::File(mime, bytes) => Ok(self.file(arg, mime, bytes)),
         }
     }
-}
 
-impl Blobs {
+    /// A local file's bytes as a blob, and the input referring to it.
+    fn file(&mut self, arg: &str, mime: &str, bytes: Vec<u8>) -> Input {
+        self.0.push(bytes);
+        Input {
+            blob: Some(self.0.len() as u32 - 1),
+            media_type: Some(mime.to_string()),
+            name: Path::new(arg)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned()),
+            ..Default::default()
+        }
+    }
+
     /// An audio or video reference (`kind` is `audio` or `video`): an
     /// http(s) URL passes through; a local file is read and its type taken
     /// from its bytes (else its extension).
@@ -123,15 +124,7 @@ impl Blobs {
                     }
                 ))
             })?;
-        self.0.push(bytes);
-        Ok(Input {
-            blob: Some(self.0.len() as u32 - 1),
-            media_type: Some(mime.to_string()),
-            name: Path::new(arg)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned()),
-            ..Default::default()
-        })
+        Ok(self.file(arg, mime, bytes))
     }
 }
 
